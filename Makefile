@@ -1,0 +1,34 @@
+# factgate: one command to run the service, one to run the tests. Both do their own set-up.
+ORT_LIB := $(CURDIR)/.onnxruntime/libonnxruntime.so.1.31.1
+export ORT_DYLIB_PATH ?= $(ORT_LIB)
+
+.PHONY: run test build ort lint bench-load graph
+
+## Run the gRPC server on 127.0.0.1:50051 with the embedded default graph.
+run: ort
+	cargo build --release
+	./target/release/factgate serve
+
+## Run the whole test suite (unit + integration).
+test: ort
+	cargo test --all-targets
+
+build: ort
+	cargo build --release
+
+## ONNX Runtime shared library from its PyPI wheel (idempotent).
+ort: $(ORT_LIB)
+$(ORT_LIB):
+	./scripts/fetch-onnxruntime.sh
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+
+## Load time and memory of the default graph (figures for the README).
+bench-load:
+	cargo run --release --bin bench_load
+
+## Rebuild knowledge/ from its PyPI sources (authoring time, not needed to run).
+graph:
+	python3 knowledge/build.py

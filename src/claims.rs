@@ -1,0 +1,395 @@
+//! Claims stage: splits a response into sentences and atomic claims, each with its exact span.
+//!
+//! Segmentation is rule-based and conservative: a sentence ends at `.`, `!` or `?` (plus closing
+//! quotes or brackets) followed by whitespace and something that can start a sentence, unless the
+//! word before the stop is a known abbreviation ("Dr.", "e.g.", "U.S."), an initial ("J.") or the
+//! stop sits inside a number ("3.5", "1,234.5"). Newlines and bullet markers always separate
+//! claims. Simple coordinations of two full clauses ("A is X, and B is Y") become two claims.
+//! Spans are byte offsets into the input plus UTF-16 offsets for browser UIs.
+
+/// A half-open range of the response, in UTF-8 bytes and UTF-16 code units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Span {
+    /// Start byte offset.
+    pub start: usize,
+    /// End byte offset (exclusive).
+    pub end: usize,
+    /// Start in UTF-16 code units.
+    pub start_utf16: usize,
+    /// End in UTF-16 code units (exclusive).
+    pub end_utf16: usize,
+}
+
+/// One claim: a substring of the response that is checked on its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim {
+    /// The claim text, exactly `response[span.start..span.end]`.
+    pub text: String,
+    /// Where it is in the response.
+    pub span: Span,
+}
+
+/// Words that end with a period without ending a sentence (compared lower-case, without the
+/// final period).
+const ABBREVIATIONS: &[&str] = &[
+    "dr", "mr", "mrs", "ms", "prof", "sr", "jr", "st", "mt", "ft", "vs", "etc", "e.g", "i.e", "cf",
+    "approx", "ca", "no", "nos", "vol", "fig", "inc", "ltd", "co", "corp", "dept", "est", "gen",
+    "gov", "col", "lt", "sgt", "capt", "rev", "hon", "jan", "feb", "mar", "apr", "jun", "jul",
+    "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.u", "u.s.a", "a.m", "p.m",
+    "al", "pp", "op", "ed", "eds", "min", "max", "avg", "dist", "km", "sq",
+];
+
+/// Words that typically start a sentence (used after ambiguous abbreviations like "U.S.").
+const SENTENCE_STARTERS: &[&str] = &[
+    "The", "It", "He", "She", "They", "We", "I", "This", "That", "These", "Those", "There", "In",
+    "A", "An", "Its", "Their", "His", "Her", "But", "And", "However", "Also", "Some", "Many",
+];
+
+/// Verbs whose presence on both sides of a conjunction marks two full clauses.
+const CLAUSE_VERBS: &[&str] = &[
+    "is", "are", "was", "were", "has", "have", "had", "lies", "lie", "borders", "border", "covers",
+    "melts", "boils", "uses", "speaks", "belongs", "serves", "contains", "became", "becomes",
+];
+
+/// Splits `text` into claims. Whitespace-only pieces and bullet markers are not claims.
+pub fn split(text: &str) -> Vec<Claim> {
+    let utf16 = Utf16Index::new(text);
+    let mut claims = Vec::new();
+    for (line_start, line_end) in lines(text) {
+        let (s, e) = strip_bullet(text, line_start, line_end);
+        for (ss, se) in sentences(text, s, e) {
+            for (cs, ce) in coordinations(text, ss, se) {
+                let (cs, ce) = trim(text, cs, ce);
+                if cs < ce && text[cs..ce].chars().any(char::is_alphanumeric) {
+                    claims.push(Claim {
+                        text: text[cs..ce].to_string(),
+                        span: utf16.span(cs, ce),
+                    });
+                }
+            }
+        }
+    }
+    claims
+}
+
+/// Maps byte offsets to UTF-16 offsets in O(log n) per lookup.
+pub struct Utf16Index {
+    /// (byte offset, utf16 offset) at every char boundary of a non-ASCII char, for interpolation.
+    marks: Vec<(usize, usize)>,
+}
+
+impl Utf16Index {
+    /// Builds the index for `text`.
+    pub fn new(text: &str) -> Self {
+        let mut marks = vec![(0, 0)];
+        let mut u16_pos = 0;
+        for (b, c) in text.char_indices() {
+            if !c.is_ascii() {
+                marks.push((b, u16_pos));
+                marks.push((b + c.len_utf8(), u16_pos + c.len_utf16()));
+            }
+            u16_pos += c.len_utf16();
+        }
+        Self { marks }
+    }
+
+    /// UTF-16 offset of the char boundary at byte `b`.
+    pub fn utf16(&self, b: usize) -> usize {
+        let i = match self.marks.binary_search_by_key(&b, |m| m.0) {
+            Ok(i) => return self.marks[i].1,
+            Err(i) => i - 1,
+        };
+        // Between marks everything is ASCII: one byte is one UTF-16 unit.
+        self.marks[i].1 + (b - self.marks[i].0)
+    }
+
+    /// Span for the byte range `[start, end)`.
+    pub fn span(&self, start: usize, end: usize) -> Span {
+        Span {
+            start,
+            end,
+            start_utf16: self.utf16(start),
+            end_utf16: self.utf16(end),
+        }
+    }
+}
+
+/// Byte ranges of the lines of `text` (without the line terminator).
+fn lines(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if c == '\n' || c == '\u{2028}' || c == '\u{2029}' {
+            out.push((start, i));
+            start = i + c.len_utf8();
+        }
+    }
+    out.push((start, text.len()));
+    out
+}
+
+/// Skips leading whitespace and a bullet marker ("-", "*", "•", "1.", "2)", "a)").
+fn strip_bullet(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let (s, e) = trim(text, start, end);
+    let line = &text[s..e];
+    for marker in ["- ", "* ", "• ", "· ", "– ", "— ", "+ "] {
+        if let Some(rest) = line.strip_prefix(marker) {
+            return (e - rest.len(), e);
+        }
+    }
+    // Numbered bullets: up to 3 digits (or one letter) then "." or ")" then a space.
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() && i < 3 && bytes[i].is_ascii_digit() {
+        i += 1;
+    }
+    if i == 0 && bytes.len() > 2 && bytes[0].is_ascii_lowercase() && bytes[1] == b')' {
+        i = 1;
+    }
+    if i > 0
+        && i + 1 < bytes.len()
+        && (bytes[i] == b'.' || bytes[i] == b')')
+        && bytes[i + 1] == b' '
+    {
+        // "1. Paris is ..." is a bullet; "3.5 million people" is not (no space after the dot).
+        return (s + i + 2, e);
+    }
+    (s, e)
+}
+
+/// Trims whitespace from both ends of `[start, end)`.
+fn trim(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let piece = &text[start..end];
+    let left = piece.len() - piece.trim_start().len();
+    let right = piece.trim_end().len();
+    if left >= right {
+        return (start, start);
+    }
+    (start + left, start + right)
+}
+
+fn is_closer(c: char) -> bool {
+    matches!(c, '"' | '\'' | ')' | ']' | '”' | '’' | '»' | '」')
+}
+
+/// Sentence ranges inside one line.
+fn sentences(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
+    let line = &text[start..end];
+    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    let mut out = Vec::new();
+    let mut sent_start = 0;
+    let mut i = 0;
+    while i < chars.len() {
+        let (b, c) = chars[i];
+        if matches!(c, '.' | '!' | '?' | '。' | '！' | '？') {
+            // Extend over repeated stops and closing quotes/brackets: `?!`, `."`, `.)`.
+            let mut j = i + 1;
+            while j < chars.len()
+                && (matches!(chars[j].1, '.' | '!' | '?') || is_closer(chars[j].1))
+            {
+                j += 1;
+            }
+            let after_ws = j < chars.len() && chars[j].1.is_whitespace();
+            let at_end = j >= chars.len();
+            if (after_ws || at_end) && (c != '.' || !is_non_terminal_period(line, b, &chars, j)) {
+                let stop_end = if j < chars.len() {
+                    chars[j].0
+                } else {
+                    line.len()
+                };
+                out.push((start + sent_start, start + stop_end));
+                sent_start = stop_end;
+            }
+            i = j;
+            continue;
+        }
+        i += 1;
+    }
+    if sent_start < line.len() {
+        out.push((start + sent_start, end));
+    }
+    out
+}
+
+/// True when the period at byte `b` of `line` does not end a sentence: an abbreviation, an
+/// initial, or followed by a word that cannot start a sentence.
+fn is_non_terminal_period(line: &str, b: usize, chars: &[(usize, char)], next: usize) -> bool {
+    // The word before the period, back to whitespace or an opening bracket/quote.
+    let before = &line[..b];
+    let word_start = before
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace() || matches!(c, '(' | '"' | '“' | '[' | '\''))
+        .map(|(i, c)| i + c.len_utf8())
+        .unwrap_or(0);
+    let word = &before[word_start..];
+    let lower = word.to_lowercase();
+    // Next non-space character after the stop.
+    let next_char = chars[next..]
+        .iter()
+        .map(|&(_, c)| c)
+        .find(|c| !c.is_whitespace());
+    let next_starts_sentence = match next_char {
+        None => true,
+        Some(c) => c.is_uppercase() || c.is_numeric() || matches!(c, '"' | '“' | '\'' | '(' | '‘'),
+    };
+    if !next_starts_sentence {
+        return true;
+    }
+    // Single capital letter: an initial ("J. R. R. Tolkien").
+    let mut wc = word.chars();
+    if let (Some(first), None) = (wc.next(), wc.next()) {
+        if first.is_uppercase() {
+            return true;
+        }
+    }
+    if ABBREVIATIONS.contains(&lower.as_str()) {
+        // "in the U.S. The ..." is ambiguous; keep the abbreviation reading only for titles
+        // and abbreviations that almost never end a sentence.
+        // "in the U.S. It is" ends a sentence, "the U.S. Army" does not: for abbreviations that
+        // often end sentences, split only before a typical sentence-initial word.
+        if matches!(
+            lower.as_str(),
+            "etc" | "u.s" | "u.k" | "u.n" | "e.u" | "u.s.a"
+        ) {
+            let next_word: String = line[chars[next.min(chars.len() - 1)].0..]
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_alphabetic())
+                .collect();
+            return !SENTENCE_STARTERS.contains(&next_word.as_str());
+        }
+        return true;
+    }
+    false
+}
+
+/// Splits one sentence at a conjunction joining two full clauses.
+fn coordinations(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
+    let sentence = &text[start..end];
+    let lower = sentence.to_lowercase();
+    // to_lowercase can change byte lengths for some scripts; only split when it did not.
+    if lower.len() != sentence.len() {
+        return vec![(start, end)];
+    }
+    for conj in [
+        "; ",
+        ", and ",
+        ", but ",
+        ", while ",
+        ", whereas ",
+        " and ",
+        " but ",
+    ] {
+        let mut search_from = 0;
+        while let Some(pos) = lower[search_from..].find(conj) {
+            let at = search_from + pos;
+            let left = &lower[..at];
+            let right = &lower[at + conj.len()..];
+            if has_clause_verb(left) && has_clause_verb(right) && starts_with_subject(right) {
+                let mut out = coordinations(text, start, start + at);
+                out.extend(coordinations(text, start + at + conj.len(), end));
+                return out;
+            }
+            search_from = at + conj.len();
+        }
+    }
+    vec![(start, end)]
+}
+
+fn has_clause_verb(piece: &str) -> bool {
+    piece
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| CLAUSE_VERBS.contains(&w))
+}
+
+/// The right side of a split must start with its own subject: a verb must not be its first word
+/// ("X is big and is old" stays one claim).
+fn starts_with_subject(right: &str) -> bool {
+    right
+        .split_whitespace()
+        .next()
+        .is_some_and(|w| !CLAUSE_VERBS.contains(&w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(s: &str) -> Vec<String> {
+        split(s).into_iter().map(|c| c.text).collect()
+    }
+
+    #[test]
+    fn abbreviations_decimals_and_initials_do_not_split() {
+        assert_eq!(
+            texts(
+                "Dr. Smith lives in the U.S. Army base. It has 3.5 million people and 1,234 cars."
+            ),
+            vec![
+                "Dr. Smith lives in the U.S. Army base.",
+                "It has 3.5 million people and 1,234 cars."
+            ]
+        );
+        assert_eq!(
+            texts("J. R. R. Tolkien wrote books, e.g. The Hobbit. He was born in 1892."),
+            vec![
+                "J. R. R. Tolkien wrote books, e.g. The Hobbit.",
+                "He was born in 1892."
+            ]
+        );
+    }
+
+    #[test]
+    fn quotes_bullets_and_newlines() {
+        assert_eq!(
+            texts(
+                "He said \"Paris is big.\" Then he left!\n- Berlin is in Germany\n2. Rome is old."
+            ),
+            vec![
+                "He said \"Paris is big.\"",
+                "Then he left!",
+                "Berlin is in Germany",
+                "Rome is old."
+            ]
+        );
+    }
+
+    #[test]
+    fn coordinations_of_full_clauses_split() {
+        assert_eq!(
+            texts("Nairobi is the capital of Kenya, and Kampala is the capital of Uganda."),
+            vec![
+                "Nairobi is the capital of Kenya",
+                "Kampala is the capital of Uganda."
+            ]
+        );
+        assert_eq!(
+            texts("Paris is the capital and largest city of France."),
+            vec!["Paris is the capital and largest city of France."]
+        );
+    }
+
+    #[test]
+    fn unicode_spans_are_exact() {
+        let s = "São Paulo is in Brazil 🇧🇷. Zürich is in Switzerland. Côte d'Ivoire is in Africa.";
+        let claims = split(s);
+        assert_eq!(claims.len(), 3);
+        for c in &claims {
+            assert_eq!(&s[c.span.start..c.span.end], c.text);
+            let u16: Vec<u16> = s.encode_utf16().collect();
+            let expect = String::from_utf16(&u16[c.span.start_utf16..c.span.end_utf16])
+                .expect("valid utf16");
+            assert_eq!(expect, c.text);
+        }
+        assert_eq!(claims[1].text, "Zürich is in Switzerland.");
+        // The flag emoji is 2 chars of 4 bytes = 4 UTF-16 units; "ã" is 2 bytes, 1 unit.
+        assert_eq!(claims[1].span.start, 34);
+        assert_eq!(claims[1].span.start_utf16, 29);
+    }
+
+    #[test]
+    fn empty_and_punctuation_only_give_no_claims() {
+        assert!(split("   \n\n  - \n...").is_empty());
+    }
+}

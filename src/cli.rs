@@ -1,0 +1,310 @@
+//! Command line: `factgate serve`, `factgate check`, `factgate audit verify`.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::audit::{self, AuditConfig, AuditLog, SyncMode, Verification};
+use crate::config::{Config, FileConfig};
+use crate::knowledge::Knowledge;
+use crate::pipeline::{CheckInput, CheckOutcome, Checker};
+use crate::telemetry::LogFormat;
+
+/// factgate: checks LLM responses against a knowledge graph and decides ALLOW / FLAG / BLOCK.
+#[derive(Debug, Parser)]
+#[command(name = "factgate", version, about)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(
+        long,
+        env = "FACTGATE_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gRPC server (Guard, Health, reflection).
+    Serve(ServeArgs),
+    /// Check a text in-process with the same pipeline and print the result.
+    Check(CheckArgs),
+    /// Audit log tools.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// Settings shared by `serve` and `check`.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// TOML config file (flags and environment variables override it).
+    #[arg(long, env = "FACTGATE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Directory (or file) of RDF files to load; repeat for several. Default: ./knowledge.
+    #[arg(long = "knowledge", env = "FACTGATE_KNOWLEDGE", value_delimiter = ',')]
+    pub knowledge: Vec<PathBuf>,
+}
+
+/// `factgate serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Listen address [default: 127.0.0.1:50051].
+    #[arg(long, env = "FACTGATE_LISTEN")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Audit log file [default: factgate-audit.jsonl].
+    #[arg(long, env = "FACTGATE_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
+    /// Audit durability: always, batch (group commit, default) or none.
+    #[arg(long, env = "FACTGATE_AUDIT_SYNC", value_enum)]
+    pub audit_sync: Option<SyncMode>,
+    /// Most concurrent checks before RESOURCE_EXHAUSTED [default: 64].
+    #[arg(long, env = "FACTGATE_MAX_CONCURRENCY")]
+    pub max_concurrency: Option<usize>,
+}
+
+/// `factgate check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The text to check (else --file, else stdin).
+    pub text: Option<String>,
+    /// Read the text from this file.
+    #[arg(long, conflicts_with = "text")]
+    pub file: Option<PathBuf>,
+    /// The prompt the text answers.
+    #[arg(long, default_value = "")]
+    pub prompt: String,
+    /// Policy profile.
+    #[arg(long, default_value = "")]
+    pub policy: String,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also append the decision to this audit log.
+    #[arg(long)]
+    pub audit_log: Option<PathBuf>,
+}
+
+/// `factgate audit ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Verify hash chains; exits non-zero and names the first bad record on any break.
+    Verify {
+        /// Log files in chain order. A single active log brings its rotated `<path>.<n>` files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+/// Loads the config file (if any) and applies the common flags.
+fn file_config(common: &CommonArgs) -> anyhow::Result<FileConfig> {
+    let mut f = match &common.config {
+        Some(p) => FileConfig::read(p)?,
+        None => FileConfig::default(),
+    };
+    if !common.knowledge.is_empty() {
+        f.graph.dirs = common.knowledge.clone();
+    }
+    Ok(f)
+}
+
+/// Builds a checker for a validated config.
+pub fn build_checker(config: &Config, audit: Option<AuditConfig>) -> Result<Checker, String> {
+    let kg = Arc::new(Knowledge::load(&config.graph.dirs).map_err(|e| e.to_string())?);
+    let audit = match audit {
+        Some(a) => Some(Arc::new(AuditLog::open(a).map_err(|e| e.to_string())?)),
+        None => None,
+    };
+    Ok(Checker::new(kg.clone(), kg, config.profiles.clone(), audit))
+}
+
+/// Runs the CLI. Returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    crate::telemetry::init(cli.log_format);
+    match cli.command {
+        Command::Serve(args) => {
+            let mut f = file_config(&args.common)?;
+            if let Some(l) = args.listen {
+                f.server.listen = l;
+            }
+            if let Some(p) = args.audit_log {
+                f.audit.path = p;
+            }
+            if let Some(s) = args.audit_sync {
+                f.audit.sync = s;
+            }
+            if let Some(n) = args.max_concurrency {
+                f.server.max_concurrency = n;
+            }
+            let config = Config::validate(f)?;
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(config.server.listen)
+                    .await
+                    .map_err(|e| {
+                        anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen)
+                    })?;
+                let audit_cfg = config.audit.clone();
+                let cfg = config.clone();
+                let loader: crate::server::Loader =
+                    Box::new(move || build_checker(&cfg, Some(audit_cfg)));
+                crate::server::run(
+                    listener,
+                    config.server.max_concurrency,
+                    loader,
+                    crate::server::shutdown_signal(),
+                )
+                .await?;
+                anyhow::Ok(())
+            })?;
+            Ok(0)
+        }
+        Command::Check(args) => {
+            let config = Config::validate(file_config(&args.common)?)?;
+            let text = match (&args.text, &args.file) {
+                (Some(t), _) => t.clone(),
+                (None, Some(p)) => std::fs::read_to_string(p)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?,
+                (None, None) => {
+                    let mut s = String::new();
+                    std::io::stdin().read_to_string(&mut s)?;
+                    s
+                }
+            };
+            let audit = args.audit_log.map(|path| AuditConfig {
+                path,
+                ..config.audit.clone()
+            });
+            let checker = build_checker(&config, audit).map_err(|e| anyhow::anyhow!(e))?;
+            let outcome = checker.check(&CheckInput {
+                response: text,
+                prompt: args.prompt,
+                policy: args.policy,
+                ..Default::default()
+            });
+            checker.shutdown();
+            let outcome = outcome?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&outcome)?);
+            } else {
+                print!("{}", render_table(&outcome));
+            }
+            Ok(0)
+        }
+        Command::Audit(AuditCommand::Verify { paths }) => {
+            let files = audit::files_to_verify(&paths);
+            match audit::verify(&files)? {
+                Verification::Intact {
+                    records,
+                    first_seq,
+                    last_hash,
+                } => {
+                    println!(
+                        "OK: {records} records verified in {} file(s){}{}",
+                        files.len(),
+                        first_seq
+                            .filter(|&s| s > 0)
+                            .map(|s| format!(", chain anchored at seq {s} (older files not given)"))
+                            .unwrap_or_default(),
+                        last_hash
+                            .map(|h| format!(", last hash {h}"))
+                            .unwrap_or_default()
+                    );
+                    Ok(0)
+                }
+                Verification::Broken {
+                    path,
+                    line,
+                    seq,
+                    message,
+                } => {
+                    println!(
+                        "BROKEN: {}:{line}{}: {message}",
+                        path.display(),
+                        seq.map(|s| format!(" (seq {s})")).unwrap_or_default()
+                    );
+                    Ok(1)
+                }
+            }
+        }
+    }
+}
+
+/// Human-readable table of an outcome.
+pub fn render_table(o: &CheckOutcome) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "verdict {:?}  confidence {:.2}  audit {}",
+        o.verdict,
+        o.confidence,
+        if o.audit_id.is_empty() {
+            "-"
+        } else {
+            &o.audit_id
+        }
+    );
+    for r in &o.reasons {
+        let _ = writeln!(s, "  reason {}: {}", r.code, r.message);
+    }
+    let _ = writeln!(s, "{:<3} {:<13} {:>5}  claim", "#", "status", "conf");
+    for (i, c) in o.claims.iter().enumerate() {
+        let status = serde_json::to_value(c.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "{:<3} {:<13} {:>5.2}  {}",
+            i + 1,
+            status,
+            c.confidence,
+            c.text
+        );
+        for e in &c.evidence {
+            let _ = writeln!(s, "      evidence: {}", e.text);
+            let _ = writeln!(
+                s,
+                "        <{}> <{}> {} (graph <{}>)",
+                e.subject, e.predicate, e.object, e.graph
+            );
+        }
+        if !c.explanation.is_empty() {
+            let _ = writeln!(s, "      why: {}", c.explanation);
+        }
+    }
+    let _ = writeln!(
+        s,
+        "graph {}  policy {}  model {}  calibration {}",
+        &o.versions.graph[..12.min(o.versions.graph.len())],
+        o.versions.policy,
+        o.versions.model,
+        o.versions.calibration
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,192 @@
+//! Configuration: a TOML file (optional) plus command-line flags and environment variables,
+//! validated once into [`Config`].
+//!
+//! ```toml
+//! [server]
+//! listen = "127.0.0.1:50051"
+//! max_concurrency = 64
+//!
+//! [graph]
+//! dirs = ["knowledge"]
+//!
+//! [audit]
+//! path = "factgate-audit.jsonl"
+//! sync = "batch"            # always | batch | none
+//! rotate_bytes = 268435456
+//!
+//! [profiles.default]        # overrides the built-in default profile
+//! unverifiable = "flag"
+//! ```
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::audit::AuditConfig;
+use crate::decide::Policy;
+
+/// Server section.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSection {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Most Check calls in flight; more get RESOURCE_EXHAUSTED at once.
+    pub max_concurrency: usize,
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            max_concurrency: 64,
+        }
+    }
+}
+
+/// Graph section.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GraphSection {
+    /// Directories (or files) whose RDF files are loaded, each file into its own named graph.
+    pub dirs: Vec<PathBuf>,
+}
+
+impl Default for GraphSection {
+    fn default() -> Self {
+        Self {
+            dirs: vec![default_knowledge_dir()],
+        }
+    }
+}
+
+/// The `knowledge/` directory: next to the current directory when run from the repository,
+/// else the one this binary was built from.
+pub fn default_knowledge_dir() -> PathBuf {
+    let local = PathBuf::from("knowledge");
+    if local.is_dir() {
+        return local;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileConfig {
+    /// Server settings.
+    pub server: ServerSection,
+    /// Knowledge graph settings.
+    pub graph: GraphSection,
+    /// Audit log settings.
+    pub audit: AuditConfig,
+    /// Policy profiles by name (merged over the built-in `default` and `strict`).
+    pub profiles: BTreeMap<String, Policy>,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Server settings.
+    pub server: ServerSection,
+    /// Knowledge graph settings.
+    pub graph: GraphSection,
+    /// Audit log settings.
+    pub audit: AuditConfig,
+    /// Policy profiles (always has `default`).
+    pub profiles: BTreeMap<String, Policy>,
+}
+
+/// Configuration errors.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this schema.
+    #[error("invalid config file {path}: {message}")]
+    Parse {
+        /// File.
+        path: PathBuf,
+        /// Parser message (names the key).
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl FileConfig {
+    /// Reads a TOML file.
+    pub fn read(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+}
+
+impl Config {
+    /// Validates a file config (after flags were applied to it).
+    pub fn validate(file: FileConfig) -> Result<Self, ConfigError> {
+        let mut profiles = BTreeMap::new();
+        profiles.insert("default".to_string(), Policy::default());
+        profiles.insert("strict".to_string(), Policy::strict());
+        profiles.extend(file.profiles);
+        for (name, p) in &profiles {
+            p.validate(name).map_err(ConfigError::Invalid)?;
+        }
+        if file.server.max_concurrency == 0 {
+            return Err(ConfigError::Invalid(
+                "server.max_concurrency must be > 0".into(),
+            ));
+        }
+        if file.audit.rotate_bytes < 4096 {
+            return Err(ConfigError::Invalid(
+                "audit.rotate_bytes must be at least 4096".into(),
+            ));
+        }
+        if file.graph.dirs.is_empty() {
+            return Err(ConfigError::Invalid("graph.dirs is empty".into()));
+        }
+        Ok(Self {
+            server: file.server,
+            graph: file.graph,
+            audit: file.audit,
+            profiles,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_rejected_by_name() {
+        let err = toml::from_str::<FileConfig>("[profiles.x]\nflag_belw = 0.2\n")
+            .expect_err("typo must fail");
+        assert!(err.to_string().contains("flag_belw"), "{err}");
+    }
+
+    #[test]
+    fn profiles_merge_over_builtins() {
+        let f: FileConfig =
+            toml::from_str("[profiles.loose]\nblock_on_contradiction = false\n").expect("valid");
+        let c = Config::validate(f).expect("valid");
+        assert!(c.profiles.contains_key("default"));
+        assert!(c.profiles.contains_key("strict"));
+        assert!(!c.profiles["loose"].block_on_contradiction);
+    }
+}

@@ -1,0 +1,220 @@
+//! Decide stage: applies a policy profile to the checked claims and returns the verdict with
+//! its reason codes. Every verdict carries at least one reason.
+
+use serde::{Deserialize, Serialize};
+
+use crate::reason::Status;
+
+/// What to do with a class of finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Let it through.
+    Allow,
+    /// Let it through with a warning.
+    Flag,
+    /// Stop it.
+    Block,
+}
+
+/// The decision for a response (ordered by severity).
+pub type Verdict = Action;
+
+/// What an internal failure of factgate turns into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnError {
+    /// BLOCK (the safe default for a guard).
+    FailClosed,
+    /// ALLOW, still with the INTERNAL_ERROR reason code.
+    FailOpen,
+}
+
+/// A policy profile. Defaults are the built-in `default` profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    /// Bumped by whoever edits the profile; reported as `name@version+hash`.
+    pub version: u32,
+    /// FLAG when the response confidence is below this.
+    pub flag_below: f64,
+    /// BLOCK when the response confidence is below this.
+    pub block_below: f64,
+    /// BLOCK (instead of FLAG) when any claim is contradicted.
+    pub block_on_contradiction: bool,
+    /// What an unverifiable claim means.
+    pub unverifiable: Action,
+    /// What an internal failure means.
+    pub on_error: OnError,
+    /// Keep the raw text in the audit log (otherwise only SHA-256 hashes).
+    pub store_text: bool,
+    /// Largest accepted `response`, in bytes.
+    pub max_response_bytes: usize,
+    /// Largest accepted total size of `context` passages, in bytes.
+    pub max_context_bytes: usize,
+    /// Most accepted `context` passages.
+    pub max_passages: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            version: 1,
+            flag_below: 0.3,
+            block_below: 0.0,
+            block_on_contradiction: true,
+            unverifiable: Action::Allow,
+            on_error: OnError::FailClosed,
+            store_text: false,
+            max_response_bytes: 64 * 1024,
+            max_context_bytes: 256 * 1024,
+            max_passages: 32,
+        }
+    }
+}
+
+impl Policy {
+    /// The built-in `strict` profile: unverifiable claims are flagged, low confidence blocks.
+    pub fn strict() -> Self {
+        Self {
+            unverifiable: Action::Flag,
+            flag_below: 0.6,
+            block_below: 0.2,
+            ..Self::default()
+        }
+    }
+
+    /// Checks the thresholds make sense.
+    pub fn validate(&self, name: &str) -> Result<(), String> {
+        for (k, v) in [
+            ("flag_below", self.flag_below),
+            ("block_below", self.block_below),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("profile {name}: {k} = {v} is outside 0..1"));
+            }
+        }
+        if self.block_below > self.flag_below {
+            return Err(format!(
+                "profile {name}: block_below ({}) is above flag_below ({})",
+                self.block_below, self.flag_below
+            ));
+        }
+        if self.max_response_bytes == 0 {
+            return Err(format!("profile {name}: max_response_bytes must be > 0"));
+        }
+        Ok(())
+    }
+}
+
+/// A reason code with its message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    /// Stable code.
+    pub code: &'static str,
+    /// Explanation.
+    pub message: String,
+}
+
+/// The decision: verdict and reasons.
+pub fn decide(policy: &Policy, statuses: &[Status], confidence: f64) -> (Verdict, Vec<Reason>) {
+    let mut verdict = Action::Allow;
+    let mut reasons = Vec::new();
+    let count = |s: Status| statuses.iter().filter(|&&x| x == s).count();
+    if statuses.is_empty() {
+        verdict = verdict.max(policy.unverifiable);
+        reasons.push(Reason {
+            code: "NO_CLAIMS",
+            message: "the response contains no checkable statement".into(),
+        });
+    }
+    let contradicted = count(Status::Contradicted);
+    if contradicted > 0 {
+        verdict = verdict.max(if policy.block_on_contradiction {
+            Action::Block
+        } else {
+            Action::Flag
+        });
+        reasons.push(Reason {
+            code: "CONTRADICTED_CLAIM",
+            message: format!("{contradicted} claim(s) contradicted by the evidence"),
+        });
+    }
+    let unverifiable = count(Status::Unverifiable);
+    if unverifiable > 0 {
+        verdict = verdict.max(policy.unverifiable);
+        reasons.push(Reason {
+            code: "UNVERIFIABLE_CLAIM",
+            message: format!("{unverifiable} claim(s) could not be checked"),
+        });
+    }
+    if confidence < policy.block_below {
+        verdict = Action::Block;
+        reasons.push(Reason {
+            code: "LOW_CONFIDENCE",
+            message: format!(
+                "confidence {confidence:.3} is below block_below {}",
+                policy.block_below
+            ),
+        });
+    } else if confidence < policy.flag_below {
+        verdict = verdict.max(Action::Flag);
+        reasons.push(Reason {
+            code: "LOW_CONFIDENCE",
+            message: format!(
+                "confidence {confidence:.3} is below flag_below {}",
+                policy.flag_below
+            ),
+        });
+    }
+    if reasons.is_empty() {
+        reasons.push(Reason {
+            code: "ALL_SUPPORTED",
+            message: format!("all {} claim(s) supported by the evidence", statuses.len()),
+        });
+    }
+    (verdict, reasons)
+}
+
+/// The verdict and reason for an internal failure.
+pub fn on_error(policy: &Policy, message: &str) -> (Verdict, Vec<Reason>) {
+    let verdict = match policy.on_error {
+        OnError::FailClosed => Action::Block,
+        OnError::FailOpen => Action::Allow,
+    };
+    (
+        verdict,
+        vec![Reason {
+            code: "INTERNAL_ERROR",
+            message: format!(
+                "factgate could not complete the check ({message}); on_error = {:?}",
+                policy.on_error
+            ),
+        }],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contradiction_blocks_and_unverifiable_follows_policy() {
+        let p = Policy::default();
+        let (v, r) = decide(&p, &[Status::Supported, Status::Contradicted], 0.05);
+        assert_eq!(v, Action::Block);
+        assert!(r.iter().any(|r| r.code == "CONTRADICTED_CLAIM"));
+        let (v, r) = decide(&p, &[Status::Unverifiable], 0.5);
+        assert_eq!(v, Action::Allow);
+        assert_eq!(r[0].code, "UNVERIFIABLE_CLAIM");
+        let (v, _) = decide(&Policy::strict(), &[Status::Unverifiable], 0.5);
+        assert_eq!(v, Action::Flag);
+    }
+
+    #[test]
+    fn fail_closed_never_allows() {
+        let (v, r) = on_error(&Policy::default(), "boom");
+        assert_eq!(v, Action::Block);
+        assert_eq!(r[0].code, "INTERNAL_ERROR");
+    }
+}

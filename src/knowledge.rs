@@ -1,0 +1,886 @@
+//! The knowledge graph: loading RDF files into Oxigraph, the entity label index, the predicate
+//! lexicon (kept in the graph itself) and the parameterized SPARQL query the retrieve stage runs.
+//!
+//! Vocabulary: `knowledge/VOCAB.md`. Everything request-independent is computed once at load:
+//! the label matcher, the lexicon phrase matcher and the index of string values.
+
+use std::collections::HashMap;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use oxigraph::io::{RdfFormat, RdfParser};
+use oxigraph::model::{GraphName, NamedNode, NamedNodeRef, Term, Variable};
+use oxigraph::sparql::{PreparedSparqlQuery, QueryResults, SparqlEvaluator};
+use oxigraph::store::Store;
+use sha2::{Digest, Sha256};
+
+/// factgate's own vocabulary namespace.
+pub const FG: &str = "https://factgate.dev/ns#";
+/// Prefix of the named graph IRIs of loaded files.
+pub const GRAPH_PREFIX: &str = "https://factgate.dev/graph/";
+
+const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
+const RDFS_LABEL: &str = "http://www.w3.org/2000/01/rdf-schema#label";
+const SKOS_PREF: &str = "http://www.w3.org/2004/02/skos/core#prefLabel";
+const SKOS_ALT: &str = "http://www.w3.org/2004/02/skos/core#altLabel";
+const SCHEMA_NAME: &str = "https://schema.org/name";
+const OWL_FUNCTIONAL: &str = "http://www.w3.org/2002/07/owl#FunctionalProperty";
+
+/// Errors while loading or querying the graph.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    /// A knowledge directory or file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A file is not valid RDF in the format its extension says.
+    #[error("cannot load {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Parser message (with position).
+        message: String,
+    },
+    /// The lexicon is missing or inconsistent.
+    #[error("invalid predicate lexicon: {0}")]
+    Lexicon(String),
+    /// The store failed while answering a query.
+    #[error("graph query failed: {0}")]
+    Query(String),
+}
+
+/// Fold text for matching: lower-case, accents removed, typographic apostrophes unified.
+/// `map[i]` is the byte offset in the original text of the char that produced folded byte `i`.
+pub struct Folded {
+    /// The folded text.
+    pub text: String,
+    /// Folded byte -> original byte (start of the originating char); one extra entry at the end.
+    pub map: Vec<usize>,
+}
+
+/// Folds `text` (see [`Folded`]).
+pub fn fold(text: &str) -> Folded {
+    let mut out = String::with_capacity(text.len());
+    let mut map = Vec::with_capacity(text.len() + 1);
+    for (i, c) in text.char_indices() {
+        let c = match c {
+            '\u{2019}' | '\u{2018}' | '`' | '\u{02BC}' => '\'',
+            '\u{2010}'..='\u{2013}' => '-',
+            _ => c,
+        };
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+            map.push(i);
+            continue;
+        }
+        unicode_normalization::char::decompose_canonical(c, |d| {
+            if unicode_normalization::char::is_combining_mark(d) {
+                return;
+            }
+            for l in d.to_lowercase() {
+                let before = out.len();
+                out.push(l);
+                map.extend(std::iter::repeat_n(i, out.len() - before));
+            }
+        });
+    }
+    map.push(text.len());
+    Folded { text: out, map }
+}
+
+/// Folds a label or phrase (no offsets needed); also collapses inner whitespace.
+pub fn fold_key(text: &str) -> String {
+    fold(text.trim())
+        .text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Removes whole words (each given with its trailing space) from folded text, keeping the map.
+pub fn drop_words(f: Folded, words: &[&str]) -> Folded {
+    let mut text = String::with_capacity(f.text.len());
+    let mut map = Vec::with_capacity(f.map.len());
+    let mut i = 0;
+    'outer: while i < f.text.len() {
+        let boundary = !f.text[..i]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric);
+        if f.text[i..].starts_with("n't ") && !boundary {
+            // "isn't in" -> "is in".
+            i += 4;
+            continue;
+        }
+        if boundary {
+            for w in words {
+                if f.text[i..].starts_with(w) {
+                    i += w.len();
+                    continue 'outer;
+                }
+            }
+        }
+        let c = f.text[i..]
+            .chars()
+            .next()
+            .expect("i is a char boundary below len; this is a bug");
+        text.push(c);
+        map.extend_from_slice(&f.map[i..i + c.len_utf8()]);
+        i += c.len_utf8();
+    }
+    map.push(*f.map.last().unwrap_or(&0));
+    Folded { text, map }
+}
+
+/// True when `[start, end)` of `folded` is delimited by non-alphanumeric chars.
+pub fn at_word_boundaries(folded: &str, start: usize, end: usize) -> bool {
+    let before = folded[..start].chars().next_back();
+    let after = folded[end..].chars().next();
+    !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+}
+
+/// Index of an entity in [`Knowledge::entities`].
+pub type EntityId = u32;
+
+/// What linking needs to know about an entity.
+#[derive(Debug, Clone)]
+pub struct Entity {
+    /// The entity IRI.
+    pub iri: String,
+    /// Display label (first `rdfs:label`, else any label).
+    pub label: String,
+    /// Folded forms of all its labels (for identity through labels).
+    pub folded_labels: Vec<String>,
+    /// `rdf:type` IRIs.
+    pub types: Vec<String>,
+    /// Ranking among same-label entities (`fg:population`; 0 when absent).
+    pub rank: f64,
+}
+
+/// Kind of value a predicate takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// Another entity (IRI).
+    Entity,
+    /// A number (with unit and tolerance).
+    Number,
+    /// A year.
+    Year,
+    /// A string literal from a closed-ish set (codes, names).
+    String,
+}
+
+/// One predicate of the lexicon.
+#[derive(Debug, Clone)]
+pub struct Predicate {
+    /// Predicate IRI.
+    pub iri: String,
+    /// Short name (`rdfs:label`).
+    pub label: String,
+    /// Phrases that express it (folded).
+    pub phrases: Vec<String>,
+    /// Verbalization template with `{s}` and `{o}`.
+    pub template: String,
+    /// At most one value per subject.
+    pub functional: bool,
+    /// Allowed subject types.
+    pub subject_types: Vec<String>,
+    /// Allowed object types (entity-valued predicates).
+    pub object_types: Vec<String>,
+    /// Kind of value.
+    pub kind: ValueKind,
+    /// Unit of numeric values, as written in the lexicon.
+    pub unit: Option<String>,
+    /// Relative tolerance for numbers.
+    pub tolerance: f64,
+    /// Absolute tolerance for numbers.
+    pub abs_tolerance: f64,
+}
+
+impl Predicate {
+    /// The fact as a sentence.
+    pub fn verbalize(&self, subject: &str, object: &str) -> String {
+        self.template.replace("{s}", subject).replace("{o}", object)
+    }
+}
+
+/// Per-file load report.
+#[derive(Debug, Clone)]
+pub struct LoadedFile {
+    /// File path.
+    pub path: PathBuf,
+    /// Named graph IRI it went into.
+    pub graph: String,
+    /// Triples loaded.
+    pub triples: usize,
+}
+
+/// The loaded knowledge graph with its indexes.
+pub struct Knowledge {
+    store: Store,
+    /// Entities with labels, by id.
+    pub entities: Vec<Entity>,
+    entity_by_iri: HashMap<String, EntityId>,
+    label_keys: Vec<Vec<EntityId>>,
+    label_matcher: AhoCorasick,
+    /// The predicate lexicon.
+    pub predicates: Vec<Predicate>,
+    phrase_keys: Vec<Vec<usize>>,
+    phrase_matcher: AhoCorasick,
+    value_keys: Vec<(usize, String)>,
+    value_matcher: AhoCorasick,
+    facts_query: PreparedSparqlQuery,
+    alias_query: PreparedSparqlQuery,
+    /// SHA-256 over the loaded files (names and bytes).
+    pub snapshot: String,
+    /// What was loaded.
+    pub files: Vec<LoadedFile>,
+    /// Total quads in the store.
+    pub triples: usize,
+    /// Wall time of the load including index building.
+    pub load_time: Duration,
+}
+
+/// A fact returned by the retrieve stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fact {
+    /// Subject IRI of the triple (an `owl:sameAs` alias of `about`, or `about` itself).
+    pub subject: String,
+    /// The entity the fact was asked for.
+    pub about: String,
+    /// Predicate IRI.
+    pub predicate: String,
+    /// Object term.
+    pub object: Term,
+    /// Named graph IRI.
+    pub graph: String,
+}
+
+/// A found entity mention (byte offsets into the searched text).
+#[derive(Debug, Clone)]
+pub struct LabelHit {
+    /// Start byte.
+    pub start: usize,
+    /// End byte.
+    pub end: usize,
+    /// Candidates, best ranked first.
+    pub candidates: Vec<EntityId>,
+}
+
+/// Recognised RDF file formats by extension (after stripping `.gz`).
+fn format_for(path: &Path) -> Option<(RdfFormat, bool, String)> {
+    let name = path.file_name()?.to_str()?;
+    let (name, gz) = match name.strip_suffix(".gz") {
+        Some(n) => (n, true),
+        None => (name, false),
+    };
+    let (stem, ext) = name.rsplit_once('.')?;
+    let format = match ext {
+        "ttl" => RdfFormat::Turtle,
+        "nt" => RdfFormat::NTriples,
+        "nq" => RdfFormat::NQuads,
+        "rdf" | "owl" | "xml" => RdfFormat::RdfXml,
+        "trig" => RdfFormat::TriG,
+        _ => return None,
+    };
+    Some((format, gz, stem.to_string()))
+}
+
+/// Lists RDF files under `dirs` (not recursive), sorted by path.
+pub fn rdf_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, GraphError> {
+    let mut files = Vec::new();
+    for dir in dirs {
+        if dir.is_file() {
+            files.push(dir.clone());
+            continue;
+        }
+        let rd = std::fs::read_dir(dir).map_err(|source| GraphError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        for entry in rd {
+            let entry = entry.map_err(|source| GraphError::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            let p = entry.path();
+            if p.is_file() && format_for(&p).is_some() {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn nn(iri: &str) -> NamedNode {
+    NamedNode::new_unchecked(iri)
+}
+
+fn term_number(t: &Term) -> Option<f64> {
+    match t {
+        Term::Literal(l) => l.value().trim().parse::<f64>().ok(),
+        _ => None,
+    }
+}
+
+fn term_str(t: &Term) -> Option<&str> {
+    match t {
+        Term::Literal(l) => Some(l.value()),
+        _ => None,
+    }
+}
+
+fn iri_of(t: &Term) -> Option<&str> {
+    match t {
+        Term::NamedNode(n) => Some(n.as_str()),
+        _ => None,
+    }
+}
+
+impl Knowledge {
+    /// Loads every RDF file in `dirs` into its own named graph and builds the indexes.
+    pub fn load(dirs: &[PathBuf]) -> Result<Self, GraphError> {
+        let started = Instant::now();
+        let store = Store::new().map_err(|e| GraphError::Query(e.to_string()))?;
+        let mut hasher = Sha256::new();
+        let mut files = Vec::new();
+        let paths = rdf_files(dirs)?;
+        if paths.is_empty() {
+            return Err(GraphError::Lexicon(format!(
+                "no RDF files (.ttl, .nt, .nq, .rdf, optionally .gz) in {}",
+                dirs.iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        for path in paths {
+            let (format, gz, stem) =
+                format_for(&path).expect("filtered by rdf_files; this is a bug");
+            let bytes = std::fs::read(&path).map_err(|source| GraphError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            hasher.update(
+                path.file_name()
+                    .map(|n| n.as_encoded_bytes())
+                    .unwrap_or_default(),
+            );
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(&bytes);
+            let reader: Box<dyn Read> = if gz {
+                Box::new(flate2::read::GzDecoder::new(&bytes[..]))
+            } else {
+                Box::new(&bytes[..])
+            };
+            let graph = format!("{GRAPH_PREFIX}{stem}");
+            let before = store.len().map_err(|e| GraphError::Query(e.to_string()))?;
+            let mut parser = RdfParser::from_format(format);
+            if format != RdfFormat::NQuads && format != RdfFormat::TriG {
+                parser = parser.with_default_graph(GraphName::NamedNode(nn(&graph)));
+            }
+            let mut loader = store.bulk_loader();
+            loader
+                .load_from_reader(parser, BufReader::new(reader))
+                .map_err(|e| GraphError::Parse {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+            loader.commit().map_err(|e| GraphError::Parse {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            let after = store.len().map_err(|e| GraphError::Query(e.to_string()))?;
+            tracing::info!(file = %path.display(), graph = %graph, triples = after - before, "loaded RDF file");
+            files.push(LoadedFile {
+                path,
+                graph,
+                triples: after - before,
+            });
+        }
+        let snapshot = hex::encode(hasher.finalize());
+        let triples = store.len().map_err(|e| GraphError::Query(e.to_string()))?;
+        let mut kg = Self::index(store, snapshot, files, triples)?;
+        kg.load_time = started.elapsed();
+        tracing::info!(
+            triples,
+            entities = kg.entities.len(),
+            predicates = kg.predicates.len(),
+            ms = kg.load_time.as_millis() as u64,
+            snapshot = %&kg.snapshot[..12],
+            "knowledge graph ready"
+        );
+        Ok(kg)
+    }
+
+    /// Values of `predicate` for all subjects, over all graphs.
+    fn objects_of(
+        store: &Store,
+        predicate: &str,
+    ) -> Result<Vec<(oxigraph::model::NamedOrBlankNode, Term)>, GraphError> {
+        let p = nn(predicate);
+        store
+            .quads_for_pattern(None, Some(p.as_ref()), None, None)
+            .map(|q| {
+                q.map(|q| (q.subject, q.object))
+                    .map_err(|e| GraphError::Query(e.to_string()))
+            })
+            .collect()
+    }
+
+    fn index(
+        store: Store,
+        snapshot: String,
+        files: Vec<LoadedFile>,
+        triples: usize,
+    ) -> Result<Self, GraphError> {
+        // Entities and labels.
+        let mut entities: Vec<Entity> = Vec::new();
+        let mut entity_by_iri: HashMap<String, EntityId> = HashMap::new();
+        let mut label_map: HashMap<String, Vec<EntityId>> = HashMap::new();
+        for pred in [RDFS_LABEL, SKOS_PREF, SCHEMA_NAME, SKOS_ALT] {
+            for (s, o) in Self::objects_of(&store, pred)? {
+                let (oxigraph::model::NamedOrBlankNode::NamedNode(s), Term::Literal(l)) = (s, o)
+                else {
+                    continue;
+                };
+                let iri = s.into_string();
+                let id = *entity_by_iri.entry(iri.clone()).or_insert_with(|| {
+                    entities.push(Entity {
+                        iri,
+                        label: l.value().to_string(),
+                        folded_labels: Vec::new(),
+                        types: Vec::new(),
+                        rank: 0.0,
+                    });
+                    (entities.len() - 1) as EntityId
+                });
+                let key = fold_key(l.value());
+                if key.is_empty() {
+                    continue;
+                }
+                let e = &mut entities[id as usize];
+                if !e.folded_labels.contains(&key) {
+                    e.folded_labels.push(key.clone());
+                    let ids = label_map.entry(key).or_default();
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+            }
+        }
+        for (s, o) in Self::objects_of(&store, RDF_TYPE)? {
+            if let (oxigraph::model::NamedOrBlankNode::NamedNode(s), Term::NamedNode(t)) = (s, o) {
+                if let Some(&id) = entity_by_iri.get(s.as_str()) {
+                    entities[id as usize].types.push(t.into_string());
+                }
+            }
+        }
+        for (s, o) in Self::objects_of(&store, &format!("{FG}population"))? {
+            if let oxigraph::model::NamedOrBlankNode::NamedNode(s) = s {
+                if let (Some(&id), Some(v)) = (entity_by_iri.get(s.as_str()), term_number(&o)) {
+                    entities[id as usize].rank = v;
+                }
+            }
+        }
+        let mut label_entries: Vec<(String, Vec<EntityId>)> = label_map.into_iter().collect();
+        label_entries.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, ids) in &mut label_entries {
+            ids.sort_by(|a, b| {
+                entities[*b as usize]
+                    .rank
+                    .total_cmp(&entities[*a as usize].rank)
+                    .then(a.cmp(b))
+            });
+        }
+        let label_matcher = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(label_entries.iter().map(|(k, _)| k.as_str()))
+            .map_err(|e| GraphError::Lexicon(format!("label index: {e}")))?;
+        let label_keys = label_entries.into_iter().map(|(_, ids)| ids).collect();
+
+        // Lexicon.
+        let predicates = Self::read_lexicon(&store)?;
+        let mut phrase_map: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, p) in predicates.iter().enumerate() {
+            for ph in &p.phrases {
+                phrase_map.entry(ph.clone()).or_default().push(i);
+            }
+        }
+        let mut phrase_entries: Vec<(String, Vec<usize>)> = phrase_map.into_iter().collect();
+        phrase_entries.sort();
+        let phrase_matcher = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(phrase_entries.iter().map(|(k, _)| k.as_str()))
+            .map_err(|e| GraphError::Lexicon(format!("phrase index: {e}")))?;
+        let phrase_keys = phrase_entries.into_iter().map(|(_, v)| v).collect();
+
+        // Closed value sets of string-valued predicates.
+        let mut value_set: Vec<(usize, String)> = Vec::new();
+        for (i, p) in predicates.iter().enumerate() {
+            if p.kind != ValueKind::String {
+                continue;
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            for (_, o) in Self::objects_of(&store, &p.iri)? {
+                if let Some(v) = term_str(&o) {
+                    let k = fold_key(v);
+                    if !k.is_empty() {
+                        seen.insert(k);
+                    }
+                }
+            }
+            value_set.extend(seen.into_iter().map(|k| (i, k)));
+        }
+        let value_matcher = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(value_set.iter().map(|(_, k)| k.as_str()))
+            .map_err(|e| GraphError::Lexicon(format!("value index: {e}")))?;
+
+        let parse = |q: &str| -> Result<PreparedSparqlQuery, GraphError> {
+            let mut prepared = SparqlEvaluator::new()
+                .parse_query(q)
+                .map_err(|e| GraphError::Query(format!("built-in query does not parse: {e}")))?;
+            prepared.dataset_mut().set_default_graph_as_union();
+            Ok(prepared)
+        };
+        let facts_query = parse("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")?;
+        let alias_query = parse(
+            "SELECT ?s ?x WHERE {
+               { ?s <http://www.w3.org/2002/07/owl#sameAs> ?x }
+               UNION { ?x <http://www.w3.org/2002/07/owl#sameAs> ?s }
+             }",
+        )?;
+
+        Ok(Self {
+            store,
+            entities,
+            entity_by_iri,
+            label_keys,
+            label_matcher,
+            predicates,
+            phrase_keys,
+            phrase_matcher,
+            value_keys: value_set,
+            value_matcher,
+            facts_query,
+            alias_query,
+            snapshot,
+            files,
+            triples,
+            load_time: Duration::ZERO,
+        })
+    }
+
+    fn read_lexicon(store: &Store) -> Result<Vec<Predicate>, GraphError> {
+        let fg = |local: &str| nn(&format!("{FG}{local}"));
+        let ty = nn(RDF_TYPE);
+        let pred_class = fg("Predicate");
+        let mut out = Vec::new();
+        let mut subjects: Vec<NamedNode> = store
+            .quads_for_pattern(
+                None,
+                Some(ty.as_ref()),
+                Some(pred_class.as_ref().into()),
+                None,
+            )
+            .filter_map(|q| match q {
+                Ok(q) => match q.subject {
+                    oxigraph::model::NamedOrBlankNode::NamedNode(n) => Some(Ok(n)),
+                    _ => None,
+                },
+                Err(e) => Some(Err(GraphError::Query(e.to_string()))),
+            })
+            .collect::<Result<_, _>>()?;
+        subjects.sort();
+        subjects.dedup();
+        for p in subjects {
+            let values = |local: &str| -> Result<Vec<Term>, GraphError> {
+                let prop = fg(local);
+                store
+                    .quads_for_pattern(Some(p.as_ref().into()), Some(prop.as_ref()), None, None)
+                    .map(|q| {
+                        q.map(|q| q.object)
+                            .map_err(|e| GraphError::Query(e.to_string()))
+                    })
+                    .collect()
+            };
+            let strings = |local: &str| -> Result<Vec<String>, GraphError> {
+                Ok(values(local)?
+                    .iter()
+                    .filter_map(|t| term_str(t).map(str::to_string))
+                    .collect())
+            };
+            let iris = |local: &str| -> Result<Vec<String>, GraphError> {
+                Ok(values(local)?
+                    .iter()
+                    .filter_map(|t| iri_of(t).map(str::to_string))
+                    .collect())
+            };
+            let number = |local: &str| -> Result<Option<f64>, GraphError> {
+                Ok(values(local)?.iter().find_map(term_number))
+            };
+            let functional = store
+                .contains(oxigraph::model::QuadRef::new(
+                    p.as_ref(),
+                    ty.as_ref(),
+                    NamedNodeRef::new_unchecked(OWL_FUNCTIONAL),
+                    oxigraph::model::GraphNameRef::DefaultGraph,
+                ))
+                .map_err(|e| GraphError::Query(e.to_string()))?
+                || store
+                    .quads_for_pattern(
+                        Some(p.as_ref().into()),
+                        Some(ty.as_ref()),
+                        Some(NamedNodeRef::new_unchecked(OWL_FUNCTIONAL).into()),
+                        None,
+                    )
+                    .next()
+                    .is_some();
+            let kind = match strings("valueKind")?.first().map(String::as_str) {
+                Some("entity") => ValueKind::Entity,
+                Some("number") => ValueKind::Number,
+                Some("year") => ValueKind::Year,
+                Some("string") => ValueKind::String,
+                other => {
+                    return Err(GraphError::Lexicon(format!(
+                        "{} has fg:valueKind {:?}; expected entity, number, year or string",
+                        p.as_str(),
+                        other
+                    )))
+                }
+            };
+            let mut phrases: Vec<String> = strings("phrase")?.iter().map(|s| fold_key(s)).collect();
+            phrases.retain(|s| !s.is_empty());
+            phrases.sort();
+            phrases.dedup();
+            let template = strings("template")?
+                .into_iter()
+                .next()
+                .ok_or_else(|| GraphError::Lexicon(format!("{} has no fg:template", p.as_str())))?;
+            let subject_types = iris("subjectType")?;
+            if phrases.is_empty() || subject_types.is_empty() {
+                return Err(GraphError::Lexicon(format!(
+                    "{} needs at least one fg:phrase and one fg:subjectType",
+                    p.as_str()
+                )));
+            }
+            let object_types = iris("objectType")?;
+            if kind == ValueKind::Entity && object_types.is_empty() {
+                return Err(GraphError::Lexicon(format!(
+                    "{} is entity-valued but has no fg:objectType",
+                    p.as_str()
+                )));
+            }
+            let label = store
+                .quads_for_pattern(
+                    Some(p.as_ref().into()),
+                    Some(nn(RDFS_LABEL).as_ref()),
+                    None,
+                    None,
+                )
+                .filter_map(Result::ok)
+                .find_map(|q| term_str(&q.object).map(str::to_string))
+                .unwrap_or_else(|| {
+                    p.as_str()
+                        .rsplit(['#', '/'])
+                        .next()
+                        .unwrap_or("")
+                        .to_string()
+                });
+            out.push(Predicate {
+                iri: p.as_str().to_string(),
+                label,
+                phrases,
+                template,
+                functional,
+                subject_types,
+                object_types,
+                kind,
+                unit: strings("unit")?.into_iter().next(),
+                tolerance: number("tolerance")?.unwrap_or(0.0),
+                abs_tolerance: number("absTolerance")?.unwrap_or(0.0),
+            });
+        }
+        if out.is_empty() {
+            return Err(GraphError::Lexicon(
+                "no fg:Predicate entries found (is lexicon.ttl in the knowledge directory?)".into(),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Entity mentions in `text`: case- and accent-insensitive, whole words, longest match
+    /// first, non-overlapping.
+    pub fn find_entities(&self, text: &str) -> Vec<LabelHit> {
+        let f = fold(text);
+        let mut hits: Vec<(usize, usize, usize)> = self
+            .label_matcher
+            .find_overlapping_iter(&f.text)
+            .filter(|m| at_word_boundaries(&f.text, m.start(), m.end()))
+            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+            .collect();
+        // Longest first, then leftmost; greedily keep non-overlapping.
+        hits.sort_by(|a, b| (b.1 - b.0).cmp(&(a.1 - a.0)).then(a.0.cmp(&b.0)));
+        let mut taken: Vec<(usize, usize)> = Vec::new();
+        let mut out = Vec::new();
+        for (s, e, k) in hits {
+            if taken.iter().any(|&(ts, te)| s < te && ts < e) {
+                continue;
+            }
+            taken.push((s, e));
+            out.push(LabelHit {
+                start: f.map[s],
+                end: f.map[e],
+                candidates: self.label_keys[k].clone(),
+            });
+        }
+        out.sort_by_key(|h| h.start);
+        out
+    }
+
+    /// Predicate phrases in `text`: (start, end, predicate indexes), whole words.
+    pub fn find_phrases(&self, text: &str) -> Vec<(usize, usize, Vec<usize>)> {
+        // "is not in" must find "is in": negation is handled by the reason stage.
+        let f = drop_words(fold(text), &["not ", "never ", "no longer "]);
+        self.phrase_matcher
+            .find_overlapping_iter(&f.text)
+            .filter(|m| at_word_boundaries(&f.text, m.start(), m.end()))
+            .map(|m| {
+                (
+                    f.map[m.start()],
+                    f.map[m.end()],
+                    self.phrase_keys[m.pattern().as_usize()].clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// Known values of string-valued predicates in `text`: (start, end, predicate, folded value).
+    pub fn find_values(&self, text: &str) -> Vec<(usize, usize, usize, String)> {
+        let f = fold(text);
+        self.value_matcher
+            .find_overlapping_iter(&f.text)
+            .filter(|m| at_word_boundaries(&f.text, m.start(), m.end()))
+            .map(|m| {
+                let (p, v) = &self.value_keys[m.pattern().as_usize()];
+                (f.map[m.start()], f.map[m.end()], *p, v.clone())
+            })
+            .collect()
+    }
+
+    /// The entity with this IRI, if it has a label.
+    pub fn entity(&self, iri: &str) -> Option<&Entity> {
+        self.entity_by_iri
+            .get(iri)
+            .map(|&i| &self.entities[i as usize])
+    }
+
+    /// Label for a term: entity label, literal value, or the IRI.
+    pub fn label_of(&self, t: &Term) -> String {
+        match t {
+            Term::NamedNode(n) => self
+                .entity(n.as_str())
+                .map(|e| e.label.clone())
+                .unwrap_or_else(|| n.as_str().to_string()),
+            Term::Literal(l) => l.value().to_string(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Looks up a predicate by IRI.
+    pub fn predicate(&self, iri: &str) -> Option<&Predicate> {
+        self.predicates.iter().find(|p| p.iri == iri)
+    }
+}
+
+/// Where the retrieve stage gets facts from: the embedded store, or (later) a remote SPARQL
+/// endpoint. A trait so that faults can be injected in tests.
+pub trait FactSource: Send + Sync {
+    /// All facts `(subject or an owl:sameAs alias) predicate ?o`, with their graphs.
+    fn facts(&self, subject: &str, predicate: &str) -> Result<Vec<Fact>, GraphError>;
+}
+
+impl Knowledge {
+    fn select(
+        &self,
+        query: &PreparedSparqlQuery,
+        bindings: &[(&str, &str)],
+    ) -> Result<Vec<oxigraph::sparql::QuerySolution>, GraphError> {
+        let mut q = query.clone();
+        for (var, iri) in bindings {
+            q = q.substitute_variable(Variable::new_unchecked(*var), nn(iri));
+        }
+        let QueryResults::Solutions(solutions) = q
+            .on_store(&self.store)
+            .execute()
+            .map_err(|e| GraphError::Query(e.to_string()))?
+        else {
+            return Err(GraphError::Query(
+                "built-in query is not a SELECT; this is a bug".into(),
+            ));
+        };
+        solutions
+            .map(|s| s.map_err(|e| GraphError::Query(e.to_string())))
+            .collect()
+    }
+}
+
+impl FactSource for Knowledge {
+    fn facts(&self, subject: &str, predicate: &str) -> Result<Vec<Fact>, GraphError> {
+        let mut subjects = vec![subject.to_string()];
+        for sol in self.select(&self.alias_query, &[("s", subject)])? {
+            if let Some(Term::NamedNode(x)) = sol.get("x") {
+                if !subjects.iter().any(|s| s == x.as_str()) {
+                    subjects.push(x.as_str().to_string());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for s in &subjects {
+            for sol in self.select(&self.facts_query, &[("s", s), ("p", predicate)])? {
+                let (Some(o), Some(Term::NamedNode(g))) = (sol.get("o"), sol.get("g")) else {
+                    continue;
+                };
+                let fact = Fact {
+                    subject: s.clone(),
+                    about: subject.to_string(),
+                    predicate: predicate.to_string(),
+                    object: o.clone(),
+                    graph: g.as_str().to_string(),
+                };
+                if !out.contains(&fact) {
+                    out.push(fact);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_maps_offsets_back() {
+        let s = "Zürich and CÔTE d’Ivoire";
+        let f = fold(s);
+        assert_eq!(f.text, "zurich and cote d'ivoire");
+        let start = f.text.find("cote").expect("present");
+        assert_eq!(&s[f.map[start]..f.map[f.text.len()]], "CÔTE d’Ivoire");
+    }
+
+    #[test]
+    fn word_boundaries() {
+        assert!(at_word_boundaries("in paris.", 3, 8));
+        assert!(!at_word_boundaries("parisian", 0, 5));
+    }
+}

@@ -1,0 +1,30 @@
+//! factgate: a gRPC sidecar that checks LLM responses against a knowledge graph, gives every
+//! claim a confidence, decides ALLOW / FLAG / BLOCK and keeps a tamper-evident audit log.
+//!
+//! Pipeline stages, one module each, data flowing one way:
+//! [`claims`] -> [`link`] -> [`retrieve`] -> [`reason`] -> [`calibrate`] -> [`decide`] ->
+//! [`audit`], orchestrated by [`pipeline`]; served by [`server`], driven by [`cli`].
+
+pub mod audit;
+pub mod calibrate;
+pub mod claims;
+pub mod cli;
+pub mod config;
+pub mod decide;
+pub mod knowledge;
+pub mod link;
+pub mod pipeline;
+pub mod reason;
+pub mod retrieve;
+pub mod server;
+pub mod telemetry;
+
+/// Generated protobuf and gRPC code for `factgate.v1`.
+#[allow(missing_docs, clippy::all)]
+pub mod pb {
+    tonic::include_proto!("factgate.v1");
+
+    /// Encoded file descriptor set, served by gRPC reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("factgate_descriptor");
+}

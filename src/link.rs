@@ -1,0 +1,424 @@
+//! Link stage: finds entity mentions, predicate phrases, numbers and known values in a claim and
+//! turns them into assertions `(subject, predicate, claimed value)` that the graph can check.
+//!
+//! Choosing among entities that share a label: candidates whose type fits the predicate
+//! (`fg:subjectType` / `fg:objectType`) win, then the higher `fg:population`. A bare "Paris" is
+//! therefore the French capital; "Paris, Texas" matches its own longer label.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::knowledge::{fold_key, EntityId, Knowledge, LabelHit, ValueKind};
+
+/// A claimed value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claimed {
+    /// An entity mention: its folded text and the candidates that fit the object type.
+    Entity {
+        /// Folded mention text (for identity through labels).
+        folded: String,
+        /// Candidates fitting the predicate's object types, best first.
+        candidates: Vec<EntityId>,
+    },
+    /// A number, already in the predicate's unit.
+    Number {
+        /// The value.
+        value: f64,
+        /// "more than" / "less than" qualifiers.
+        bound: Bound,
+    },
+    /// A string from the predicate's value set (folded).
+    String(String),
+}
+
+/// Qualifier of a claimed number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// "about X", "X".
+    Approx,
+    /// "more than X", "over X", "at least X".
+    AtLeast,
+    /// "less than X", "under X", "at most X".
+    AtMost,
+}
+
+/// One checkable statement found in a claim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assertion {
+    /// Subject entity.
+    pub subject: EntityId,
+    /// Index into [`Knowledge::predicates`].
+    pub predicate: usize,
+    /// What the claim says the value is.
+    pub value: Claimed,
+    /// The text of the claimed value as written.
+    pub value_text: String,
+}
+
+/// What linking found in one claim.
+#[derive(Debug, Clone, Default)]
+pub struct Linked {
+    /// Assertions to check.
+    pub assertions: Vec<Assertion>,
+    /// Negation present ("not", "never", "isn't"): the reason stage inverts a decided result.
+    pub negated: bool,
+    /// Entities mentioned (for explanations).
+    pub mentions: usize,
+    /// A predicate phrase was found but no assertion could be formed.
+    pub unparsed_predicate: bool,
+}
+
+static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?xi)
+        (?P<cmp>\b(?:about|approximately|approx\.?|around|roughly|nearly|almost|some|
+               more\ than|over|greater\ than|at\ least|above|exceeding|
+               less\ than|under|fewer\ than|below|at\ most)\s+)?
+        (?P<cur>[$€£]\s?)?
+        (?P<num>-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)
+        (?:\s*(?P<scale>thousand|million|billion|trillion|bn|mn|k)\b)?
+        (?:\s*(?P<unit>°\s?[CFK]\b|degrees?\s+(?:celsius|fahrenheit|kelvin)|kelvin|
+               km²|km2|square\ kilomet(?:er|re)s?|sq\.?\s?km|square\ miles?|sq\.?\s?mi\b|
+               feet\b|foot\b|ft\b|metres\b|meters\b|m\b))?",
+    )
+    .expect("static regex; this is a bug")
+});
+
+static NEGATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:not|never|no\s+longer|neither|nor)\b|n't\b|n’t\b")
+        .expect("static regex; this is a bug")
+});
+
+/// A number found in text, converted to a base value (scale applied), with its unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quantity {
+    /// Start byte.
+    pub start: usize,
+    /// End byte.
+    pub end: usize,
+    /// Value with scale words applied.
+    pub value: f64,
+    /// Unit as written (lower-case), if any.
+    pub unit: Option<String>,
+    /// Qualifier.
+    pub bound: Bound,
+}
+
+/// Numbers in `text` ("3.5 million", "1,234", "about 37m people" is not parsed as metres).
+pub fn quantities(text: &str) -> Vec<Quantity> {
+    NUMBER
+        .captures_iter(text)
+        .filter_map(|c| {
+            let m = c.get(0)?;
+            let num = c.name("num")?;
+            // Skip digits glued to letters ("A380", "B2B").
+            let before = text[..num.start()].chars().next_back();
+            if before.is_some_and(char::is_alphabetic) {
+                return None;
+            }
+            let mut value: f64 = num.as_str().replace(',', "").parse().ok()?;
+            value *= match c
+                .name("scale")
+                .map(|s| s.as_str().to_lowercase())
+                .as_deref()
+            {
+                Some("thousand") | Some("k") => 1e3,
+                Some("million") | Some("mn") => 1e6,
+                Some("billion") | Some("bn") => 1e9,
+                Some("trillion") => 1e12,
+                _ => 1.0,
+            };
+            let bound = match c
+                .name("cmp")
+                .map(|s| s.as_str().trim().to_lowercase())
+                .as_deref()
+            {
+                Some(
+                    "more than" | "over" | "greater than" | "at least" | "above" | "exceeding",
+                ) => Bound::AtLeast,
+                Some("less than" | "under" | "fewer than" | "below" | "at most") => Bound::AtMost,
+                _ => Bound::Approx,
+            };
+            Some(Quantity {
+                start: m.start(),
+                end: m.end(),
+                value,
+                unit: c.name("unit").map(|u| u.as_str().to_lowercase()),
+                bound,
+            })
+        })
+        .collect()
+}
+
+/// Converts `q` into the predicate unit `unit` (as written in the lexicon). `None` when the
+/// written unit is incompatible.
+pub fn convert(q: &Quantity, unit: Option<&str>) -> Option<f64> {
+    let Some(written) = q.unit.as_deref() else {
+        return Some(q.value);
+    };
+    let written = written.replace(' ', "");
+    let target = unit
+        .map(|u| u.to_lowercase().replace(' ', ""))
+        .unwrap_or_default();
+    let is = |w: &str, opts: &[&str]| opts.iter().any(|o| w.starts_with(o));
+    let celsius = is(&written, &["°c", "degreecelsius", "degreescelsius"]);
+    let fahrenheit = is(&written, &["°f", "degreefahrenheit", "degreesfahrenheit"]);
+    let kelvin = is(&written, &["°k", "kelvin", "degreekelvin", "degreeskelvin"]);
+    let km2 = is(&written, &["km²", "km2", "squarekilomet", "sq.km", "sqkm"]);
+    let mi2 = is(&written, &["squaremile", "sq.mi", "sqmi"]);
+    let feet = is(&written, &["feet", "foot", "ft"]);
+    let metres = is(&written, &["metre", "meter"]) || written == "m";
+    match target.as_str() {
+        "k" | "kelvin" => {
+            if celsius {
+                Some(q.value + 273.15)
+            } else if fahrenheit {
+                Some((q.value - 32.0) * 5.0 / 9.0 + 273.15)
+            } else if kelvin {
+                Some(q.value)
+            } else {
+                None
+            }
+        }
+        "km²" | "km2" => {
+            if km2 {
+                Some(q.value)
+            } else if mi2 {
+                Some(q.value * 2.589_988)
+            } else {
+                None
+            }
+        }
+        "ft" | "feet" => {
+            if feet {
+                Some(q.value)
+            } else if metres {
+                Some(q.value * 3.280_84)
+            } else {
+                None
+            }
+        }
+        "m" | "metres" | "meters" => {
+            if metres {
+                Some(q.value)
+            } else if feet {
+                Some(q.value / 3.280_84)
+            } else {
+                None
+            }
+        }
+        // No unit in the lexicon: a unit word in the claim belongs to something else.
+        _ => None,
+    }
+}
+
+fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
+    a.0 < b.1 && b.0 < a.1
+}
+
+fn distance(a: (usize, usize), b: (usize, usize)) -> usize {
+    if overlaps(a, b) {
+        0
+    } else if a.1 <= b.0 {
+        b.0 - a.1
+    } else {
+        a.0 - b.1
+    }
+}
+
+/// A mention with its written form.
+struct Mention<'a> {
+    hit: LabelHit,
+    text: &'a str,
+    /// Written all in lower case while the graph label is capitalized ("nice weather").
+    lowercase_only: bool,
+}
+
+impl Mention<'_> {
+    fn range(&self) -> (usize, usize) {
+        (self.hit.start, self.hit.end)
+    }
+
+    /// Best candidate whose types intersect `types`.
+    fn best_of(&self, kg: &Knowledge, types: &[String]) -> Option<EntityId> {
+        self.fitting(kg, types).into_iter().next()
+    }
+
+    fn fitting(&self, kg: &Knowledge, types: &[String]) -> Vec<EntityId> {
+        self.hit
+            .candidates
+            .iter()
+            .copied()
+            .filter(|&id| {
+                kg.entities[id as usize]
+                    .types
+                    .iter()
+                    .any(|t| types.contains(t))
+            })
+            .collect()
+    }
+}
+
+/// Links one claim. `all_lowercase_input` disables the capitalization filter (the whole
+/// response was written in lower case, so lower case says nothing).
+pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
+    let mentions: Vec<Mention> = kg
+        .find_entities(claim)
+        .into_iter()
+        .map(|hit| {
+            let text = &claim[hit.start..hit.end];
+            let lowercase_only = !text.chars().any(char::is_uppercase);
+            Mention {
+                hit,
+                text,
+                lowercase_only,
+            }
+        })
+        .filter(|m| all_lowercase_input || !m.lowercase_only)
+        .collect();
+    let phrases = kg.find_phrases(claim);
+    let quantities = quantities(claim);
+    let values = kg.find_values(claim);
+    let negated = NEGATION.is_match(claim);
+
+    let mut assertions: Vec<Assertion> = Vec::new();
+    let mut unparsed_predicate = false;
+    for (ps, pe, preds) in &phrases {
+        let phrase = (*ps, *pe);
+        // A phrase inside an entity name ("Capital Federal") is part of the name.
+        if mentions.iter().any(|m| overlaps(m.range(), phrase)) {
+            continue;
+        }
+        for &pi in preds {
+            let p = &kg.predicates[pi];
+            let before = assertions.len();
+            match p.kind {
+                ValueKind::Entity => {
+                    for (oi, om) in mentions.iter().enumerate() {
+                        let obj = om.fitting(kg, &p.object_types);
+                        if obj.is_empty() {
+                            continue;
+                        }
+                        let same_types = p.subject_types.iter().any(|t| p.object_types.contains(t));
+                        let subject = mentions
+                            .iter()
+                            .enumerate()
+                            .filter(|(si, sm)| {
+                                *si != oi && (!same_types || sm.hit.start < om.hit.start)
+                            })
+                            .filter_map(|(_, sm)| {
+                                sm.best_of(kg, &p.subject_types).map(|id| (sm, id))
+                            })
+                            .min_by_key(|(sm, _)| distance(sm.range(), phrase));
+                        if let Some((_, sid)) = subject {
+                            assertions.push(Assertion {
+                                subject: sid,
+                                predicate: pi,
+                                value: Claimed::Entity {
+                                    folded: fold_key(om.text),
+                                    candidates: obj,
+                                },
+                                value_text: om.text.to_string(),
+                            });
+                        }
+                    }
+                }
+                ValueKind::Number | ValueKind::Year => {
+                    let Some((sm, sid)) = mentions
+                        .iter()
+                        .filter_map(|m| m.best_of(kg, &p.subject_types).map(|id| (m, id)))
+                        .min_by_key(|(m, _)| distance(m.range(), phrase))
+                    else {
+                        continue;
+                    };
+                    let quantity = quantities
+                        .iter()
+                        .filter(|q| {
+                            !mentions
+                                .iter()
+                                .any(|m| overlaps(m.range(), (q.start, q.end)))
+                        })
+                        .filter(|q| !overlaps(sm.range(), (q.start, q.end)))
+                        .filter_map(|q| convert(q, p.unit.as_deref()).map(|v| (q, v)))
+                        .min_by_key(|(q, _)| distance((q.start, q.end), phrase));
+                    if let Some((q, value)) = quantity {
+                        assertions.push(Assertion {
+                            subject: sid,
+                            predicate: pi,
+                            value: Claimed::Number {
+                                value,
+                                bound: q.bound,
+                            },
+                            value_text: claim[q.start..q.end].trim().to_string(),
+                        });
+                    }
+                }
+                ValueKind::String => {
+                    for (vs, ve, vp, folded) in &values {
+                        if *vp != pi {
+                            continue;
+                        }
+                        let Some((_, sid)) = mentions
+                            .iter()
+                            .filter(|m| !overlaps(m.range(), (*vs, *ve)))
+                            .filter_map(|m| m.best_of(kg, &p.subject_types).map(|id| (m, id)))
+                            .min_by_key(|(m, _)| distance(m.range(), phrase))
+                        else {
+                            continue;
+                        };
+                        assertions.push(Assertion {
+                            subject: sid,
+                            predicate: pi,
+                            value: Claimed::String(folded.clone()),
+                            value_text: claim[*vs..*ve].to_string(),
+                        });
+                    }
+                }
+            }
+            if assertions.len() == before {
+                unparsed_predicate = true;
+            }
+        }
+    }
+    // The same assertion can come from two phrases ("capital city" and "capital").
+    let mut unique: Vec<Assertion> = Vec::new();
+    for a in assertions {
+        if !unique.contains(&a) {
+            unique.push(a);
+        }
+    }
+    Linked {
+        unparsed_predicate: unparsed_predicate && unique.is_empty(),
+        assertions: unique,
+        negated,
+        mentions: mentions.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_with_scales_separators_and_bounds() {
+        let q = quantities("Tokyo has about 37 million inhabitants and 1,234 parks.");
+        assert_eq!(q.len(), 2);
+        assert_eq!(q[0].value, 37e6);
+        assert_eq!(q[1].value, 1234.0);
+        let q = quantities("more than 3.5 billion people");
+        assert_eq!(q[0].value, 3.5e9);
+        assert_eq!(q[0].bound, Bound::AtLeast);
+        assert!(quantities("the A380 is large").is_empty());
+    }
+
+    #[test]
+    fn unit_conversion() {
+        let q = &quantities("iron melts at 1538 °C")[0];
+        assert!((convert(q, Some("K")).expect("convertible") - 1811.15).abs() < 1e-9);
+        let q = &quantities("an area of 100 square miles")[0];
+        assert!((convert(q, Some("km²")).expect("convertible") - 258.9988).abs() < 1e-6);
+        let q = &quantities("100 feet")[0];
+        assert_eq!(convert(q, Some("K")), None);
+    }
+}

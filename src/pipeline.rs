@@ -1,0 +1,522 @@
+//! The check pipeline: claims -> link -> retrieve -> reason -> calibrate -> decide -> audit.
+//!
+//! [`Checker::check`] is synchronous (run it on a blocking thread); the gRPC server and the CLI
+//! both call it. Bad input is an error ([`CheckError`]); a failure inside factgate is not: it
+//! becomes the policy's `on_error` verdict with reason INTERNAL_ERROR, written to the audit log.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::audit::{sha256_hex, AuditLog};
+use crate::calibrate;
+use crate::claims::{self, Span};
+use crate::decide::{self, Policy, Reason, Verdict};
+use crate::knowledge::{Fact, FactSource, Knowledge};
+use crate::link;
+use crate::reason::{self, Judgement, Status};
+use crate::retrieve;
+
+/// A grounding passage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Passage {
+    /// Caller id.
+    pub id: String,
+    /// Text.
+    pub text: String,
+}
+
+/// One request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CheckInput {
+    /// The LLM response.
+    pub response: String,
+    /// The prompt, if any.
+    pub prompt: String,
+    /// Context passages.
+    pub context: Vec<Passage>,
+    /// Profile name ("" = default).
+    pub policy: String,
+    /// Caller labels.
+    pub labels: BTreeMap<String, String>,
+    /// Caller request id ("" = generate one).
+    pub request_id: String,
+}
+
+/// Bad requests.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckError {
+    /// A field is invalid; the message names it.
+    #[error("{0}")]
+    InvalidArgument(String),
+}
+
+/// One piece of evidence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvidenceItem {
+    /// Subject IRI.
+    pub subject: String,
+    /// Predicate IRI.
+    pub predicate: String,
+    /// Object IRI or literal.
+    pub object: String,
+    /// Subject label.
+    pub subject_label: String,
+    /// Object label.
+    pub object_label: String,
+    /// Named graph.
+    pub graph: String,
+    /// The fact as a sentence.
+    pub text: String,
+    /// "graph" or "context".
+    pub source: &'static str,
+    /// Passage id for context evidence.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub passage_id: String,
+    /// Span in the passage for context evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passage_span: Option<Span>,
+}
+
+/// The result for one claim.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClaimResult {
+    /// Claim text.
+    pub text: String,
+    /// Span in the response.
+    pub span: Span,
+    /// Status.
+    pub status: Status,
+    /// P(claim is correct).
+    pub confidence: f64,
+    /// Evidence.
+    pub evidence: Vec<EvidenceItem>,
+    /// How the status was reached.
+    pub explanation: String,
+}
+
+/// Versions the decision depended on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Versions {
+    /// Graph snapshot hash.
+    pub graph: String,
+    /// `name@version+settings-hash`.
+    pub policy: String,
+    /// Verifier model id or "none".
+    pub model: String,
+    /// Calibration id or "none".
+    pub calibration: String,
+    /// factgate version.
+    pub factgate: String,
+}
+
+/// The decision for one response.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckOutcome {
+    /// Verdict.
+    pub verdict: Verdict,
+    /// Response confidence.
+    pub confidence: f64,
+    /// Reasons (never empty).
+    pub reasons: Vec<Reason>,
+    /// Claims.
+    pub claims: Vec<ClaimResult>,
+    /// Audit record id ("" when no audit log is configured).
+    pub audit_id: String,
+    /// Versions.
+    pub versions: Versions,
+    /// Stage timings in microseconds.
+    pub timings: BTreeMap<String, u64>,
+    /// Request id.
+    pub request_id: String,
+}
+
+/// The pipeline with everything it needs, shared by all requests.
+pub struct Checker {
+    kg: Arc<Knowledge>,
+    facts: Arc<dyn FactSource>,
+    profiles: BTreeMap<String, Policy>,
+    audit: Option<Arc<AuditLog>>,
+}
+
+/// `name@version+<first 8 hex of the settings' SHA-256>`.
+pub fn policy_version(name: &str, p: &Policy) -> String {
+    let settings = serde_json::to_value(p).unwrap_or(Value::Null);
+    let h = sha256_hex(crate::audit::canonical(&settings).as_bytes());
+    format!("{name}@{}+{}", p.version, &h[..8])
+}
+
+fn evidence_from_fact(kg: &Knowledge, f: &Fact) -> EvidenceItem {
+    // An owl:sameAs alias may have no label of its own: use the entity it stands for.
+    let subject_label = kg
+        .entity(&f.subject)
+        .or_else(|| kg.entity(&f.about))
+        .map(|e| e.label.clone())
+        .unwrap_or_else(|| f.subject.clone());
+    let object_label = kg.label_of(&f.object);
+    let object = match &f.object {
+        oxigraph::model::Term::NamedNode(n) => n.as_str().to_string(),
+        oxigraph::model::Term::Literal(l) => l.value().to_string(),
+        other => other.to_string(),
+    };
+    let text = kg
+        .predicate(&f.predicate)
+        .map(|p| p.verbalize(&subject_label, &object_label))
+        .unwrap_or_else(|| format!("{subject_label} {} {object_label}.", f.predicate));
+    EvidenceItem {
+        subject: f.subject.clone(),
+        predicate: f.predicate.clone(),
+        object,
+        subject_label,
+        object_label,
+        graph: f.graph.clone(),
+        text,
+        source: "graph",
+        passage_id: String::new(),
+        passage_span: None,
+    }
+}
+
+fn micros(t: Instant) -> u64 {
+    t.elapsed().as_micros() as u64
+}
+
+impl Checker {
+    /// Builds a checker over a loaded graph. `facts` is normally the same graph.
+    pub fn new(
+        kg: Arc<Knowledge>,
+        facts: Arc<dyn FactSource>,
+        profiles: BTreeMap<String, Policy>,
+        audit: Option<Arc<AuditLog>>,
+    ) -> Self {
+        Self {
+            kg,
+            facts,
+            profiles,
+            audit,
+        }
+    }
+
+    /// Flushes and closes the audit log (at shutdown).
+    pub fn shutdown(&self) {
+        if let Some(a) = &self.audit {
+            a.close();
+        }
+    }
+
+    /// The graph.
+    pub fn knowledge(&self) -> &Arc<Knowledge> {
+        &self.kg
+    }
+
+    /// Looks up a profile; "" is "default".
+    pub fn policy(&self, name: &str) -> Result<(&str, &Policy), CheckError> {
+        let name = if name.is_empty() { "default" } else { name };
+        self.profiles
+            .get_key_value(name)
+            .map(|(k, v)| (k.as_str(), v))
+            .ok_or_else(|| {
+                CheckError::InvalidArgument(format!(
+                    "policy: unknown profile {name:?}; known profiles: {}",
+                    self.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))
+            })
+    }
+
+    /// Validates a request without running it.
+    pub fn validate(&self, input: &CheckInput) -> Result<(), CheckError> {
+        let (_, policy) = self.policy(&input.policy)?;
+        if input.response.trim().is_empty() {
+            return Err(CheckError::InvalidArgument(
+                "response: must not be empty (send the LLM output to check)".into(),
+            ));
+        }
+        if input.response.len() > policy.max_response_bytes {
+            return Err(CheckError::InvalidArgument(format!(
+                "response: {} bytes is over the limit of {} bytes (policy max_response_bytes)",
+                input.response.len(),
+                policy.max_response_bytes
+            )));
+        }
+        if input.context.len() > policy.max_passages {
+            return Err(CheckError::InvalidArgument(format!(
+                "context: {} passages is over the limit of {} (policy max_passages)",
+                input.context.len(),
+                policy.max_passages
+            )));
+        }
+        let ctx: usize = input.context.iter().map(|p| p.text.len()).sum();
+        if ctx > policy.max_context_bytes {
+            return Err(CheckError::InvalidArgument(format!(
+                "context: {ctx} bytes in total is over the limit of {} bytes (policy max_context_bytes)",
+                policy.max_context_bytes
+            )));
+        }
+        Ok(())
+    }
+
+    /// Runs the whole pipeline, writes the audit record, returns the decision.
+    pub fn check(&self, input: &CheckInput) -> Result<CheckOutcome, CheckError> {
+        self.validate(input)?;
+        let total = Instant::now();
+        let (policy_name, policy) = self.policy(&input.policy)?;
+        let request_id = if input.request_id.is_empty() {
+            generate_request_id(&input.response)
+        } else {
+            input.request_id.clone()
+        };
+        let versions = Versions {
+            graph: self.kg.snapshot.clone(),
+            policy: policy_version(policy_name, policy),
+            model: "none".into(),
+            calibration: calibrate::NONE_ID.into(),
+            factgate: env!("CARGO_PKG_VERSION").into(),
+        };
+        let mut timings = BTreeMap::new();
+
+        let t = Instant::now();
+        let claims = claims::split(&input.response);
+        timings.insert("claims".to_string(), micros(t));
+
+        // A panic inside a stage is an internal failure like any other: reported and audited.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.run_stages(&input.response, &claims, &mut timings)
+        }))
+        .unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(format!("panic in pipeline: {what}"))
+        });
+        let (mut results, error) = match result {
+            Ok(r) => (r, None),
+            Err(message) => {
+                tracing::error!(request_id = %request_id, error = %message, "internal error during check");
+                let unchecked = claims
+                    .iter()
+                    .map(|c| ClaimResult {
+                        text: c.text.clone(),
+                        span: c.span,
+                        status: Status::Unverifiable,
+                        confidence: 0.0,
+                        evidence: Vec::new(),
+                        explanation: "not checked: internal error".into(),
+                    })
+                    .collect();
+                (unchecked, Some(message))
+            }
+        };
+
+        let t = Instant::now();
+        let (confidence, verdict, reasons) = match &error {
+            None => {
+                let confidences: Vec<f64> = results.iter().map(|c| c.confidence).collect();
+                let confidence = calibrate::response_confidence(&confidences);
+                let statuses: Vec<Status> = results.iter().map(|c| c.status).collect();
+                let (v, r) = decide::decide(policy, &statuses, confidence);
+                (confidence, v, r)
+            }
+            Some(message) => {
+                let (v, r) = decide::on_error(policy, message);
+                (0.0, v, r)
+            }
+        };
+        timings.insert("decide".to_string(), micros(t));
+
+        let mut outcome = CheckOutcome {
+            verdict,
+            confidence,
+            reasons,
+            claims: std::mem::take(&mut results),
+            audit_id: String::new(),
+            versions,
+            timings,
+            request_id,
+        };
+
+        if let Some(audit) = &self.audit {
+            let t = Instant::now();
+            let record = audit_record(input, policy, &outcome, error.as_deref(), false);
+            match audit.append(record) {
+                Ok(receipt) => outcome.audit_id = receipt.audit_id,
+                Err(e) => {
+                    // The decision cannot be recorded: say so and let on_error decide.
+                    tracing::error!(error = %e, "audit write failed");
+                    let (v, mut r) =
+                        decide::on_error(policy, &format!("audit log write failed: {e}"));
+                    if policy.on_error == decide::OnError::FailClosed {
+                        outcome.verdict = v;
+                    }
+                    r[0].code = "AUDIT_WRITE_FAILED";
+                    outcome.reasons.extend(r);
+                }
+            }
+            outcome.timings.insert("audit".to_string(), micros(t));
+        }
+        outcome.timings.insert("total".to_string(), micros(total));
+        Ok(outcome)
+    }
+
+    /// link -> retrieve -> reason -> calibrate for every claim. `Err` is an internal failure.
+    fn run_stages(
+        &self,
+        response: &str,
+        claims: &[claims::Claim],
+        timings: &mut BTreeMap<String, u64>,
+    ) -> Result<Vec<ClaimResult>, String> {
+        let kg = &*self.kg;
+        let all_lower = !response.chars().any(char::is_uppercase);
+        let (mut t_link, mut t_retrieve, mut t_reason, mut t_cal) = (0, 0, 0, 0);
+        let mut out = Vec::with_capacity(claims.len());
+        for c in claims {
+            let t = Instant::now();
+            let linked = link::link(kg, &c.text, all_lower);
+            t_link += micros(t);
+
+            let t = Instant::now();
+            let facts = retrieve::retrieve(kg, &*self.facts, &linked.assertions)
+                .map_err(|e| format!("retrieve: {e}"))?;
+            t_retrieve += micros(t);
+
+            let t = Instant::now();
+            let judgements: Vec<Judgement> = linked
+                .assertions
+                .iter()
+                .zip(&facts)
+                .map(|(a, f)| reason::judge(kg, a, f, linked.negated))
+                .collect();
+            let (status, strength) = reason::combine(&judgements);
+            let mut evidence = Vec::new();
+            let mut explanations = Vec::new();
+            for j in &judgements {
+                let relevant = match status {
+                    Status::Unverifiable => true,
+                    s => j.status == s,
+                };
+                if relevant {
+                    if status != Status::Unverifiable {
+                        evidence.extend(j.evidence.iter().map(|f| evidence_from_fact(kg, f)));
+                    }
+                    if !j.explanation.is_empty() {
+                        explanations.push(j.explanation.clone());
+                    }
+                }
+            }
+            if judgements.is_empty() {
+                explanations.push(if linked.unparsed_predicate {
+                    "a checkable relation was mentioned but its subject or value was not recognised"
+                        .into()
+                } else if linked.mentions == 0 {
+                    "no known entity mentioned".into()
+                } else {
+                    "no checkable relation between the mentioned entities".into()
+                });
+            }
+            t_reason += micros(t);
+
+            let t = Instant::now();
+            let confidence = calibrate::symbolic_confidence(status, strength);
+            t_cal += micros(t);
+            out.push(ClaimResult {
+                text: c.text.clone(),
+                span: c.span,
+                status,
+                confidence,
+                evidence,
+                explanation: explanations.join("; "),
+            });
+        }
+        timings.insert("link".into(), t_link);
+        timings.insert("retrieve".into(), t_retrieve);
+        timings.insert("reason".into(), t_reason);
+        timings.insert("calibrate".into(), t_cal);
+        Ok(out)
+    }
+}
+
+/// A request id when the caller gave none: time plus a hash of the input.
+fn generate_request_id(response: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let h = sha256_hex(format!("{nanos}:{response}").as_bytes());
+    format!("fg-{}", &h[..20])
+}
+
+/// The audit record for a decision (the writer adds seq, prev_hash, hash).
+pub fn audit_record(
+    input: &CheckInput,
+    policy: &Policy,
+    outcome: &CheckOutcome,
+    error: Option<&str>,
+    partial: bool,
+) -> Map<String, Value> {
+    let mut inputs = Map::new();
+    inputs.insert(
+        "response_sha256".into(),
+        sha256_hex(input.response.as_bytes()).into(),
+    );
+    inputs.insert(
+        "response_bytes".into(),
+        (input.response.len() as u64).into(),
+    );
+    if !input.prompt.is_empty() {
+        inputs.insert(
+            "prompt_sha256".into(),
+            sha256_hex(input.prompt.as_bytes()).into(),
+        );
+    }
+    if !input.context.is_empty() {
+        let ctx: Vec<Value> = input
+            .context
+            .iter()
+            .map(|p| json!({"id": p.id, "sha256": sha256_hex(p.text.as_bytes())}))
+            .collect();
+        inputs.insert("context".into(), ctx.into());
+    }
+    if policy.store_text {
+        inputs.insert("response".into(), input.response.clone().into());
+        if !input.prompt.is_empty() {
+            inputs.insert("prompt".into(), input.prompt.clone().into());
+        }
+    }
+    let claims: Vec<Value> = outcome
+        .claims
+        .iter()
+        .map(|c| {
+            let mut m = json!({
+                "span": [c.span.start, c.span.end],
+                "status": c.status,
+                "confidence": c.confidence,
+                "evidence": c.evidence.iter().map(|e| json!({
+                    "s": e.subject, "p": e.predicate, "o": e.object, "g": e.graph,
+                    "source": e.source, "passage_id": e.passage_id,
+                })).collect::<Vec<_>>(),
+            });
+            if policy.store_text {
+                m["text"] = c.text.clone().into();
+            }
+            m
+        })
+        .collect();
+    let mut m = Map::new();
+    m.insert("kind".into(), "check".into());
+    m.insert("time".into(), crate::audit::now_rfc3339().into());
+    m.insert("request_id".into(), outcome.request_id.clone().into());
+    m.insert("labels".into(), json!(input.labels));
+    m.insert("input".into(), Value::Object(inputs));
+    m.insert("verdict".into(), json!(outcome.verdict));
+    m.insert("confidence".into(), outcome.confidence.into());
+    m.insert("reasons".into(), json!(outcome.reasons));
+    m.insert("claims".into(), claims.into());
+    m.insert("versions".into(), json!(outcome.versions));
+    m.insert("error".into(), error.map_or(Value::Null, |e| e.into()));
+    m.insert("partial".into(), partial.into());
+    m
+}

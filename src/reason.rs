@@ -1,0 +1,257 @@
+//! Reason stage (symbolic): compares each claimed value with the graph's facts.
+//!
+//! SUPPORTED when the graph holds the value (same IRI, an `owl:sameAs` alias, or an entity whose
+//! labels include the mention; numbers within the predicate's tolerance). CONTRADICTED when the
+//! predicate is functional and the graph holds a different value, or a number falls outside the
+//! tolerance. Otherwise no decision (open world). The facts used are the evidence.
+
+use oxigraph::model::Term;
+
+use crate::knowledge::{fold_key, Fact, Knowledge, ValueKind};
+use crate::link::{Assertion, Bound, Claimed};
+
+/// Symbolic outcome for one assertion or claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    /// The evidence supports the claim.
+    Supported,
+    /// The evidence contradicts the claim.
+    Contradicted,
+    /// No decision.
+    Unverifiable,
+}
+
+/// How strong a decided match is (used by calibration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchKind {
+    /// Identical value (IRI, label, string, exact number).
+    Exact,
+    /// A number within tolerance but not equal.
+    WithinTolerance,
+    /// Not decided.
+    None,
+}
+
+/// The result for one assertion.
+#[derive(Debug, Clone)]
+pub struct Judgement {
+    /// Decision.
+    pub status: Status,
+    /// Strength.
+    pub strength: MatchKind,
+    /// The facts the decision rests on.
+    pub evidence: Vec<Fact>,
+    /// One-line explanation.
+    pub explanation: String,
+}
+
+fn tolerance(kg: &Knowledge, a: &Assertion, graph_value: f64) -> f64 {
+    let p = &kg.predicates[a.predicate];
+    (p.tolerance * graph_value.abs()).max(p.abs_tolerance)
+}
+
+fn number_of(t: &Term) -> Option<f64> {
+    match t {
+        Term::Literal(l) => l.value().trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Judges one assertion against its facts.
+pub fn judge(kg: &Knowledge, a: &Assertion, facts: &[Fact], negated: bool) -> Judgement {
+    let p = &kg.predicates[a.predicate];
+    let subject = &kg.entities[a.subject as usize].label;
+    let mut j = judge_plain(kg, a, facts);
+    if negated && j.status != Status::Unverifiable {
+        // "Kenya is not in Europe": a contradicted positive reading supports the negation only
+        // for functional predicates or numbers (where "different value" is decisive).
+        j.status = match j.status {
+            Status::Supported => Status::Contradicted,
+            Status::Contradicted => Status::Supported,
+            Status::Unverifiable => Status::Unverifiable,
+        };
+        j.explanation = format!("negated claim; {}", j.explanation);
+    }
+    if j.status == Status::Unverifiable && facts.is_empty() {
+        j.explanation = format!("the graph has no {} for {}", p.label, subject);
+    }
+    j
+}
+
+fn judge_plain(kg: &Knowledge, a: &Assertion, facts: &[Fact]) -> Judgement {
+    let p = &kg.predicates[a.predicate];
+    let subject = &kg.entities[a.subject as usize].label;
+    let undecided = |why: String| Judgement {
+        status: Status::Unverifiable,
+        strength: MatchKind::None,
+        evidence: Vec::new(),
+        explanation: why,
+    };
+    if facts.is_empty() {
+        return undecided(String::new());
+    }
+    match (&a.value, p.kind) {
+        (Claimed::Entity { folded, candidates }, _) => {
+            let same = |f: &Fact| match &f.object {
+                Term::NamedNode(n) => {
+                    candidates
+                        .iter()
+                        .any(|&c| kg.entities[c as usize].iri == n.as_str())
+                        || kg
+                            .entity(n.as_str())
+                            .is_some_and(|e| e.folded_labels.iter().any(|l| l == folded))
+                }
+                Term::Literal(l) => fold_key(l.value()) == *folded,
+                _ => false,
+            };
+            decide_set(kg, a, facts, same, subject)
+        }
+        (Claimed::String(v), _) => {
+            let same = |f: &Fact| match &f.object {
+                Term::Literal(l) => fold_key(l.value()) == *v,
+                Term::NamedNode(n) => kg
+                    .entity(n.as_str())
+                    .is_some_and(|e| e.folded_labels.iter().any(|l| l == v)),
+                _ => false,
+            };
+            decide_set(kg, a, facts, same, subject)
+        }
+        (Claimed::Number { value, bound }, _) => {
+            let numeric: Vec<(&Fact, f64)> = facts
+                .iter()
+                .filter_map(|f| number_of(&f.object).map(|n| (f, n)))
+                .collect();
+            if numeric.is_empty() {
+                return undecided(format!(
+                    "the graph's {} of {} is not a number",
+                    p.label, subject
+                ));
+            }
+            let ok = |g: f64| {
+                let tol = tolerance(kg, a, g);
+                match bound {
+                    Bound::Approx => (value - g).abs() <= tol,
+                    Bound::AtLeast => g >= value - tol,
+                    Bound::AtMost => g <= value + tol,
+                }
+            };
+            if let Some((f, g)) = numeric.iter().find(|(_, g)| ok(*g)) {
+                let exact = (*g - value).abs() <= f64::EPSILON * g.abs().max(1.0);
+                return Judgement {
+                    status: Status::Supported,
+                    strength: if exact {
+                        MatchKind::Exact
+                    } else {
+                        MatchKind::WithinTolerance
+                    },
+                    evidence: vec![(*f).clone()],
+                    explanation: format!(
+                        "{} of {}: graph {} vs claimed {} (tolerance ±{})",
+                        p.label,
+                        subject,
+                        fmt_num(*g),
+                        a.value_text,
+                        tol_text(kg, a, *g)
+                    ),
+                };
+            }
+            if p.functional || p.kind == ValueKind::Year || numeric.len() == 1 {
+                let (f, g) = numeric[0];
+                return Judgement {
+                    status: Status::Contradicted,
+                    strength: MatchKind::Exact,
+                    evidence: numeric.iter().map(|(f, _)| (*f).clone()).collect(),
+                    explanation: format!(
+                        "{} of {}: graph {} vs claimed {}, outside tolerance ±{} (fact in {})",
+                        p.label,
+                        subject,
+                        fmt_num(g),
+                        a.value_text,
+                        tol_text(kg, a, g),
+                        f.graph
+                    ),
+                };
+            }
+            undecided(format!(
+                "no {} of {} matches {}",
+                p.label, subject, a.value_text
+            ))
+        }
+    }
+}
+
+fn decide_set(
+    kg: &Knowledge,
+    a: &Assertion,
+    facts: &[Fact],
+    same: impl Fn(&Fact) -> bool,
+    subject: &str,
+) -> Judgement {
+    let p = &kg.predicates[a.predicate];
+    if let Some(f) = facts.iter().find(|f| same(f)) {
+        return Judgement {
+            status: Status::Supported,
+            strength: MatchKind::Exact,
+            evidence: vec![f.clone()],
+            explanation: format!(
+                "the graph states the {} of {} is {}",
+                p.label, subject, a.value_text
+            ),
+        };
+    }
+    if p.functional {
+        let actual: Vec<String> = facts.iter().map(|f| kg.label_of(&f.object)).collect();
+        return Judgement {
+            status: Status::Contradicted,
+            strength: MatchKind::Exact,
+            evidence: facts.to_vec(),
+            explanation: format!(
+                "{} of {} is {} in the graph, not {}",
+                p.label,
+                subject,
+                actual.join(", "),
+                a.value_text
+            ),
+        };
+    }
+    Judgement {
+        status: Status::Unverifiable,
+        strength: MatchKind::None,
+        evidence: Vec::new(),
+        explanation: format!(
+            "{} is not among the graph's {} values for {} (open world: not a contradiction)",
+            a.value_text, p.label, subject
+        ),
+    }
+}
+
+fn fmt_num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+fn tol_text(kg: &Knowledge, a: &Assertion, g: f64) -> String {
+    fmt_num((tolerance(kg, a, g) * 1000.0).round() / 1000.0)
+}
+
+/// Combines the judgements of one claim: any contradiction wins, then support; a claim is
+/// SUPPORTED only when every assertion in it is.
+pub fn combine(judgements: &[Judgement]) -> (Status, MatchKind) {
+    if let Some(j) = judgements.iter().find(|j| j.status == Status::Contradicted) {
+        return (Status::Contradicted, j.strength);
+    }
+    if !judgements.is_empty() && judgements.iter().all(|j| j.status == Status::Supported) {
+        let strength = if judgements.iter().all(|j| j.strength == MatchKind::Exact) {
+            MatchKind::Exact
+        } else {
+            MatchKind::WithinTolerance
+        };
+        return (Status::Supported, strength);
+    }
+    (Status::Unverifiable, MatchKind::None)
+}
