@@ -261,29 +261,29 @@ impl Checker {
     /// Runs the whole pipeline, writes the audit record, returns the decision.
     pub fn check(&self, input: &CheckInput) -> Result<CheckOutcome, CheckError> {
         self.validate(input)?;
-        let total = Instant::now();
-        let (policy_name, policy) = self.policy(&input.policy)?;
-        let request_id = if input.request_id.is_empty() {
-            generate_request_id(&input.response)
-        } else {
-            input.request_id.clone()
-        };
-        let versions = Versions {
-            graph: self.kg.snapshot.clone(),
-            policy: policy_version(policy_name, policy),
-            model: "none".into(),
-            calibration: calibrate::NONE_ID.into(),
-            factgate: env!("CARGO_PKG_VERSION").into(),
-        };
+        let started = Instant::now();
         let mut timings = BTreeMap::new();
-
         let t = Instant::now();
         let claims = claims::split(&input.response);
         timings.insert("claims".to_string(), micros(t));
+        let (results, error) = match self.check_claims(&input.response, &claims, &mut timings) {
+            Ok(r) => (r, None),
+            Err(message) => (unchecked(&claims), Some(message)),
+        };
+        self.finish(input, results, error, false, timings, started)
+    }
 
-        // A panic inside a stage is an internal failure like any other: reported and audited.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.run_stages(&input.response, &claims, &mut timings)
+    /// Runs link -> retrieve -> reason -> calibrate on already split claims (spans are kept
+    /// as given). `text` is the whole response so far (used for casing heuristics). Panics in a
+    /// stage are caught. `Err` is an internal failure, to be passed on to [`Checker::finish`].
+    pub fn check_claims(
+        &self,
+        text: &str,
+        claims: &[claims::Claim],
+        timings: &mut BTreeMap<String, u64>,
+    ) -> Result<Vec<ClaimResult>, String> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.run_stages(text, claims, timings)
         }))
         .unwrap_or_else(|panic| {
             let what = panic
@@ -292,28 +292,41 @@ impl Checker {
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
             Err(format!("panic in pipeline: {what}"))
-        });
-        let (mut results, error) = match result {
-            Ok(r) => (r, None),
-            Err(message) => {
-                tracing::error!(request_id = %request_id, error = %message, "internal error during check");
-                let unchecked = claims
-                    .iter()
-                    .map(|c| ClaimResult {
-                        text: c.text.clone(),
-                        span: c.span,
-                        status: Status::Unverifiable,
-                        confidence: 0.0,
-                        evidence: Vec::new(),
-                        explanation: "not checked: internal error".into(),
-                    })
-                    .collect();
-                (unchecked, Some(message))
-            }
+        })
+    }
+
+    /// Decides and audits: the response verdict from checked claims (or the policy's
+    /// `on_error` verdict when `error` is set). `partial` marks a check that did not see the
+    /// whole response (a cancelled stream). The input must have passed [`Checker::validate`]
+    /// (or, for streams, the per-stream limits).
+    pub fn finish(
+        &self,
+        input: &CheckInput,
+        results: Vec<ClaimResult>,
+        error: Option<String>,
+        partial: bool,
+        mut timings: BTreeMap<String, u64>,
+        started: Instant,
+    ) -> Result<CheckOutcome, CheckError> {
+        let (policy_name, policy) = self.policy(&input.policy)?;
+        let request_id = if input.request_id.is_empty() {
+            generate_request_id(&input.response)
+        } else {
+            input.request_id.clone()
+        };
+        if let Some(message) = &error {
+            tracing::error!(request_id = %request_id, error = %message, "internal error during check");
+        }
+        let versions = Versions {
+            graph: self.kg.snapshot.clone(),
+            policy: policy_version(policy_name, policy),
+            model: "none".into(),
+            calibration: calibrate::NONE_ID.into(),
+            factgate: env!("CARGO_PKG_VERSION").into(),
         };
 
         let t = Instant::now();
-        let (confidence, verdict, reasons) = match &error {
+        let (confidence, verdict, mut reasons) = match &error {
             None => {
                 let confidences: Vec<f64> = results.iter().map(|c| c.confidence).collect();
                 let confidence = calibrate::response_confidence(&confidences);
@@ -326,13 +339,19 @@ impl Checker {
                 (0.0, v, r)
             }
         };
+        if partial {
+            reasons.push(Reason {
+                code: "PARTIAL",
+                message: "the check covers only the part of the response received before the stream ended".into(),
+            });
+        }
         timings.insert("decide".to_string(), micros(t));
 
         let mut outcome = CheckOutcome {
             verdict,
             confidence,
             reasons,
-            claims: std::mem::take(&mut results),
+            claims: results,
             audit_id: String::new(),
             versions,
             timings,
@@ -341,7 +360,7 @@ impl Checker {
 
         if let Some(audit) = &self.audit {
             let t = Instant::now();
-            let record = audit_record(input, policy, &outcome, error.as_deref(), false);
+            let record = audit_record(input, policy, &outcome, error.as_deref(), partial);
             match audit.append(record) {
                 Ok(receipt) => outcome.audit_id = receipt.audit_id,
                 Err(e) => {
@@ -358,7 +377,7 @@ impl Checker {
             }
             outcome.timings.insert("audit".to_string(), micros(t));
         }
-        outcome.timings.insert("total".to_string(), micros(total));
+        outcome.timings.insert("total".to_string(), micros(started));
         Ok(outcome)
     }
 
@@ -437,6 +456,21 @@ impl Checker {
         timings.insert("calibrate".into(), t_cal);
         Ok(out)
     }
+}
+
+/// Claims that could not be checked because of an internal failure.
+pub fn unchecked(claims: &[claims::Claim]) -> Vec<ClaimResult> {
+    claims
+        .iter()
+        .map(|c| ClaimResult {
+            text: c.text.clone(),
+            span: c.span,
+            status: Status::Unverifiable,
+            confidence: 0.0,
+            evidence: Vec::new(),
+            explanation: "not checked: internal error".into(),
+        })
+        .collect()
 }
 
 /// A request id when the caller gave none: time plus a hash of the input.

@@ -1,0 +1,146 @@
+//! Shared helpers: an in-process server on 127.0.0.1:0 over the fixture graph.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use factgate::audit::{AuditConfig, AuditLog, SyncMode};
+use factgate::config::{Config, FileConfig};
+use factgate::knowledge::{FactSource, Knowledge};
+use factgate::pb::guard_client::GuardClient;
+use factgate::pipeline::Checker;
+use factgate::server::Loader;
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+
+/// The fixture graph directory.
+pub fn fixture_graph() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/graph")
+}
+
+/// The fixture graph, loaded once per test binary.
+pub fn knowledge() -> Arc<Knowledge> {
+    static KG: std::sync::OnceLock<Arc<Knowledge>> = std::sync::OnceLock::new();
+    KG.get_or_init(|| Arc::new(Knowledge::load(&[fixture_graph()]).expect("fixture graph loads")))
+        .clone()
+}
+
+/// Built-in profiles plus `extra` (TOML `[profiles.*]` text).
+pub fn profiles(extra: &str) -> BTreeMap<String, factgate::decide::Policy> {
+    let f: FileConfig = toml::from_str(extra).expect("valid profile TOML");
+    Config::validate(f).expect("valid config").profiles
+}
+
+/// Audit config in `dir`.
+pub fn audit_config(dir: &Path) -> AuditConfig {
+    AuditConfig {
+        path: dir.join("audit.jsonl"),
+        sync: SyncMode::Batch,
+        rotate_bytes: 1 << 20,
+    }
+}
+
+/// A checker over the fixture graph (and optionally another fact source).
+pub fn checker(
+    facts: Option<Arc<dyn FactSource>>,
+    profiles_toml: &str,
+    audit: Option<AuditConfig>,
+) -> Checker {
+    let kg = knowledge();
+    let facts = facts.unwrap_or_else(|| kg.clone());
+    let audit = audit.map(|a| Arc::new(AuditLog::open(a).expect("audit log opens")));
+    Checker::new(kg, facts, profiles(profiles_toml), audit)
+}
+
+/// A running in-process server.
+pub struct TestServer {
+    /// Base URL.
+    pub url: String,
+    stop: Option<oneshot::Sender<()>>,
+    join: Option<tokio::task::JoinHandle<Result<(), factgate::server::ServeError>>>,
+}
+
+impl TestServer {
+    /// Starts a server whose checker comes from `loader`.
+    pub async fn start_with(loader: Loader, max_concurrency: usize) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = oneshot::channel::<()>();
+        let join = tokio::spawn(factgate::server::run(
+            listener,
+            max_concurrency,
+            loader,
+            async {
+                let _ = rx.await;
+            },
+        ));
+        Self {
+            url,
+            stop: Some(tx),
+            join: Some(join),
+        }
+    }
+
+    /// Starts a server over the fixture graph with an audit log in `dir`.
+    pub async fn start(dir: &Path) -> Self {
+        let audit = audit_config(dir);
+        Self::start_with(Box::new(move || Ok(checker(None, "", Some(audit)))), 64).await
+    }
+
+    /// A Guard client, once the server is SERVING.
+    pub async fn client(&self) -> GuardClient<Channel> {
+        self.wait_serving().await;
+        GuardClient::connect(self.url.clone())
+            .await
+            .expect("connect")
+    }
+
+    /// Waits (through health Watch, no sleeps) until the server reports SERVING.
+    pub async fn wait_serving(&self) {
+        use tonic_health::pb::health_client::HealthClient;
+        use tonic_health::pb::HealthCheckRequest;
+        let channel = Channel::from_shared(self.url.clone())
+            .expect("url")
+            .connect()
+            .await
+            .expect("connect");
+        let mut h = HealthClient::new(channel);
+        let mut stream = h
+            .watch(HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
+            .expect("watch")
+            .into_inner();
+        while let Some(msg) = stream.message().await.expect("health stream") {
+            if msg.status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+            {
+                return;
+            }
+        }
+        panic!("health stream ended before SERVING");
+    }
+
+    /// Stops the server and waits for it to finish (drain + audit flush).
+    pub async fn stop(mut self) -> Result<(), factgate::server::ServeError> {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        self.join
+            .take()
+            .expect("joined once")
+            .await
+            .expect("server task")
+    }
+}
+
+/// Reads the audit log as JSON values.
+pub fn audit_records(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
+        .collect()
+}

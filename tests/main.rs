@@ -1,0 +1,5 @@
+//! Integration tests: one binary, modules per area, helpers in `common`.
+
+mod common;
+
+mod check;
