@@ -27,7 +27,7 @@ lint:
 
 ## Load time and memory of the default graph (figures for the README).
 bench-load:
-	cargo run --release --bin bench_load
+	cargo bench --bench graph_load
 
 ## Rebuild knowledge/ from its PyPI sources (authoring time, not needed to run).
 graph:

@@ -1115,6 +1115,9 @@ def build_lexicon():
     )
     parts.append(desc)
     parts.append("\nfg:Predicate a rdfs:Class ;\n    rdfs:label \"checkable predicate\" .\n")
+    # Classes whose members are common nouns, written in lower case in running text
+    # ("carbon", "iron"): the linker keeps lower-case mentions of these (VOCAB.md).
+    parts.append("\nfg:ChemicalElement fg:lowercaseMentions true .\n")
     triples += 2
     seen = set()
     for section, where, entries in LEXICON:

@@ -161,6 +161,8 @@ pub struct Entity {
     pub types: Vec<String>,
     /// Ranking among same-label entities (`fg:population`; 0 when absent).
     pub rank: f64,
+    /// Member of a class marked `fg:lowercaseMentions true` (a common noun like "iron").
+    pub common_noun: bool,
 }
 
 /// Kind of value a predicate takes.
@@ -407,6 +409,7 @@ impl Knowledge {
         }
         let snapshot = hex::encode(hasher.finalize());
         let triples = store.len().map_err(|e| GraphError::Query(e.to_string()))?;
+        let parsed_ms = started.elapsed().as_millis() as u64;
         let mut kg = Self::index(store, snapshot, files, triples)?;
         kg.load_time = started.elapsed();
         tracing::info!(
@@ -414,6 +417,7 @@ impl Knowledge {
             entities = kg.entities.len(),
             predicates = kg.predicates.len(),
             ms = kg.load_time.as_millis() as u64,
+            parse_ms = parsed_ms,
             snapshot = %&kg.snapshot[..12],
             "knowledge graph ready"
         );
@@ -459,6 +463,7 @@ impl Knowledge {
                         folded_labels: Vec::new(),
                         types: Vec::new(),
                         rank: 0.0,
+                        common_noun: false,
                     });
                     (entities.len() - 1) as EntityId
                 });
@@ -482,6 +487,18 @@ impl Knowledge {
                     entities[id as usize].types.push(t.into_string());
                 }
             }
+        }
+        let lowercase_classes: Vec<String> =
+            Self::objects_of(&store, &format!("{FG}lowercaseMentions"))?
+                .into_iter()
+                .filter(|(_, o)| term_str(o) == Some("true"))
+                .filter_map(|(s, _)| match s {
+                    oxigraph::model::NamedOrBlankNode::NamedNode(n) => Some(n.into_string()),
+                    _ => None,
+                })
+                .collect();
+        for e in &mut entities {
+            e.common_noun = e.types.iter().any(|t| lowercase_classes.contains(t));
         }
         for (s, o) in Self::objects_of(&store, &format!("{FG}population"))? {
             if let oxigraph::model::NamedOrBlankNode::NamedNode(s) = s {

@@ -231,8 +231,6 @@ fn distance(a: (usize, usize), b: (usize, usize)) -> usize {
 struct Mention<'a> {
     hit: LabelHit,
     text: &'a str,
-    /// Written all in lower case while the graph label is capitalized ("nice weather").
-    lowercase_only: bool,
 }
 
 impl Mention<'_> {
@@ -260,22 +258,66 @@ impl Mention<'_> {
     }
 }
 
+/// Capitalised words that may sit next to a name without being part of it.
+const NAME_NEIGHBOURS_OK: &[&str] = &[
+    "The", "A", "An", "In", "On", "At", "Of", "And", "Or", "But", "Is", "Was", "Its", "It", "This",
+    "That", "Yes", "No", "Both", "From", "To", "For", "With", "By", "As", "Today", "Since",
+];
+
+/// True when the mention `[start, end)` touches another capitalised word (one space apart) that
+/// is not itself part of a mention: "Heathrow Airport", "Lake Victoria", "Paris Hilton".
+fn glued_to_unknown_name(
+    text: &str,
+    start: usize,
+    end: usize,
+    mentions: &[(usize, usize)],
+) -> bool {
+    let inside_mention = |a: usize, b: usize| mentions.iter().any(|&(s, e)| a >= s && b <= e);
+    let prev = text[..start].strip_suffix(' ').map(|before| {
+        let ws = before.rfind(|c: char| !c.is_alphanumeric()).map_or(0, |i| {
+            i + before[i..].chars().next().map_or(1, char::len_utf8)
+        });
+        (ws, before.len())
+    });
+    let next = text[end..].strip_prefix(' ').map(|after| {
+        let len = after
+            .find(|c: char| !c.is_alphanumeric())
+            .unwrap_or(after.len());
+        (end + 1, end + 1 + len)
+    });
+    [prev, next].into_iter().flatten().any(|(a, b)| {
+        let word = &text[a..b];
+        a < b
+            && word.chars().next().is_some_and(char::is_uppercase)
+            && !NAME_NEIGHBOURS_OK.contains(&word)
+            && !inside_mention(a, b)
+    })
+}
+
 /// Links one claim. `all_lowercase_input` disables the capitalization filter (the whole
 /// response was written in lower case, so lower case says nothing).
 pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
-    let mentions: Vec<Mention> = kg
-        .find_entities(claim)
+    let hits = kg.find_entities(claim);
+    let spans: Vec<(usize, usize)> = hits.iter().map(|h| (h.start, h.end)).collect();
+    let mentions: Vec<Mention> = hits
         .into_iter()
-        .map(|hit| {
+        .filter_map(|mut hit| {
             let text = &claim[hit.start..hit.end];
             let lowercase_only = !text.chars().any(char::is_uppercase);
-            Mention {
-                hit,
-                text,
-                lowercase_only,
+            if !all_lowercase_input {
+                if lowercase_only {
+                    // "nice weather" is not Nice; "iron" is Iron (a common-noun class).
+                    hit.candidates
+                        .retain(|&c| kg.entities[c as usize].common_noun);
+                    if hit.candidates.is_empty() {
+                        return None;
+                    }
+                } else if glued_to_unknown_name(claim, hit.start, hit.end, &spans) {
+                    return None;
+                }
             }
+            Some(Mention { hit, text })
         })
-        .filter(|m| all_lowercase_input || !m.lowercase_only)
         .collect();
     let phrases = kg.find_phrases(claim);
     let quantities = quantities(claim);

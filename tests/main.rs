@@ -3,3 +3,4 @@
 mod common;
 
 mod check;
+mod default_graph;

@@ -1,0 +1,186 @@
+//! The embedded default graph (`knowledge/`): spot checks of facts from every source through the
+//! graph API, and sentences through `factgate check`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use factgate::knowledge::{FactSource, Knowledge};
+use oxigraph::model::Term;
+
+fn knowledge_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")
+}
+
+fn kg() -> Arc<Knowledge> {
+    static KG: OnceLock<Arc<Knowledge>> = OnceLock::new();
+    KG.get_or_init(|| Arc::new(Knowledge::load(&[knowledge_dir()]).expect("default graph loads")))
+        .clone()
+}
+
+/// The best-ranked entity for a label with the given type.
+fn entity(label: &str, ty: &str) -> String {
+    let kg = kg();
+    let hits = kg.find_entities(label);
+    let hit = hits
+        .iter()
+        .find(|h| h.start == 0 && h.end == label.len())
+        .unwrap_or_else(|| panic!("{label} not linked"));
+    hit.candidates
+        .iter()
+        .map(|&c| &kg.entities[c as usize])
+        .find(|e| e.types.iter().any(|t| t.ends_with(ty)))
+        .unwrap_or_else(|| panic!("{label} has no {ty}"))
+        .iri
+        .clone()
+}
+
+fn values(subject: &str, predicate: &str) -> Vec<String> {
+    let kg = kg();
+    kg.facts(subject, &format!("https://factgate.dev/ns#{predicate}"))
+        .expect("query")
+        .into_iter()
+        .map(|f| match f.object {
+            Term::NamedNode(n) => kg
+                .entity(n.as_str())
+                .map(|e| e.label.clone())
+                .unwrap_or(n.into_string()),
+            Term::Literal(l) => l.value().to_string(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+fn one(subject: &str, predicate: &str) -> String {
+    let v = values(subject, predicate);
+    assert_eq!(v.len(), 1, "{subject} {predicate}: {v:?}");
+    v[0].clone()
+}
+
+#[test]
+fn spot_checks_across_all_four_sources() {
+    let kg = kg();
+    assert_eq!(
+        kg.files.len(),
+        5,
+        "countries, cities, elements, airports, lexicon"
+    );
+    for f in &kg.files {
+        assert!(f.triples > 0, "{} is empty", f.path.display());
+    }
+    // Countries.
+    let kenya = entity("Kenya", "Country");
+    assert_eq!(one(&kenya, "capital"), "Nairobi");
+    assert_eq!(one(&kenya, "continent"), "Africa");
+    assert_eq!(one(&kenya, "currencyCode"), "KES");
+    assert_eq!(one(&kenya, "isoAlpha3"), "KEN");
+    let france = entity("France", "Country");
+    assert_eq!(one(&france, "capital"), "Paris");
+    assert!(values(&france, "neighbour").contains(&"Spain".to_string()));
+    let area: f64 = one(&france, "area").parse().expect("number");
+    assert!((540_000.0..560_000.0).contains(&area), "{area}");
+    assert_eq!(
+        entity("USA", "Country"),
+        entity("United States of America", "Country")
+    );
+    assert_eq!(one(&entity("Japan", "Country"), "currencyName"), "Yen");
+    assert_eq!(one(&entity("Germany", "Country"), "topLevelDomain"), ".de");
+    // Cities.
+    let paris = entity("Paris", "City");
+    assert_eq!(
+        one(&paris, "country"),
+        "France",
+        "bare Paris is the French capital"
+    );
+    let paris_tx = entity("Paris, Texas", "City");
+    assert_ne!(paris, paris_tx);
+    assert_eq!(one(&paris_tx, "country"), "United States");
+    let tokyo: f64 = one(&entity("Tokyo", "City"), "population")
+        .parse()
+        .expect("number");
+    assert!(tokyo > 5e6, "{tokyo}");
+    assert_eq!(
+        one(&entity("Nairobi", "City"), "timezone"),
+        "Africa/Nairobi"
+    );
+    let lat: f64 = one(&entity("Zürich", "City"), "latitude")
+        .parse()
+        .expect("number");
+    assert!((47.0..47.6).contains(&lat), "{lat}");
+    assert_eq!(one(&entity("São Paulo", "City"), "country"), "Brazil");
+    // Elements.
+    let iron = entity("Iron", "ChemicalElement");
+    assert_eq!(one(&iron, "atomicNumber"), "26");
+    assert_eq!(one(&iron, "symbol"), "Fe");
+    assert_eq!(one(&entity("Gold", "ChemicalElement"), "symbol"), "Au");
+    assert_eq!(
+        one(&entity("Oxygen", "ChemicalElement"), "discoveryYear"),
+        "1774"
+    );
+    let weight: f64 = one(&entity("Carbon", "ChemicalElement"), "atomicWeight")
+        .parse()
+        .expect("number");
+    assert!((weight - 12.011).abs() < 0.01, "{weight}");
+    assert_eq!(
+        one(&entity("Sulphur", "ChemicalElement"), "atomicNumber"),
+        "16"
+    );
+    // Airports.
+    let heathrow = entity("London Heathrow Airport", "Airport");
+    assert_eq!(one(&heathrow, "iataCode"), "LHR");
+    assert_eq!(one(&heathrow, "country"), "United Kingdom");
+    assert_eq!(
+        one(
+            &entity("Frankfurt am Main International Airport", "Airport"),
+            "icaoCode"
+        ),
+        "EDDF"
+    );
+}
+
+#[test]
+fn sentences_through_factgate_check() {
+    let cases: &[(&str, &str)] = &[
+        ("Nairobi is the capital of Kenya.", "SUPPORTED"),
+        ("Nairobi is Kenya's capital.", "SUPPORTED"),
+        ("Kenya's capital city is Nairobi.", "SUPPORTED"),
+        ("Kenya is in Europe.", "CONTRADICTED"),
+        ("The USA is in North America.", "SUPPORTED"),
+        ("Paris is in France.", "SUPPORTED"),
+        ("Paris, Texas is in the United States.", "SUPPORTED"),
+        ("Sydney is the capital of Australia.", "CONTRADICTED"),
+        ("Iron has the atomic number 27.", "CONTRADICTED"),
+        ("The atomic number of carbon is 6.", "SUPPORTED"),
+        ("Germany has a population of 83 million.", "SUPPORTED"),
+        ("Germany has a population of 20 million.", "CONTRADICTED"),
+        ("Gold has the chemical symbol Au.", "SUPPORTED"),
+        ("The currency of Japan is the yen.", "SUPPORTED"),
+        ("Paris has a famous opera house.", "UNVERIFIABLE"),
+        ("Heathrow Airport is in the United Kingdom.", "UNVERIFIABLE"),
+    ];
+    let text: String = cases.iter().map(|(s, _)| *s).collect::<Vec<_>>().join("\n");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_factgate"))
+        .env("RUST_LOG", "warn")
+        .args(["check", "--json", "--knowledge"])
+        .arg(knowledge_dir())
+        .arg(&text)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let claims = v["claims"].as_array().expect("claims");
+    assert_eq!(claims.len(), cases.len());
+    for (c, (sentence, want)) in claims.iter().zip(cases) {
+        assert_eq!(c["text"], *sentence);
+        assert_eq!(c["status"], *want, "{sentence}: {}", c["explanation"]);
+        if *want != "UNVERIFIABLE" {
+            assert!(
+                !c["evidence"].as_array().expect("evidence").is_empty(),
+                "{sentence} has evidence"
+            );
+        }
+    }
+}
