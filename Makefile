@@ -9,9 +9,10 @@ run: ort
 	cargo build --release
 	./target/release/factgate serve
 
-## Run the whole test suite (unit + integration).
+## Run the whole test suite (unit + integration + a Python grpcio client against the server).
 test: ort
 	cargo test --all-targets
+	./scripts/python-client-check.sh
 
 build: ort
 	cargo build --release

@@ -52,13 +52,18 @@ async fn supported_contradicted_and_unverifiable_with_evidence() {
     assert_eq!(refuting.object_label, "Paris");
     assert!(r.claims[2].evidence.is_empty());
     assert!(r.claims[0].confidence > 0.9 && r.claims[1].confidence < 0.1);
-    assert!((r.confidence - r.claims[1].confidence).abs() < 1e-9, "response = weakest claim");
+    assert!(
+        (r.confidence - r.claims[1].confidence).abs() < 1e-9,
+        "response = weakest claim"
+    );
     let v = r.versions.as_ref().expect("versions");
     assert_eq!(v.model, "none");
     assert_eq!(v.calibration, "none");
     assert_eq!(v.graph.len(), 64);
     assert!(v.policy.starts_with("default@1+"));
-    for stage in ["claims", "link", "retrieve", "reason", "decide", "audit", "total"] {
+    for stage in [
+        "claims", "link", "retrieve", "reason", "decide", "audit", "total",
+    ] {
         assert!(r.timings.contains_key(stage), "missing timing {stage}");
     }
     assert!(!r.audit_id.is_empty());
@@ -95,7 +100,11 @@ async fn numbers_tolerance_scale_words_and_units() {
     ];
     for (text, want) in cases {
         let o = check(text);
-        assert_eq!(o.claims[0].status, want, "{text}: {}", o.claims[0].explanation);
+        assert_eq!(
+            o.claims[0].status, want,
+            "{text}: {}",
+            o.claims[0].explanation
+        );
     }
 }
 
@@ -115,7 +124,12 @@ async fn unicode_spans_bytes_and_utf16_over_grpc() {
             .expect("utf16 slice on boundaries");
         assert_eq!(via16, c.text);
     }
-    assert_eq!(r.claims[0].status(), ClaimStatus::ClaimSupported, "{}", r.claims[0].explanation);
+    assert_eq!(
+        r.claims[0].status(),
+        ClaimStatus::ClaimSupported,
+        "{}",
+        r.claims[0].explanation
+    );
     assert_eq!(r.claims[1].status(), ClaimStatus::ClaimUnverifiable);
     server.stop().await.expect("clean stop");
 }
@@ -125,16 +139,20 @@ async fn ambiguous_labels_use_type_then_population() {
     let c = common::checker(None, "", None);
     let o = c
         .check(&factgate::pipeline::CheckInput {
-            response: "Paris is in France. Paris is in the USA. Paris, Texas is in the United States. \
+            response:
+                "Paris is in France. Paris is in the USA. Paris, Texas is in the United States. \
                        The capital of the United States is Washington."
-                .into(),
+                    .into(),
             ..Default::default()
         })
         .expect("valid");
     use factgate::reason::Status::*;
     let got: Vec<_> = o.claims.iter().map(|c| c.status).collect();
     assert_eq!(got, vec![Supported, Contradicted, Supported, Supported]);
-    assert_eq!(o.claims[2].evidence[0].subject, "https://factgate.dev/id/city/4717560");
+    assert_eq!(
+        o.claims[2].evidence[0].subject,
+        "https://factgate.dev/id/city/4717560"
+    );
     // "USA" is an alias of the United States; "Washington" an alias of Washington, D.C.
     assert_eq!(o.claims[1].evidence[0].object_label, "France");
 }
@@ -155,17 +173,33 @@ async fn bad_input_is_invalid_argument_naming_the_field() {
     r.policy = "nope".into();
     let e = client.check(r).await.expect_err("unknown profile");
     assert_eq!(e.code(), Code::InvalidArgument);
-    assert!(e.message().contains("policy") && e.message().contains("strict"), "{}", e.message());
+    assert!(
+        e.message().contains("policy") && e.message().contains("strict"),
+        "{}",
+        e.message()
+    );
     let mut r = req("Paris is in France.");
-    r.context = (0..40).map(|i| pb::Passage { id: i.to_string(), text: "x".into() }).collect();
+    r.context = (0..40)
+        .map(|i| pb::Passage {
+            id: i.to_string(),
+            text: "x".into(),
+        })
+        .collect();
     let e = client.check(r).await.expect_err("too many passages");
     assert_eq!(e.code(), Code::InvalidArgument);
     assert!(e.message().starts_with("context:"), "{}", e.message());
     // Nothing was audited for rejected requests, and the server still works.
-    let ok = client.check(req("Paris is in France.")).await.expect("ok").into_inner();
+    let ok = client
+        .check(req("Paris is in France."))
+        .await
+        .expect("ok")
+        .into_inner();
     assert_eq!(ok.verdict(), Verdict::Allow);
     server.stop().await.expect("clean stop");
-    assert_eq!(common::audit_records(&dir.path().join("audit.jsonl")).len(), 1);
+    assert_eq!(
+        common::audit_records(&dir.path().join("audit.jsonl")).len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -176,12 +210,19 @@ async fn profile_selection_changes_the_verdict() {
     let text = "Berlin has a famous zoo.";
     let r = client.check(req(text)).await.expect("default").into_inner();
     assert_eq!(r.verdict(), Verdict::Allow);
-    assert!(r.reasons.iter().any(|x| x.code == "UNVERIFIABLE_CLAIM"), "said, not silent");
+    assert!(
+        r.reasons.iter().any(|x| x.code == "UNVERIFIABLE_CLAIM"),
+        "said, not silent"
+    );
     let mut strict = req(text);
     strict.policy = "strict".into();
     let r = client.check(strict).await.expect("strict").into_inner();
     assert_eq!(r.verdict(), Verdict::Flag);
-    assert!(r.versions.expect("versions").policy.starts_with("strict@1+"));
+    assert!(r
+        .versions
+        .expect("versions")
+        .policy
+        .starts_with("strict@1+"));
     server.stop().await.expect("clean stop");
 }
 
@@ -201,7 +242,9 @@ impl FactSource for Faulty {
             let _ = rx.recv();
         }
         if self.fail {
-            return Err(GraphError::Query("injected fault: endpoint unreachable".into()));
+            return Err(GraphError::Query(
+                "injected fault: endpoint unreachable".into(),
+            ));
         }
         common::knowledge().facts(subject, predicate)
     }
@@ -228,7 +271,11 @@ async fn internal_failure_is_never_a_silent_allow() {
     )
     .await;
     let mut client = server.client().await;
-    let r = client.check(req("Paris is in France.")).await.expect("answer").into_inner();
+    let r = client
+        .check(req("Paris is in France."))
+        .await
+        .expect("answer")
+        .into_inner();
     assert_eq!(r.verdict(), Verdict::Block, "fail_closed by default");
     assert_eq!(r.reasons[0].code, "INTERNAL_ERROR");
     assert!(r.reasons[0].message.contains("injected fault"));
@@ -236,11 +283,17 @@ async fn internal_failure_is_never_a_silent_allow() {
     open.policy = "open".into();
     let r = client.check(open).await.expect("answer").into_inner();
     assert_eq!(r.verdict(), Verdict::Allow);
-    assert_eq!(r.reasons[0].code, "INTERNAL_ERROR", "fail_open still says why");
+    assert_eq!(
+        r.reasons[0].code, "INTERNAL_ERROR",
+        "fail_open still says why"
+    );
     server.stop().await.expect("clean stop");
     let records = common::audit_records(&dir.path().join("audit.jsonl"));
     assert_eq!(records.len(), 2);
-    assert!(records[0]["error"].as_str().expect("error recorded").contains("injected fault"));
+    assert!(records[0]["error"]
+        .as_str()
+        .expect("error recorded")
+        .contains("injected fault"));
     assert_eq!(records[0]["verdict"], "block");
 }
 
@@ -270,10 +323,16 @@ async fn overload_is_rejected_at_once_and_deadlines_are_honoured() {
     tokio::task::spawn_blocking(move || entered.recv().expect("first call entered the graph"))
         .await
         .expect("join");
-    let e = client.check(req("Paris is in France.")).await.expect_err("overloaded");
+    let e = client
+        .check(req("Paris is in France."))
+        .await
+        .expect_err("overloaded");
     assert_eq!(e.code(), Code::ResourceExhausted);
     let e = first.await.expect("join").expect_err("deadline");
-    assert!(matches!(e.code(), Code::DeadlineExceeded | Code::Cancelled), "{e:?}");
+    assert!(
+        matches!(e.code(), Code::DeadlineExceeded | Code::Cancelled),
+        "{e:?}"
+    );
     // The decision in flight still completes and is audited once released.
     release.send(()).expect("release");
     server.stop().await.expect("clean stop");
@@ -306,10 +365,17 @@ async fn health_is_not_serving_until_loaded_and_after_shutdown() {
     let status = |svc: &str| HealthCheckRequest {
         service: svc.to_string(),
     };
-    let r = health.check(status("factgate.v1.Guard")).await.expect("health").into_inner();
+    let r = health
+        .check(status("factgate.v1.Guard"))
+        .await
+        .expect("health")
+        .into_inner();
     assert_eq!(r.status(), ServingStatus::NotServing);
     let mut guard = pb::guard_client::GuardClient::new(channel.clone());
-    let e = guard.check(req("Paris is in France.")).await.expect_err("not ready");
+    let e = guard
+        .check(req("Paris is in France."))
+        .await
+        .expect_err("not ready");
     assert_eq!(e.code(), Code::Unavailable);
     let mut watch = health.watch(status("")).await.expect("watch").into_inner();
     release.send(()).expect("release loader");
@@ -319,19 +385,31 @@ async fn health_is_not_serving_until_loaded_and_after_shutdown() {
             break;
         }
     }
-    guard.check(req("Paris is in France.")).await.expect("serving now");
+    guard
+        .check(req("Paris is in France."))
+        .await
+        .expect("serving now");
     // Reflection is served too.
-    let r = health.check(status("factgate.v1.Guard")).await.expect("health").into_inner();
+    let r = health
+        .check(status("factgate.v1.Guard"))
+        .await
+        .expect("health")
+        .into_inner();
     assert_eq!(r.status(), ServingStatus::Serving);
     drop(watch);
     server.stop().await.expect("clean stop");
     // Shutdown flushed the audit record.
-    assert_eq!(common::audit_records(&dir.path().join("audit.jsonl")).len(), 1);
+    assert_eq!(
+        common::audit_records(&dir.path().join("audit.jsonl")).len(),
+        1
+    );
 }
 
 #[tokio::test]
 async fn startup_failure_is_reported() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let r = factgate::server::run(
         listener,
         4,
@@ -357,11 +435,18 @@ fn cli_check_reports_contradiction_with_evidence() {
         .arg("The capital of France is Berlin.")
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["verdict"], "block");
     assert_eq!(v["claims"][0]["status"], "CONTRADICTED");
-    assert_eq!(v["claims"][0]["evidence"][0]["text"], "The capital of France is Paris.");
+    assert_eq!(
+        v["claims"][0]["evidence"][0]["text"],
+        "The capital of France is Paris."
+    );
     let table = factgate_bin()
         .args(["check", "--knowledge"])
         .arg(common::fixture_graph())
@@ -369,14 +454,22 @@ fn cli_check_reports_contradiction_with_evidence() {
         .output()
         .expect("runs");
     let table = String::from_utf8_lossy(&table.stdout);
-    assert!(table.contains("CONTRADICTED") && table.contains("evidence: The capital of France is Paris."), "{table}");
+    assert!(
+        table.contains("CONTRADICTED")
+            && table.contains("evidence: The capital of France is Paris."),
+        "{table}"
+    );
 }
 
 #[test]
 fn audit_verify_detects_tampering_and_names_the_record() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("audit.jsonl");
-    for text in ["Paris is in France.", "Kenya is in Europe.", "Iron has the atomic number 26."] {
+    for text in [
+        "Paris is in France.",
+        "Kenya is in Europe.",
+        "Iron has the atomic number 26.",
+    ] {
         let st = factgate_bin()
             .args(["check", "--knowledge"])
             .arg(common::fixture_graph())
@@ -387,14 +480,25 @@ fn audit_verify_detects_tampering_and_names_the_record() {
             .expect("runs");
         assert!(st.success());
     }
-    let verify = || factgate_bin().args(["audit", "verify"]).arg(&log).output().expect("runs");
+    let verify = || {
+        factgate_bin()
+            .args(["audit", "verify"])
+            .arg(&log)
+            .output()
+            .expect("runs")
+    };
     let ok = verify();
     assert!(ok.status.success());
     assert!(String::from_utf8_lossy(&ok.stdout).starts_with("OK: 3 records"));
     // Change one byte of the second record.
     let mut bytes = std::fs::read(&log).expect("read");
     let second = bytes.iter().position(|&b| b == b'\n').expect("newline") + 1;
-    let at = second + bytes[second..].windows(7).position(|w| w == b"\"block\"").expect("verdict") + 1;
+    let at = second
+        + bytes[second..]
+            .windows(7)
+            .position(|w| w == b"\"block\"")
+            .expect("verdict")
+        + 1;
     bytes[at] = b'B';
     std::fs::write(&log, bytes).expect("write");
     let bad = verify();
@@ -420,7 +524,10 @@ fn torn_tail_is_kept_aside_and_the_chain_continues() {
         log.append(rec(1)).expect("append");
     }
     // Simulate a crash in the middle of writing record 2.
-    let mut f = std::fs::OpenOptions::new().append(true).open(&cfg.path).expect("open");
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&cfg.path)
+        .expect("open");
     std::io::Write::write_all(&mut f, b"{\"kind\":\"check\",\"n\":2,\"se").expect("write");
     drop(f);
     let broken = verify(&[cfg.path.clone()]).expect("verify");
@@ -433,13 +540,21 @@ fn torn_tail_is_kept_aside_and_the_chain_continues() {
     assert_eq!(records.len(), 4);
     assert_eq!(records[2]["kind"], "recovery");
     let aside = std::path::PathBuf::from(records[2]["kept_at"].as_str().expect("kept_at"));
-    assert_eq!(std::fs::read(&aside).expect("kept aside"), b"{\"kind\":\"check\",\"n\":2,\"se");
-    assert!(matches!(verify(&[cfg.path.clone()]).expect("verify"), Verification::Intact { records: 4, .. }));
+    assert_eq!(
+        std::fs::read(&aside).expect("kept aside"),
+        b"{\"kind\":\"check\",\"n\":2,\"se"
+    );
+    assert!(matches!(
+        verify(&[cfg.path.clone()]).expect("verify"),
+        Verification::Intact { records: 4, .. }
+    ));
 }
 
 #[test]
 fn rotation_continues_the_chain_across_files() {
-    use factgate::audit::{files_to_verify, rotated_files, verify, AuditConfig, AuditLog, SyncMode, Verification};
+    use factgate::audit::{
+        files_to_verify, rotated_files, verify, AuditConfig, AuditLog, SyncMode, Verification,
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = AuditConfig {
         path: dir.path().join("audit.jsonl"),
@@ -461,11 +576,21 @@ fn rotation_continues_the_chain_across_files() {
         assert!(std::fs::metadata(p).expect("meta").len() <= 4096);
     }
     let all = files_to_verify(&[cfg.path.clone()]);
-    assert!(matches!(verify(&all).expect("verify"), Verification::Intact { records: 100, first_seq: Some(0), .. }));
+    assert!(matches!(
+        verify(&all).expect("verify"),
+        Verification::Intact {
+            records: 100,
+            first_seq: Some(0),
+            ..
+        }
+    ));
     // Dropping a middle file breaks the chain at the next file's first record.
     let mut gap = all.clone();
     gap.remove(1);
-    assert!(matches!(verify(&gap).expect("verify"), Verification::Broken { line: 1, .. }));
+    assert!(matches!(
+        verify(&gap).expect("verify"),
+        Verification::Broken { line: 1, .. }
+    ));
     // Reopening continues the chain from the last record.
     let log = AuditLog::open(cfg.clone()).expect("reopen");
     assert_eq!(log.append(serde_json::Map::new()).expect("append").seq, 100);
