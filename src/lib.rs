@@ -18,6 +18,7 @@ pub mod reason;
 pub mod retrieve;
 pub mod server;
 pub mod telemetry;
+pub mod verify;
 
 /// Generated protobuf and gRPC code for `factgate.v1`.
 #[allow(missing_docs, clippy::all)]

@@ -1,0 +1,670 @@
+//! Verify stage (neural): an encoder cross-encoder scores (evidence, claim) pairs as
+//! SUPPORTS / REFUTES / NOT_ENOUGH_INFO through ONNX Runtime (`ort`, library loaded at run time).
+//!
+//! Requests are tokenized by the caller's thread before queueing. One backend thread owns the
+//! ONNX session and pulls batches from a pure queue [`State`] bounded by a token budget (padded
+//! rows x columns) and a row limit; entries whose caller went away are dropped before running.
+//! A backend failure reaches every request of its batch (the error is `Clone`).
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
+use tokenizers::Tokenizer;
+use tokio::sync::oneshot;
+
+/// Verifier failures. `Clone` so one failure can answer every request of a batch.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum VerifyError {
+    /// A model file is missing, unreadable or does not match its config.
+    #[error("verifier file {file}: {message}")]
+    File {
+        /// The file.
+        file: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The ONNX Runtime library could not be loaded.
+    #[error("ONNX Runtime library {path}: {message} (run `make ort` or scripts/fetch-onnxruntime.sh, or set ORT_DYLIB_PATH)")]
+    Runtime {
+        /// Library path tried.
+        path: PathBuf,
+        /// Loader message.
+        message: String,
+    },
+    /// An explicitly requested execution provider could not be registered.
+    #[error("execution provider {provider} is not available: {message}")]
+    Provider {
+        /// Provider name.
+        provider: String,
+        /// Why.
+        message: String,
+    },
+    /// Inference failed.
+    #[error("verifier inference failed: {0}")]
+    Inference(String),
+    /// The backend thread is gone.
+    #[error("verifier backend is not running")]
+    Closed,
+}
+
+/// `models/verifier/config.json`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ModelConfig {
+    /// Output order of the logits.
+    pub labels: Vec<String>,
+    /// Truncation length of a pair.
+    pub max_length: usize,
+    /// ONNX input names: ids, mask, type ids.
+    pub input_names: Vec<String>,
+    /// ONNX output name.
+    pub output_name: String,
+    /// Temperature fitted on dev.
+    pub temperature: f64,
+    /// SHA-256 of `model.onnx`.
+    pub onnx_sha256: String,
+    /// Padding token id.
+    pub pad_id: u32,
+    /// Model id reported in `versions.model`.
+    pub version: String,
+}
+
+/// Execution provider choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    /// CPU only.
+    Cpu,
+    /// CUDA (error if unavailable).
+    Cuda,
+    /// TensorRT (error if unavailable).
+    Tensorrt,
+    /// CUDA when available, else CPU (logged).
+    Auto,
+}
+
+/// Verifier settings.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerifyConfig {
+    /// Directory with model.onnx, tokenizer.json, config.json; empty disables the verifier.
+    pub model_dir: PathBuf,
+    /// Execution provider.
+    pub provider: Provider,
+    /// Intra-op threads.
+    pub intra_threads: usize,
+    /// Most padded tokens (rows x longest row) per batch.
+    pub max_batch_tokens: usize,
+    /// Most pairs per batch.
+    pub max_batch_size: usize,
+    /// Path of libonnxruntime (else ORT_DYLIB_PATH, else .onnxruntime/ next to the sources).
+    pub ort_lib: Option<PathBuf>,
+}
+
+impl Default for VerifyConfig {
+    fn default() -> Self {
+        Self {
+            model_dir: default_model_dir(),
+            provider: Provider::Cpu,
+            intra_threads: 2,
+            max_batch_tokens: 8192,
+            max_batch_size: 64,
+            ort_lib: None,
+        }
+    }
+}
+
+/// `models/verifier` in the current directory, else next to the sources.
+pub fn default_model_dir() -> PathBuf {
+    let local = PathBuf::from("models/verifier");
+    if local.is_dir() {
+        return local;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models/verifier")
+}
+
+/// The ONNX Runtime library to load.
+pub fn ort_library(explicit: Option<&Path>) -> PathBuf {
+    if let Some(p) = explicit {
+        return p.to_path_buf();
+    }
+    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
+        return PathBuf::from(p);
+    }
+    let name = ".onnxruntime/libonnxruntime.so.1.31.1";
+    let local = PathBuf::from(name);
+    if local.is_file() {
+        return local;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
+}
+
+/// One tokenized pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded {
+    /// Token ids.
+    pub ids: Vec<i64>,
+    /// Segment ids (1 for the claim).
+    pub type_ids: Vec<i64>,
+}
+
+/// A padded batch, row-major.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// Rows.
+    pub rows: usize,
+    /// Columns (longest row).
+    pub cols: usize,
+    /// Ids, padded with `pad_id`.
+    pub input_ids: Vec<i64>,
+    /// 1 for real tokens.
+    pub attention_mask: Vec<i64>,
+    /// Segment ids.
+    pub token_type_ids: Vec<i64>,
+}
+
+impl Batch {
+    /// Pads `items` to the longest.
+    pub fn pad(items: &[&Encoded], pad_id: i64) -> Self {
+        let rows = items.len();
+        let cols = items.iter().map(|e| e.ids.len()).max().unwrap_or(0);
+        let mut b = Batch {
+            rows,
+            cols,
+            input_ids: vec![pad_id; rows * cols],
+            attention_mask: vec![0; rows * cols],
+            token_type_ids: vec![0; rows * cols],
+        };
+        for (r, e) in items.iter().enumerate() {
+            for (c, (&id, &ty)) in e.ids.iter().zip(&e.type_ids).enumerate() {
+                b.input_ids[r * cols + c] = id;
+                b.attention_mask[r * cols + c] = 1;
+                b.token_type_ids[r * cols + c] = ty;
+            }
+        }
+        b
+    }
+}
+
+/// A model backend: synchronous, over a flat padded batch, returning raw logits per row.
+pub trait Backend: Send {
+    /// Runs the batch.
+    fn predict(&mut self, batch: &Batch) -> Result<Vec<[f32; 3]>, VerifyError>;
+}
+
+/// Probabilities after temperature scaling, in [`ModelConfig::labels`] order
+/// (SUPPORTS, REFUTES, NOT_ENOUGH_INFO).
+pub type Probs = [f64; 3];
+
+/// Softmax of `logits / t`.
+pub fn softmax(logits: [f32; 3], t: f64) -> Probs {
+    let z: Vec<f64> = logits.iter().map(|&l| f64::from(l) / t).collect();
+    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let e: Vec<f64> = z.iter().map(|v| (v - m).exp()).collect();
+    let s: f64 = e.iter().sum();
+    [e[0] / s, e[1] / s, e[2] / s]
+}
+
+/// A queued request.
+pub struct Entry {
+    /// The tokenized pair.
+    pub encoded: Encoded,
+    /// Where the logits go.
+    pub reply: oneshot::Sender<Result<[f32; 3], VerifyError>>,
+}
+
+/// The queue as pure state: FIFO, batches bounded by padded tokens and rows.
+#[derive(Default)]
+pub struct State {
+    entries: VecDeque<Entry>,
+}
+
+impl State {
+    /// Adds a request.
+    pub fn append(&mut self, e: Entry) {
+        self.entries.push_back(e);
+    }
+
+    /// Number of queued requests.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Takes the next batch: in arrival order, while `rows x longest <= max_tokens` and
+    /// `rows <= max_rows` (a single over-long request still forms a batch of one). Requests
+    /// whose caller has gone are dropped.
+    pub fn next_batch(&mut self, max_tokens: usize, max_rows: usize) -> Option<Vec<Entry>> {
+        let mut batch: Vec<Entry> = Vec::new();
+        let mut longest = 0;
+        while let Some(front) = self.entries.front() {
+            if front.reply.is_closed() {
+                self.entries.pop_front();
+                continue;
+            }
+            let len = front.encoded.ids.len();
+            let new_longest = longest.max(len);
+            if !batch.is_empty()
+                && (new_longest * (batch.len() + 1) > max_tokens || batch.len() >= max_rows)
+            {
+                break;
+            }
+            longest = new_longest;
+            batch.push(
+                self.entries
+                    .pop_front()
+                    .expect("front exists; this is a bug"),
+            );
+        }
+        (!batch.is_empty()).then_some(batch)
+    }
+}
+
+/// The verifier handle shared by all requests.
+pub struct Verifier {
+    tx: Mutex<Option<mpsc::Sender<Entry>>>,
+    handle: Mutex<Option<std::thread::JoinHandle<()>>>,
+    tokenizer: Arc<Tokenizer>,
+    /// The model config.
+    pub config: ModelConfig,
+    /// Which execution provider is in use.
+    pub provider: String,
+}
+
+fn file_err(file: &Path, e: impl std::fmt::Display) -> VerifyError {
+    VerifyError::File {
+        file: file.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// Loads `config.json` and `tokenizer.json` of a model directory and checks `model.onnx`
+/// against its recorded SHA-256.
+pub fn load_files(dir: &Path) -> Result<(ModelConfig, Tokenizer, PathBuf), VerifyError> {
+    let cfg_path = dir.join("config.json");
+    let text = std::fs::read_to_string(&cfg_path).map_err(|e| file_err(&cfg_path, e))?;
+    let config: ModelConfig = serde_json::from_str(&text).map_err(|e| file_err(&cfg_path, e))?;
+    if config.labels.len() != 3 {
+        return Err(file_err(
+            &cfg_path,
+            "expected 3 labels (SUPPORTS, REFUTES, NOT_ENOUGH_INFO)",
+        ));
+    }
+    if !(config.temperature > 0.0) {
+        return Err(file_err(&cfg_path, "temperature must be > 0"));
+    }
+    let onnx = dir.join("model.onnx");
+    let bytes = std::fs::read(&onnx).map_err(|e| file_err(&onnx, e))?;
+    let sha = crate::audit::sha256_hex(&bytes);
+    if sha != config.onnx_sha256 {
+        return Err(file_err(
+            &onnx,
+            format!(
+                "sha256 {sha} does not match config.json onnx_sha256 {}",
+                config.onnx_sha256
+            ),
+        ));
+    }
+    let tok_path = dir.join("tokenizer.json");
+    let mut tokenizer = Tokenizer::from_file(&tok_path).map_err(|e| file_err(&tok_path, e))?;
+    tokenizer.with_padding(None);
+    tokenizer
+        .with_truncation(Some(tokenizers::TruncationParams {
+            max_length: config.max_length,
+            strategy: tokenizers::TruncationStrategy::OnlyFirst,
+            ..Default::default()
+        }))
+        .map_err(|e| file_err(&tok_path, e))?;
+    Ok((config, tokenizer, onnx))
+}
+
+/// The ONNX Runtime environment (one per process: the library is loaded once; a failed load is
+/// not cached, so the error is reported again to the next caller).
+fn environment(lib: &Path) -> Result<Arc<ort::environment::Environment>, VerifyError> {
+    static ENV: Mutex<Option<Arc<ort::environment::Environment>>> = Mutex::new(None);
+    let runtime_err = |message: String| VerifyError::Runtime {
+        path: lib.to_path_buf(),
+        message,
+    };
+    if !lib.is_file() {
+        return Err(runtime_err("file not found".into()));
+    }
+    let mut slot = ENV
+        .lock()
+        .map_err(|_| runtime_err("environment lock poisoned".into()))?;
+    if let Some(env) = slot.as_ref() {
+        return Ok(env.clone());
+    }
+    let builder = ort::init_from(lib).map_err(|e| runtime_err(e.to_string()))?;
+    let env = Arc::new(
+        builder
+            .with_name("factgate")
+            .build()
+            .map_err(|e| runtime_err(e.to_string()))?,
+    );
+    *slot = Some(env.clone());
+    Ok(env)
+}
+
+/// ONNX Runtime backend.
+pub struct OrtBackend {
+    session: ort::session::Session,
+}
+
+impl OrtBackend {
+    /// Creates the session with the requested provider. Returns the backend and the provider
+    /// actually used.
+    pub fn new(onnx: &Path, cfg: &VerifyConfig) -> Result<(Self, String), VerifyError> {
+        let env = environment(&ort_library(cfg.ort_lib.as_deref()))?;
+        let ort_err = |e: ort::Error| VerifyError::Inference(e.to_string());
+        let mut builder = ort::session::Session::builder(&env)
+            .map_err(ort_err)?
+            .with_intra_threads(cfg.intra_threads.max(1))
+            .map_err(|e| VerifyError::Inference(e.to_string()))?;
+        let provider = register_provider(&mut builder, cfg.provider)?;
+        let session = builder
+            .commit_from_file(onnx)
+            .map_err(|e| file_err(onnx, format!("ONNX Runtime cannot load it: {e}")))?;
+        Ok((Self { session }, provider))
+    }
+}
+
+fn register_provider(
+    builder: &mut ort::session::builder::SessionBuilder,
+    provider: Provider,
+) -> Result<String, VerifyError> {
+    use ort::ep::ExecutionProvider;
+    let cuda = |b: &mut ort::session::builder::SessionBuilder| ort::ep::CUDA::default().register(b);
+    let trt =
+        |b: &mut ort::session::builder::SessionBuilder| ort::ep::TensorRT::default().register(b);
+    match provider {
+        Provider::Cpu => Ok("cpu".into()),
+        Provider::Cuda => cuda(builder)
+            .map(|_| "cuda".into())
+            .map_err(|e| VerifyError::Provider {
+                provider: "cuda".into(),
+                message: e.to_string(),
+            }),
+        Provider::Tensorrt => {
+            trt(builder)
+                .map(|_| "tensorrt".into())
+                .map_err(|e| VerifyError::Provider {
+                    provider: "tensorrt".into(),
+                    message: e.to_string(),
+                })
+        }
+        Provider::Auto => match cuda(builder) {
+            Ok(()) => {
+                tracing::info!("verifier: execution provider auto -> cuda");
+                Ok("cuda".into())
+            }
+            Err(e) => {
+                tracing::info!(reason = %e, "verifier: execution provider auto -> cpu (cuda not available)");
+                Ok("cpu".into())
+            }
+        },
+    }
+}
+
+impl Backend for OrtBackend {
+    fn predict(&mut self, b: &Batch) -> Result<Vec<[f32; 3]>, VerifyError> {
+        let err = |e: ort::Error| VerifyError::Inference(e.to_string());
+        let shape = [b.rows, b.cols];
+        let ids = ort::value::TensorRef::from_array_view((shape, &b.input_ids[..])).map_err(err)?;
+        let mask =
+            ort::value::TensorRef::from_array_view((shape, &b.attention_mask[..])).map_err(err)?;
+        let types =
+            ort::value::TensorRef::from_array_view((shape, &b.token_type_ids[..])).map_err(err)?;
+        let outputs = self
+            .session
+            .run(ort::inputs![
+                "input_ids" => ids,
+                "attention_mask" => mask,
+                "token_type_ids" => types,
+            ])
+            .map_err(err)?;
+        let (out_shape, data) = outputs["logits"].try_extract_tensor::<f32>().map_err(err)?;
+        if out_shape.len() != 2 || out_shape[0] as usize != b.rows || out_shape[1] != 3 {
+            return Err(VerifyError::Inference(format!(
+                "unexpected logits shape {out_shape:?}"
+            )));
+        }
+        Ok(data.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect())
+    }
+}
+
+impl Verifier {
+    /// Loads the model from `cfg.model_dir`, starts the backend thread and runs a warm-up batch.
+    pub fn load(cfg: &VerifyConfig) -> Result<Self, VerifyError> {
+        let (config, tokenizer, onnx) = load_files(&cfg.model_dir)?;
+        let (backend, provider) = OrtBackend::new(&onnx, cfg)?;
+        let v = Self::with_backend(config, tokenizer, Box::new(backend), provider, cfg)?;
+        // Warm-up: the first run allocates and optimizes; do it before SERVING.
+        v.score(&[(
+            "Paris is the capital of France.".into(),
+            "Paris is in France.".into(),
+        )])?;
+        Ok(v)
+    }
+
+    /// Starts the backend thread over any backend (tests inject failing ones).
+    pub fn with_backend(
+        config: ModelConfig,
+        tokenizer: Tokenizer,
+        mut backend: Box<dyn Backend>,
+        provider: String,
+        cfg: &VerifyConfig,
+    ) -> Result<Self, VerifyError> {
+        let (tx, rx) = mpsc::channel::<Entry>();
+        let pad = i64::from(config.pad_id);
+        let (max_tokens, max_rows) = (cfg.max_batch_tokens.max(1), cfg.max_batch_size.max(1));
+        let handle = std::thread::Builder::new()
+            .name("factgate-verifier".into())
+            .spawn(move || {
+                let mut state = State::default();
+                while let Ok(first) = rx.recv() {
+                    state.append(first);
+                    while let Ok(e) = rx.try_recv() {
+                        state.append(e);
+                    }
+                    while let Some(batch) = state.next_batch(max_tokens, max_rows) {
+                        let items: Vec<&Encoded> = batch.iter().map(|e| &e.encoded).collect();
+                        let padded = Batch::pad(&items, pad);
+                        match backend.predict(&padded) {
+                            Ok(logits) if logits.len() == batch.len() => {
+                                for (e, l) in batch.into_iter().zip(logits) {
+                                    let _ = e.reply.send(Ok(l));
+                                }
+                            }
+                            Ok(logits) => {
+                                let err = VerifyError::Inference(format!(
+                                    "backend returned {} rows for {}",
+                                    logits.len(),
+                                    batch.len()
+                                ));
+                                for e in batch {
+                                    let _ = e.reply.send(Err(err.clone()));
+                                }
+                            }
+                            Err(err) => {
+                                for e in batch {
+                                    let _ = e.reply.send(Err(err.clone()));
+                                }
+                            }
+                        }
+                        // New arrivals join the queue between batches.
+                        while let Ok(e) = rx.try_recv() {
+                            state.append(e);
+                        }
+                    }
+                }
+            })
+            .map_err(|e| VerifyError::Inference(format!("cannot start backend thread: {e}")))?;
+        Ok(Self {
+            tx: Mutex::new(Some(tx)),
+            handle: Mutex::new(Some(handle)),
+            tokenizer: Arc::new(tokenizer),
+            config,
+            provider,
+        })
+    }
+
+    /// Tokenizes one (premise, hypothesis) pair.
+    pub fn encode(&self, premise: &str, hypothesis: &str) -> Result<Encoded, VerifyError> {
+        let enc = self
+            .tokenizer
+            .encode((premise, hypothesis), true)
+            .map_err(|e| VerifyError::Inference(format!("tokenizer: {e}")))?;
+        Ok(Encoded {
+            ids: enc.get_ids().iter().map(|&i| i64::from(i)).collect(),
+            type_ids: enc.get_type_ids().iter().map(|&i| i64::from(i)).collect(),
+        })
+    }
+
+    /// Raw logits for pairs (blocking; call from a blocking thread).
+    pub fn logits(&self, pairs: &[(String, String)]) -> Result<Vec<[f32; 3]>, VerifyError> {
+        let tx = self
+            .tx
+            .lock()
+            .map_err(|_| VerifyError::Closed)?
+            .clone()
+            .ok_or(VerifyError::Closed)?;
+        let mut waits = Vec::with_capacity(pairs.len());
+        for (p, h) in pairs {
+            let (reply, rx) = oneshot::channel();
+            tx.send(Entry {
+                encoded: self.encode(p, h)?,
+                reply,
+            })
+            .map_err(|_| VerifyError::Closed)?;
+            waits.push(rx);
+        }
+        waits
+            .into_iter()
+            .map(|rx| rx.blocking_recv().map_err(|_| VerifyError::Closed)?)
+            .collect()
+    }
+
+    /// Temperature-scaled probabilities for pairs.
+    pub fn score(&self, pairs: &[(String, String)]) -> Result<Vec<Probs>, VerifyError> {
+        let t = self.config.temperature;
+        Ok(self
+            .logits(pairs)?
+            .into_iter()
+            .map(|l| softmax(l, t))
+            .collect())
+    }
+
+    /// Stops the backend thread.
+    pub fn close(&self) {
+        if let Ok(mut tx) = self.tx.lock() {
+            tx.take();
+        }
+        if let Some(h) = self.handle.lock().ok().and_then(|mut h| h.take()) {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Verifier {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(len: usize) -> (Entry, oneshot::Receiver<Result<[f32; 3], VerifyError>>) {
+        let (reply, rx) = oneshot::channel();
+        (
+            Entry {
+                encoded: Encoded {
+                    ids: vec![1; len],
+                    type_ids: vec![0; len],
+                },
+                reply,
+            },
+            rx,
+        )
+    }
+
+    #[test]
+    fn next_batch_respects_token_budget_and_order() {
+        let mut s = State::default();
+        let mut keep = Vec::new();
+        for len in [10, 20, 30, 40] {
+            let (e, rx) = entry(len);
+            s.append(e);
+            keep.push(rx);
+        }
+        // 10,20 -> 2x20=40; +30 -> 3x30=90 > 64: stop.
+        let b = s.next_batch(64, 100).expect("batch");
+        assert_eq!(
+            b.iter().map(|e| e.encoded.ids.len()).collect::<Vec<_>>(),
+            vec![10, 20]
+        );
+        let b = s.next_batch(64, 100).expect("batch");
+        assert_eq!(b.len(), 1, "30 then 40 would be 80 > 64");
+        // An over-long request still runs alone.
+        let b = s.next_batch(16, 100).expect("batch");
+        assert_eq!(b[0].encoded.ids.len(), 40);
+        assert!(s.next_batch(64, 100).is_none());
+    }
+
+    #[test]
+    fn next_batch_respects_row_limit() {
+        let mut s = State::default();
+        let mut keep = Vec::new();
+        for _ in 0..5 {
+            let (e, rx) = entry(4);
+            s.append(e);
+            keep.push(rx);
+        }
+        assert_eq!(s.next_batch(1000, 2).expect("batch").len(), 2);
+        assert_eq!(s.len(), 3);
+    }
+
+    #[test]
+    fn cancelled_requests_are_dropped() {
+        let mut s = State::default();
+        let (a, rx_a) = entry(4);
+        let (b, rx_b) = entry(4);
+        s.append(a);
+        s.append(b);
+        drop(rx_a);
+        let batch = s.next_batch(1000, 10).expect("batch");
+        assert_eq!(batch.len(), 1);
+        drop(rx_b);
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn padding_and_softmax() {
+        let a = Encoded {
+            ids: vec![5, 6, 7],
+            type_ids: vec![0, 0, 1],
+        };
+        let b = Encoded {
+            ids: vec![8],
+            type_ids: vec![0],
+        };
+        let p = Batch::pad(&[&a, &b], 0);
+        assert_eq!((p.rows, p.cols), (2, 3));
+        assert_eq!(p.input_ids, vec![5, 6, 7, 8, 0, 0]);
+        assert_eq!(p.attention_mask, vec![1, 1, 1, 1, 0, 0]);
+        assert_eq!(p.token_type_ids, vec![0, 0, 1, 0, 0, 0]);
+        let s = softmax([2.0, 0.0, 0.0], 1.0);
+        assert!((s.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(s[0] > s[1] && (s[1] - s[2]).abs() < 1e-12);
+        let hot = softmax([2.0, 0.0, 0.0], 0.5);
+        assert!(hot[0] > s[0], "lower temperature sharpens");
+    }
+}
