@@ -620,6 +620,11 @@ mod tests {
         m.insert("kind".into(), "check".into());
         m.insert("n".into(), n.into());
         m.insert("z".into(), serde_json::json!({"b": 1.5, "a": [1, "x"]}));
+        // Floats must survive parse + re-serialize exactly, or verify would report edits.
+        m.insert(
+            "f".into(),
+            serde_json::json!([0.1 + 0.2, 1.0 / 3.0, 0.7123456789012345 * n as f64]),
+        );
         m
     }
 

@@ -1,8 +1,13 @@
-//! Calibrate stage: turns the signals of a claim into the probability that it is correct.
+//! Calibrate stage: turns the signals of a claim into probabilities that mean what they say.
 //!
-//! Until a fitted calibration exists, confidence comes from the symbolic result alone with the
-//! fixed values below (`versions.calibration = "none"`). They are deliberately conservative
-//! round numbers, not fitted on anything:
+//! With the neural verifier, a fitted multinomial logistic regression (softmax) over the claim's
+//! [`Signals`] gives P(SUPPORTED), P(CONTRADICTED), P(UNVERIFIABLE); the claim's `confidence` is
+//! P(SUPPORTED), the probability that the claim is correct. The model is fitted by
+//! `factgate calibrate` on labeled dev data only, stored as versioned JSON (`models/calibration.json`)
+//! with what it was fitted on and its metrics, and its id is reported in `versions.calibration`.
+//!
+//! Without a verifier, confidence comes from the symbolic result alone with the fixed values
+//! below (`versions.calibration = "none"`), deliberately conservative round numbers:
 //!
 //! | symbolic result                          | confidence |
 //! |------------------------------------------|-----------:|
@@ -10,13 +15,21 @@
 //! | SUPPORTED, number within tolerance        | 0.90 |
 //! | CONTRADICTED                              | 0.05 |
 //! | UNVERIFIABLE                              | 0.50 |
+//!
+//! The response confidence is the lowest claim confidence (a response is only as trustworthy as
+//! its weakest claim); 0.5 when there is no claim.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
 
 use crate::reason::{MatchKind, Status};
+use crate::verify::Probs;
 
 /// Identifier reported in `versions.calibration` for the fixed table.
 pub const NONE_ID: &str = "none";
 
-/// Confidence that a claim with this symbolic result is correct.
+/// Confidence that a claim with this symbolic result is correct (no verifier).
 pub fn symbolic_confidence(status: Status, strength: MatchKind) -> f64 {
     match (status, strength) {
         (Status::Supported, MatchKind::WithinTolerance) => 0.90,
@@ -26,8 +39,7 @@ pub fn symbolic_confidence(status: Status, strength: MatchKind) -> f64 {
     }
 }
 
-/// Response confidence: the lowest claim confidence (a response is only as trustworthy as its
-/// weakest claim); 0.5 when there are no claims (nothing was checked).
+/// Response confidence: the lowest claim confidence; 0.5 when there are no claims.
 pub fn response_confidence(claims: &[f64]) -> f64 {
     claims
         .iter()
@@ -36,4 +48,447 @@ pub fn response_confidence(claims: &[f64]) -> f64 {
             Some(acc.map_or(c, |a| a.min(c)))
         })
         .unwrap_or(0.5)
+}
+
+/// Everything known about a claim when it is calibrated.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Signals {
+    /// Symbolic result.
+    pub symbolic: Option<Status>,
+    /// The claim was linked to at least one (subject, predicate, value) assertion.
+    pub linked: bool,
+    /// Verifier probabilities against the verbalized graph facts.
+    pub graph: Option<Probs>,
+    /// Verifier probabilities against the best context chunk (highest P(SUPPORTS)).
+    pub context_support: Option<Probs>,
+    /// Verifier probabilities against the most refuting context chunk.
+    pub context_refute: Option<Probs>,
+}
+
+/// Feature names, in order (stored in the calibration file and checked at load).
+pub const FEATURES: [&str; 13] = [
+    "bias",
+    "sym_supported",
+    "sym_contradicted",
+    "linked",
+    "has_graph_nli",
+    "graph_sup",
+    "graph_ref",
+    "has_context",
+    "ctx_sup",
+    "ctx_ref",
+    "ctx_nei",
+    "ctx_logit_sup",
+    "ctx_logit_ref",
+];
+
+fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-4, 1.0 - 1e-4);
+    (p / (1.0 - p)).ln()
+}
+
+impl Signals {
+    /// The feature vector ([`FEATURES`] order).
+    pub fn features(&self) -> [f64; 13] {
+        let b = |x: bool| if x { 1.0 } else { 0.0 };
+        let g = self.graph.unwrap_or([0.0; 3]);
+        let cs = self.context_support.unwrap_or([0.0; 3]);
+        let cr = self.context_refute.unwrap_or([0.0; 3]);
+        let has_ctx = self.context_support.is_some();
+        [
+            1.0,
+            b(self.symbolic == Some(Status::Supported)),
+            b(self.symbolic == Some(Status::Contradicted)),
+            b(self.linked),
+            b(self.graph.is_some()),
+            g[0],
+            g[1],
+            b(has_ctx),
+            cs[0],
+            cr[1],
+            if has_ctx { cs[2].min(cr[2]) } else { 0.0 },
+            if has_ctx { logit(cs[0]) } else { 0.0 },
+            if has_ctx { logit(cr[1]) } else { 0.0 },
+        ]
+    }
+}
+
+/// Class order of the calibration model.
+pub const CLASSES: [Status; 3] = [
+    Status::Supported,
+    Status::Contradicted,
+    Status::Unverifiable,
+];
+
+/// Index of a status in [`CLASSES`].
+pub fn class_index(s: Status) -> usize {
+    match s {
+        Status::Supported => 0,
+        Status::Contradicted => 1,
+        Status::Unverifiable => 2,
+    }
+}
+
+/// A fitted calibration model (the JSON file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// Version id reported in `versions.calibration`.
+    pub id: String,
+    /// Feature names, must equal [`FEATURES`].
+    pub features: Vec<String>,
+    /// Class names (SUPPORTED, CONTRADICTED, UNVERIFIABLE).
+    pub classes: Vec<String>,
+    /// Weights, one row per class.
+    pub weights: Vec<Vec<f64>>,
+    /// What it was fitted on (files, rows, model id).
+    pub fitted_on: serde_json::Value,
+    /// Metrics on the fitting data (the held-out figures come from `factgate eval`).
+    pub metrics: serde_json::Value,
+}
+
+/// Calibration file errors.
+#[derive(Debug, thiserror::Error)]
+pub enum CalibrationError {
+    /// Missing, unreadable or inconsistent file.
+    #[error("calibration file {file}: {message}")]
+    File {
+        /// The file.
+        file: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Calibration {
+    /// Reads and checks a calibration file.
+    pub fn load(path: &Path) -> Result<Self, CalibrationError> {
+        let err = |m: String| CalibrationError::File {
+            file: path.to_path_buf(),
+            message: m,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let c: Calibration = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
+        if c.features != FEATURES {
+            return Err(err(format!(
+                "features {:?} do not match this build's {:?}; re-run `factgate calibrate`",
+                c.features, FEATURES
+            )));
+        }
+        if c.weights.len() != 3 || c.weights.iter().any(|w| w.len() != FEATURES.len()) {
+            return Err(err(
+                "weights must be 3 rows of one weight per feature".into()
+            ));
+        }
+        if c.weights.iter().flatten().any(|w| !w.is_finite()) {
+            return Err(err("weights contain NaN or infinity".into()));
+        }
+        Ok(c)
+    }
+
+    /// Class probabilities for a claim's signals.
+    pub fn predict(&self, s: &Signals) -> [f64; 3] {
+        predict(&self.weights, &s.features())
+    }
+}
+
+fn predict(w: &[Vec<f64>], x: &[f64]) -> [f64; 3] {
+    let z: Vec<f64> = w
+        .iter()
+        .map(|row| row.iter().zip(x).map(|(a, b)| a * b).sum())
+        .collect();
+    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let e: Vec<f64> = z.iter().map(|v| (v - m).exp()).collect();
+    let s: f64 = e.iter().sum();
+    [e[0] / s, e[1] / s, e[2] / s]
+}
+
+/// Fits softmax regression with L2 (`l2` on all weights but the bias) by full-batch gradient
+/// descent with Adam. Deterministic.
+pub fn fit(x: &[[f64; 13]], y: &[usize], l2: f64, iterations: usize) -> Vec<Vec<f64>> {
+    let n = x.len().max(1) as f64;
+    let d = FEATURES.len();
+    let mut w = vec![vec![0.0; d]; 3];
+    let (mut m, mut v) = (vec![vec![0.0; d]; 3], vec![vec![0.0; d]; 3]);
+    let (b1, b2, lr, eps) = (0.9, 0.999, 0.05, 1e-8);
+    for t in 1..=iterations {
+        let mut grad = vec![vec![0.0; d]; 3];
+        for (xi, &yi) in x.iter().zip(y) {
+            let p = predict(&w, xi);
+            for k in 0..3 {
+                let g = p[k] - if k == yi { 1.0 } else { 0.0 };
+                for j in 0..d {
+                    grad[k][j] += g * xi[j] / n;
+                }
+            }
+        }
+        for k in 0..3 {
+            for j in 1..d {
+                grad[k][j] += l2 * w[k][j];
+            }
+            for j in 0..d {
+                m[k][j] = b1 * m[k][j] + (1.0 - b1) * grad[k][j];
+                v[k][j] = b2 * v[k][j] + (1.0 - b2) * grad[k][j] * grad[k][j];
+                let mh = m[k][j] / (1.0 - b1.powi(t as i32));
+                let vh = v[k][j] / (1.0 - b2.powi(t as i32));
+                w[k][j] -= lr * mh / (vh.sqrt() + eps);
+            }
+        }
+    }
+    w
+}
+
+/// Evaluation metrics for (confidence, predicted status, true status) triples.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    /// Rows.
+    pub n: usize,
+    /// Status accuracy.
+    pub accuracy: f64,
+    /// Mean per-class recall over classes present.
+    pub balanced_accuracy: f64,
+    /// Per status: precision, recall, support.
+    pub per_status: Vec<(String, f64, f64, usize)>,
+    /// Expected calibration error of `confidence` as P(label = SUPPORTED), 15 equal-width bins.
+    pub ece: f64,
+    /// Brier score of `confidence` against (label = SUPPORTED).
+    pub brier: f64,
+    /// AUROC of `confidence` for SUPPORTED vs the rest.
+    pub auroc: f64,
+    /// Reliability bins: (mean confidence, observed frequency, count).
+    pub bins: Vec<(f64, f64, usize)>,
+    /// Confusion matrix rows = true, columns = predicted (CLASSES order).
+    pub confusion: [[usize; 3]; 3],
+}
+
+/// Computes [`Metrics`].
+pub fn metrics(rows: &[(f64, Status, Status)]) -> Metrics {
+    let n = rows.len();
+    let mut confusion = [[0usize; 3]; 3];
+    for &(_, pred, truth) in rows {
+        confusion[class_index(truth)][class_index(pred)] += 1;
+    }
+    let correct: usize = (0..3).map(|k| confusion[k][k]).sum();
+    let mut recalls = Vec::new();
+    let mut per_status = Vec::new();
+    for (k, status) in CLASSES.iter().enumerate() {
+        let support: usize = confusion[k].iter().sum();
+        let predicted: usize = (0..3).map(|r| confusion[r][k]).sum();
+        let recall = if support > 0 {
+            confusion[k][k] as f64 / support as f64
+        } else {
+            0.0
+        };
+        let precision = if predicted > 0 {
+            confusion[k][k] as f64 / predicted as f64
+        } else {
+            0.0
+        };
+        if support > 0 {
+            recalls.push(recall);
+        }
+        per_status.push((
+            format!("{status:?}").to_uppercase(),
+            precision,
+            recall,
+            support,
+        ));
+    }
+    let target = |s: Status| if s == Status::Supported { 1.0 } else { 0.0 };
+    let mut bins = vec![(0.0, 0.0, 0usize); 15];
+    let mut brier = 0.0;
+    for &(c, _, truth) in rows {
+        let b = ((c * 15.0) as usize).min(14);
+        bins[b].0 += c;
+        bins[b].1 += target(truth);
+        bins[b].2 += 1;
+        brier += (c - target(truth)).powi(2);
+    }
+    let mut ece = 0.0;
+    for b in &mut bins {
+        if b.2 > 0 {
+            b.0 /= b.2 as f64;
+            b.1 /= b.2 as f64;
+            ece += (b.2 as f64 / n.max(1) as f64) * (b.0 - b.1).abs();
+        }
+    }
+    // AUROC by the rank-sum formula (ties get half credit).
+    let mut scored: Vec<(f64, f64)> = rows.iter().map(|&(c, _, t)| (c, target(t))).collect();
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let pos = scored.iter().filter(|s| s.1 > 0.5).count() as f64;
+    let neg = scored.len() as f64 - pos;
+    let mut rank_sum = 0.0;
+    let mut i = 0;
+    while i < scored.len() {
+        let mut j = i;
+        while j < scored.len() && scored[j].0 == scored[i].0 {
+            j += 1;
+        }
+        let avg_rank = (i + j + 1) as f64 / 2.0;
+        rank_sum += avg_rank * scored[i..j].iter().filter(|s| s.1 > 0.5).count() as f64;
+        i = j;
+    }
+    let auroc = if pos > 0.0 && neg > 0.0 {
+        (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg)
+    } else {
+        f64::NAN
+    };
+    Metrics {
+        n,
+        accuracy: correct as f64 / n.max(1) as f64,
+        balanced_accuracy: recalls.iter().sum::<f64>() / recalls.len().max(1) as f64,
+        per_status,
+        ece,
+        brier: brier / n.max(1) as f64,
+        auroc,
+        bins,
+        confusion,
+    }
+}
+
+/// A reliability diagram as an SVG image.
+pub fn reliability_svg(title: &str, m: &Metrics) -> String {
+    use std::fmt::Write;
+    let (w, h, pad) = (420.0, 420.0, 50.0);
+    let plot = w - 2.0 * pad;
+    let px = |v: f64| pad + v * plot;
+    let py = |v: f64| h - pad - v * plot;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<text x="{tx}" y="20" text-anchor="middle" font-size="14">{title}</text>
+<text x="{tx}" y="36" text-anchor="middle">ECE {ece:.3} · Brier {brier:.3} · n {n}</text>
+<line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y1}" stroke="#999" stroke-dasharray="4"/>
+<rect x="{x0}" y="{y1}" width="{plot}" height="{plot}" fill="none" stroke="black"/>
+<text x="{tx}" y="{yl}" text-anchor="middle">confidence</text>
+<text x="14" y="{ty}" transform="rotate(-90 14 {ty})" text-anchor="middle">observed P(supported)</text>
+"##,
+        tx = w / 2.0,
+        ece = m.ece,
+        brier = m.brier,
+        n = m.n,
+        x0 = px(0.0),
+        y0 = py(0.0),
+        x1 = px(1.0),
+        y1 = py(1.0),
+        yl = h - 12.0,
+        ty = h / 2.0,
+    );
+    let bw = plot / 15.0;
+    for (i, &(_, freq, count)) in m.bins.iter().enumerate() {
+        if count == 0 {
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="#4a7bd0" fill-opacity="0.7"><title>{} rows</title></rect>"##,
+            px(i as f64 / 15.0) + 1.0,
+            py(freq),
+            bw - 2.0,
+            freq * plot,
+            count
+        );
+    }
+    for t in 0..=5 {
+        let v = t as f64 / 5.0;
+        let _ = writeln!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{v:.1}</text>"#,
+            px(v),
+            h - pad + 16.0
+        );
+        let _ = writeln!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{v:.1}</text>"#,
+            pad - 6.0,
+            py(v) + 4.0
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_learns_a_separable_signal_and_roundtrips() {
+        // Symbolic contradiction -> CONTRADICTED; high context support -> SUPPORTED; else NEI.
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..300 {
+            let mut s = Signals::default();
+            let label = match i % 3 {
+                0 => {
+                    s.context_support = Some([0.9, 0.05, 0.05]);
+                    s.context_refute = Some([0.9, 0.05, 0.05]);
+                    0
+                }
+                1 => {
+                    s.symbolic = Some(Status::Contradicted);
+                    1
+                }
+                _ => {
+                    s.context_support = Some([0.1, 0.1, 0.8]);
+                    s.context_refute = Some([0.1, 0.1, 0.8]);
+                    2
+                }
+            };
+            x.push(s.features());
+            y.push(label);
+        }
+        let w = fit(&x, &y, 1e-3, 300);
+        let c = Calibration {
+            id: "test".into(),
+            features: FEATURES.iter().map(|s| s.to_string()).collect(),
+            classes: vec![
+                "SUPPORTED".into(),
+                "CONTRADICTED".into(),
+                "UNVERIFIABLE".into(),
+            ],
+            weights: w,
+            fitted_on: serde_json::Value::Null,
+            metrics: serde_json::Value::Null,
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.json");
+        std::fs::write(&path, serde_json::to_string(&c).expect("json")).expect("write");
+        let back = Calibration::load(&path).expect("load");
+        assert_eq!(back, c);
+        let mut s = Signals::default();
+        s.symbolic = Some(Status::Contradicted);
+        let p = back.predict(&s);
+        assert!(p[1] > 0.9, "{p:?}");
+    }
+
+    #[test]
+    fn metrics_on_a_small_fixture() {
+        use Status::*;
+        // Two perfect predictions at confidence 0.9/0.1, one wrong.
+        let rows = [
+            (0.9, Supported, Supported),
+            (0.1, Contradicted, Contradicted),
+            (0.8, Supported, Unverifiable),
+        ];
+        let m = metrics(&rows);
+        assert!((m.accuracy - 2.0 / 3.0).abs() < 1e-12);
+        // Bins: 0.9 -> observed 1, 0.1 -> observed 0, 0.8 -> observed 0.
+        let expect_ece = (0.1 + 0.1 + 0.8) / 3.0;
+        assert!((m.ece - expect_ece).abs() < 1e-12, "{}", m.ece);
+        assert!((m.brier - (0.01 + 0.01 + 0.64) / 3.0).abs() < 1e-12);
+        assert!((m.auroc - 1.0).abs() < 1e-12);
+        assert_eq!(m.confusion[2][0], 1);
+        assert!(reliability_svg("t", &m).starts_with("<svg"));
+    }
+
+    #[test]
+    fn corrupt_calibration_file_is_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("cal.json");
+        std::fs::write(&path, "{not json").expect("write");
+        let e = Calibration::load(&path).expect_err("corrupt");
+        assert!(e.to_string().contains("cal.json"));
+    }
 }

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 
 use crate::audit::{self, AuditConfig, AuditLog, SyncMode, Verification};
+use crate::calibrate::Calibration;
 use crate::config::{Config, FileConfig};
 use crate::knowledge::Knowledge;
 use crate::pipeline::{CheckInput, CheckOutcome, Checker};
 use crate::telemetry::LogFormat;
+use crate::verify::Verifier;
 
 /// factgate: checks LLM responses against a knowledge graph and decides ALLOW / FLAG / BLOCK.
 #[derive(Debug, Parser)]
@@ -40,6 +42,36 @@ pub enum Command {
     /// Audit log tools.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Fit the calibration of the verifier's signals on labeled dev data.
+    Calibrate(CalibrateArgs),
+    /// Evaluate the whole pipeline on labeled data (accuracy, ECE, Brier, AUROC, latency).
+    Eval(EvalArgs),
+}
+
+/// `factgate calibrate`.
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Labeled JSON Lines files (dev splits only; see models/data/README.md).
+    #[arg(long = "data", required = true, num_args = 1..)]
+    pub data: Vec<PathBuf>,
+    /// Where to write the calibration JSON.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `factgate eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Labeled JSON Lines files.
+    #[arg(long = "data", required = true, num_args = 1..)]
+    pub data: Vec<PathBuf>,
+    /// Write metrics.json and a reliability diagram (SVG) per file into this directory.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
 }
 
 /// Settings shared by `serve` and `check`.
@@ -51,6 +83,21 @@ pub struct CommonArgs {
     /// Directory (or file) of RDF files to load; repeat for several. Default: ./knowledge.
     #[arg(long = "knowledge", env = "FACTGATE_KNOWLEDGE", value_delimiter = ',')]
     pub knowledge: Vec<PathBuf>,
+    /// Neural verifier: on (default) or off (symbolic checks only).
+    #[arg(long, env = "FACTGATE_VERIFIER", value_parser = ["on", "off"])]
+    pub verifier: Option<String>,
+    /// Verifier execution provider [default: cpu].
+    #[arg(long, env = "FACTGATE_PROVIDER", value_enum)]
+    pub provider: Option<crate::verify::Provider>,
+    /// Verifier intra-op threads [default: 2].
+    #[arg(long, env = "FACTGATE_INTRA_THREADS")]
+    pub intra_threads: Option<usize>,
+    /// Verifier model directory [default: models/verifier].
+    #[arg(long, env = "FACTGATE_MODEL_DIR")]
+    pub model_dir: Option<PathBuf>,
+    /// Calibration file [default: models/calibration.json].
+    #[arg(long, env = "FACTGATE_CALIBRATION")]
+    pub calibration: Option<PathBuf>,
 }
 
 /// `factgate serve`.
@@ -116,17 +163,56 @@ fn file_config(common: &CommonArgs) -> anyhow::Result<FileConfig> {
     if !common.knowledge.is_empty() {
         f.graph.dirs = common.knowledge.clone();
     }
+    if let Some(v) = &common.verifier {
+        f.verifier.enabled = v == "on";
+    }
+    if let Some(p) = common.provider {
+        f.verifier.provider = p;
+    }
+    if let Some(n) = common.intra_threads {
+        f.verifier.intra_threads = n;
+    }
+    if let Some(d) = &common.model_dir {
+        f.verifier.model_dir = d.clone();
+    }
+    if let Some(c) = &common.calibration {
+        f.verifier.calibration = c.clone();
+    }
     Ok(f)
 }
 
-/// Builds a checker for a validated config.
-pub fn build_checker(config: &Config, audit: Option<AuditConfig>) -> Result<Checker, String> {
+/// Builds a checker for a validated config: graph, audit log, and (when enabled) the verifier
+/// with its calibration. `need_calibration = false` only for `factgate calibrate` itself.
+pub fn build_checker(
+    config: &Config,
+    audit: Option<AuditConfig>,
+    need_calibration: bool,
+) -> Result<Checker, String> {
     let kg = Arc::new(Knowledge::load(&config.graph.dirs).map_err(|e| e.to_string())?);
     let audit = match audit {
         Some(a) => Some(Arc::new(AuditLog::open(a).map_err(|e| e.to_string())?)),
         None => None,
     };
-    Ok(Checker::new(kg.clone(), kg, config.profiles.clone(), audit))
+    let checker = Checker::new(kg.clone(), kg, config.profiles.clone(), audit);
+    if !config.verifier.enabled {
+        tracing::info!("verifier off: symbolic checks only");
+        return Ok(checker);
+    }
+    let calibration = if need_calibration {
+        Some(Arc::new(
+            Calibration::load(&config.verifier.calibration).map_err(|e| e.to_string())?,
+        ))
+    } else {
+        None
+    };
+    let verifier = Verifier::load(&config.verifier).map_err(|e| e.to_string())?;
+    tracing::info!(
+        model = %verifier.config.version,
+        provider = %verifier.provider,
+        calibration = calibration.as_ref().map(|c| c.id.as_str()).unwrap_or("none"),
+        "verifier ready (warm-up batch done)"
+    );
+    Ok(checker.with_neural(Arc::new(verifier), calibration))
 }
 
 /// Runs the CLI. Returns the process exit code.
@@ -160,7 +246,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 let audit_cfg = config.audit.clone();
                 let cfg = config.clone();
                 let loader: crate::server::Loader =
-                    Box::new(move || build_checker(&cfg, Some(audit_cfg)));
+                    Box::new(move || build_checker(&cfg, Some(audit_cfg), true));
                 crate::server::run(
                     listener,
                     config.server.max_concurrency,
@@ -188,7 +274,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 path,
                 ..config.audit.clone()
             });
-            let checker = build_checker(&config, audit).map_err(|e| anyhow::anyhow!(e))?;
+            let checker = build_checker(&config, audit, true).map_err(|e| anyhow::anyhow!(e))?;
             let outcome = checker.check(&CheckInput {
                 response: text,
                 prompt: args.prompt,
@@ -201,6 +287,54 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 println!("{}", serde_json::to_string_pretty(&outcome)?);
             } else {
                 print!("{}", render_table(&outcome));
+            }
+            Ok(0)
+        }
+        Command::Calibrate(args) => {
+            let config = Config::validate(file_config(&args.common)?)?;
+            let checker = build_checker(&config, None, false).map_err(|e| anyhow::anyhow!(e))?;
+            let cal =
+                crate::eval::calibrate(&checker, &args.data).map_err(|e| anyhow::anyhow!(e))?;
+            std::fs::write(&args.out, serde_json::to_string_pretty(&cal)? + "\n")
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.out.display()))?;
+            println!(
+                "{} written to {} ({})",
+                cal.id,
+                args.out.display(),
+                cal.metrics
+            );
+            Ok(0)
+        }
+        Command::Eval(args) => {
+            let config = Config::validate(file_config(&args.common)?)?;
+            let checker = build_checker(&config, None, true).map_err(|e| anyhow::anyhow!(e))?;
+            let reports =
+                crate::eval::evaluate(&checker, &args.data).map_err(|e| anyhow::anyhow!(e))?;
+            print!("{}", crate::eval::render(&reports));
+            if let Some(dir) = &args.report {
+                std::fs::create_dir_all(dir)?;
+                let meta = serde_json::json!({
+                    "versions": {
+                        "model": checker.verifier().map(|v| v.config.version.clone()),
+                        "graph": checker.knowledge().snapshot,
+                    },
+                    "files": reports,
+                });
+                std::fs::write(
+                    dir.join("metrics.json"),
+                    serde_json::to_string_pretty(&meta)? + "\n",
+                )?;
+                for r in &reports {
+                    let stem = std::path::Path::new(&r.file)
+                        .file_stem()
+                        .and_then(|s| s.to_str())
+                        .unwrap_or("data");
+                    std::fs::write(
+                        dir.join(format!("reliability-{stem}.svg")),
+                        crate::calibrate::reliability_svg(stem, &r.metrics),
+                    )?;
+                }
+                println!("report written to {}", dir.display());
             }
             Ok(0)
         }

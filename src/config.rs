@@ -14,6 +14,13 @@
 //! sync = "batch"            # always | batch | none
 //! rotate_bytes = 268435456
 //!
+//! [verifier]
+//! enabled = true
+//! model_dir = "models/verifier"
+//! calibration = "models/calibration.json"
+//! provider = "cpu"          # cpu | cuda | tensorrt | auto
+//! intra_threads = 2
+//!
 //! [profiles.default]        # overrides the built-in default profile
 //! unverifiable = "flag"
 //! ```
@@ -26,6 +33,7 @@ use serde::Deserialize;
 
 use crate::audit::AuditConfig;
 use crate::decide::Policy;
+use crate::verify::VerifyConfig;
 
 /// Server section.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -82,6 +90,8 @@ pub struct FileConfig {
     pub graph: GraphSection,
     /// Audit log settings.
     pub audit: AuditConfig,
+    /// Neural verifier settings.
+    pub verifier: VerifyConfig,
     /// Policy profiles by name (merged over the built-in `default` and `strict`).
     pub profiles: BTreeMap<String, Policy>,
 }
@@ -95,6 +105,8 @@ pub struct Config {
     pub graph: GraphSection,
     /// Audit log settings.
     pub audit: AuditConfig,
+    /// Neural verifier settings.
+    pub verifier: VerifyConfig,
     /// Policy profiles (always has `default`).
     pub profiles: BTreeMap<String, Policy>,
 }
@@ -157,6 +169,11 @@ impl Config {
                 "audit.rotate_bytes must be at least 4096".into(),
             ));
         }
+        if file.verifier.enabled && file.verifier.max_batch_tokens == 0 {
+            return Err(ConfigError::Invalid(
+                "verifier.max_batch_tokens must be > 0".into(),
+            ));
+        }
         if file.graph.dirs.is_empty() {
             return Err(ConfigError::Invalid("graph.dirs is empty".into()));
         }
@@ -164,6 +181,7 @@ impl Config {
             server: file.server,
             graph: file.graph,
             audit: file.audit,
+            verifier: file.verifier,
             profiles,
         })
     }

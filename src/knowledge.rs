@@ -16,6 +16,9 @@ use oxigraph::sparql::{PreparedSparqlQuery, QueryResults, SparqlEvaluator};
 use oxigraph::store::Store;
 use sha2::{Digest, Sha256};
 
+/// Quads per batch handed from the parser thread to the loader.
+const PARSE_BATCH: usize = 16 * 1024;
+
 /// factgate's own vocabulary namespace.
 pub const FG: &str = "https://factgate.dev/ns#";
 /// Prefix of the named graph IRIs of loaded files.
@@ -377,34 +380,59 @@ impl Knowledge {
             );
             hasher.update((bytes.len() as u64).to_le_bytes());
             hasher.update(&bytes);
-            let reader: Box<dyn Read> = if gz {
-                Box::new(flate2::read::GzDecoder::new(&bytes[..]))
-            } else {
-                Box::new(&bytes[..])
-            };
             let graph = format!("{GRAPH_PREFIX}{stem}");
-            let before = store.len().map_err(|e| GraphError::Query(e.to_string()))?;
             let mut parser = RdfParser::from_format(format);
             if format != RdfFormat::NQuads && format != RdfFormat::TriG {
                 parser = parser.with_default_graph(GraphName::NamedNode(nn(&graph)));
             }
-            let mut loader = store.bulk_loader();
-            loader
-                .load_from_reader(parser, BufReader::new(reader))
-                .map_err(|e| GraphError::Parse {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?;
-            loader.commit().map_err(|e| GraphError::Parse {
+            let parse_err = |message: String| GraphError::Parse {
                 path: path.clone(),
-                message: e.to_string(),
+                message,
+            };
+            // Parse (and gunzip) on a second thread while this one inserts: the two overlap.
+            let triples = std::thread::scope(|scope| -> Result<usize, GraphError> {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<oxigraph::model::Quad>>(4);
+                let bytes = &bytes;
+                let producer = scope.spawn(move || -> Result<(), String> {
+                    let reader: Box<dyn Read> = if gz {
+                        Box::new(flate2::read::GzDecoder::new(&bytes[..]))
+                    } else {
+                        Box::new(&bytes[..])
+                    };
+                    let mut batch = Vec::with_capacity(PARSE_BATCH);
+                    for quad in parser.for_reader(BufReader::new(reader)) {
+                        batch.push(quad.map_err(|e| e.to_string())?);
+                        if batch.len() == PARSE_BATCH {
+                            let full =
+                                std::mem::replace(&mut batch, Vec::with_capacity(PARSE_BATCH));
+                            if tx.send(full).is_err() {
+                                return Ok(());
+                            }
+                        }
+                    }
+                    let _ = tx.send(batch);
+                    Ok(())
+                });
+                let mut loader = store.bulk_loader();
+                let mut count = 0;
+                for batch in rx {
+                    count += batch.len();
+                    loader
+                        .load_quads(batch)
+                        .map_err(|e| parse_err(e.to_string()))?;
+                }
+                producer
+                    .join()
+                    .map_err(|_| parse_err("parser thread panicked".into()))?
+                    .map_err(parse_err)?;
+                loader.commit().map_err(|e| parse_err(e.to_string()))?;
+                Ok(count)
             })?;
-            let after = store.len().map_err(|e| GraphError::Query(e.to_string()))?;
-            tracing::info!(file = %path.display(), graph = %graph, triples = after - before, "loaded RDF file");
+            tracing::info!(file = %path.display(), graph = %graph, triples, "loaded RDF file");
             files.push(LoadedFile {
                 path,
                 graph,
-                triples: after - before,
+                triples,
             });
         }
         let snapshot = hex::encode(hasher.finalize());

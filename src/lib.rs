@@ -3,7 +3,8 @@
 //!
 //! Pipeline stages, one module each, data flowing one way:
 //! [`claims`] -> [`link`] -> [`retrieve`] -> [`reason`] -> [`calibrate`] -> [`decide`] ->
-//! [`audit`], orchestrated by [`pipeline`]; served by [`server`], driven by [`cli`].
+//! [`audit`], orchestrated by [`pipeline`]; served by [`server`] (streamed checks in [`stream`],
+//! Envoy ext_proc in [`extproc`]), driven by [`cli`].
 
 pub mod audit;
 pub mod calibrate;
@@ -11,12 +12,15 @@ pub mod claims;
 pub mod cli;
 pub mod config;
 pub mod decide;
+pub mod eval;
+pub mod extproc;
 pub mod knowledge;
 pub mod link;
 pub mod pipeline;
 pub mod reason;
 pub mod retrieve;
 pub mod server;
+pub mod stream;
 pub mod telemetry;
 pub mod verify;
 

@@ -12,13 +12,14 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::audit::{sha256_hex, AuditLog};
-use crate::calibrate;
+use crate::calibrate::{self, Calibration, Signals};
 use crate::claims::{self, Span};
 use crate::decide::{self, Policy, Reason, Verdict};
 use crate::knowledge::{Fact, FactSource, Knowledge};
 use crate::link;
 use crate::reason::{self, Judgement, Status};
 use crate::retrieve;
+use crate::verify::Verifier;
 
 /// A grounding passage.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -96,6 +97,9 @@ pub struct ClaimResult {
     pub evidence: Vec<EvidenceItem>,
     /// How the status was reached.
     pub explanation: String,
+    /// The signals calibration saw (for `factgate calibrate`; not serialized).
+    #[serde(skip)]
+    pub signals: Option<Signals>,
 }
 
 /// Versions the decision depended on.
@@ -140,6 +144,8 @@ pub struct Checker {
     facts: Arc<dyn FactSource>,
     profiles: BTreeMap<String, Policy>,
     audit: Option<Arc<AuditLog>>,
+    verifier: Option<Arc<Verifier>>,
+    calibration: Option<Arc<Calibration>>,
 }
 
 /// `name@version+<first 8 hex of the settings' SHA-256>`.
@@ -197,13 +203,34 @@ impl Checker {
             facts,
             profiles,
             audit,
+            verifier: None,
+            calibration: None,
         }
+    }
+
+    /// Adds the neural stage: the verifier and the calibration fitted for it.
+    pub fn with_neural(
+        mut self,
+        verifier: Arc<Verifier>,
+        calibration: Option<Arc<Calibration>>,
+    ) -> Self {
+        self.verifier = Some(verifier);
+        self.calibration = calibration;
+        self
+    }
+
+    /// The verifier, when the neural stage is on.
+    pub fn verifier(&self) -> Option<&Arc<Verifier>> {
+        self.verifier.as_ref()
     }
 
     /// Flushes and closes the audit log (at shutdown).
     pub fn shutdown(&self) {
         if let Some(a) = &self.audit {
             a.close();
+        }
+        if let Some(v) = &self.verifier {
+            v.close();
         }
     }
 
@@ -266,24 +293,25 @@ impl Checker {
         let t = Instant::now();
         let claims = claims::split(&input.response);
         timings.insert("claims".to_string(), micros(t));
-        let (results, error) = match self.check_claims(&input.response, &claims, &mut timings) {
+        let (results, error) = match self.check_claims(input, &claims, &mut timings) {
             Ok(r) => (r, None),
             Err(message) => (unchecked(&claims), Some(message)),
         };
         self.finish(input, results, error, false, timings, started)
     }
 
-    /// Runs link -> retrieve -> reason -> calibrate on already split claims (spans are kept
-    /// as given). `text` is the whole response so far (used for casing heuristics). Panics in a
-    /// stage are caught. `Err` is an internal failure, to be passed on to [`Checker::finish`].
+    /// Runs link -> retrieve -> reason -> verify -> calibrate on already split claims of
+    /// `input.response` (spans are kept as given; the prompt and context passages are used).
+    /// Panics in a stage are caught. `Err` is an internal failure, to be passed on to
+    /// [`Checker::finish`].
     pub fn check_claims(
         &self,
-        text: &str,
+        input: &CheckInput,
         claims: &[claims::Claim],
         timings: &mut BTreeMap<String, u64>,
     ) -> Result<Vec<ClaimResult>, String> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.run_stages(text, claims, timings)
+            self.run_stages(input, claims, timings)
         }))
         .unwrap_or_else(|panic| {
             let what = panic
@@ -320,8 +348,14 @@ impl Checker {
         let versions = Versions {
             graph: self.kg.snapshot.clone(),
             policy: policy_version(policy_name, policy),
-            model: "none".into(),
-            calibration: calibrate::NONE_ID.into(),
+            model: self
+                .verifier
+                .as_ref()
+                .map_or_else(|| "none".to_string(), |v| v.config.version.clone()),
+            calibration: self
+                .calibration
+                .as_ref()
+                .map_or_else(|| calibrate::NONE_ID.to_string(), |c| c.id.clone()),
             factgate: env!("CARGO_PKG_VERSION").into(),
         };
 
@@ -384,17 +418,30 @@ impl Checker {
     /// link -> retrieve -> reason -> calibrate for every claim. `Err` is an internal failure.
     fn run_stages(
         &self,
-        response: &str,
+        input: &CheckInput,
         claims: &[claims::Claim],
         timings: &mut BTreeMap<String, u64>,
     ) -> Result<Vec<ClaimResult>, String> {
         let kg = &*self.kg;
-        let all_lower = !response.chars().any(char::is_uppercase);
-        let (mut t_link, mut t_retrieve, mut t_reason, mut t_cal) = (0, 0, 0, 0);
-        let mut out = Vec::with_capacity(claims.len());
+        let all_lower = !input.response.chars().any(char::is_uppercase);
+        let (mut t_link, mut t_retrieve, mut t_reason) = (0, 0, 0);
+
+        // Symbolic pass over every claim; collect the verifier's pairs for one batched call.
+        let mut pending: Vec<Pending> = Vec::with_capacity(claims.len());
         for c in claims {
             let t = Instant::now();
-            let linked = link::link(kg, &c.text, all_lower);
+            let mut linked = link::link(kg, &c.text, all_lower);
+            // A short answer ("Delhi.") is read in the light of the question.
+            let short = c.text.split_whitespace().count() <= 6;
+            let with_prompt = short && !input.prompt.trim().is_empty();
+            let hypothesis = if with_prompt {
+                format!("{} {}", input.prompt.trim(), c.text)
+            } else {
+                c.text.clone()
+            };
+            if with_prompt && linked.assertions.is_empty() {
+                linked = link::link(kg, &hypothesis, all_lower);
+            }
             t_link += micros(t);
 
             let t = Instant::now();
@@ -436,26 +483,223 @@ impl Checker {
                     "no checkable relation between the mentioned entities".into()
                 });
             }
+            // The graph facts behind the assertions, verbalized, are the verifier's premise.
+            let mut graph_facts: Vec<&Fact> = facts.iter().flatten().collect();
+            graph_facts.dedup();
+            graph_facts.truncate(8);
+            let graph_premise = graph_facts
+                .iter()
+                .map(|f| evidence_from_fact(kg, f).text)
+                .collect::<Vec<_>>()
+                .join(" ");
+            let graph_evidence = graph_facts
+                .iter()
+                .map(|f| evidence_from_fact(kg, f))
+                .collect();
             t_reason += micros(t);
-
-            let t = Instant::now();
-            let confidence = calibrate::symbolic_confidence(status, strength);
-            t_cal += micros(t);
-            out.push(ClaimResult {
-                text: c.text.clone(),
-                span: c.span,
+            pending.push(Pending {
+                symbolic: (!judgements.is_empty() && status != Status::Unverifiable)
+                    .then_some(status),
                 status,
-                confidence,
+                strength,
+                linked: !linked.assertions.is_empty(),
+                hypothesis,
+                graph_premise,
+                graph_evidence,
                 evidence,
-                explanation: explanations.join("; "),
+                explanations,
+                graph_pair: None,
+                context_pairs: Vec::new(),
             });
         }
+
+        let mut signals: Vec<Signals> = pending
+            .iter()
+            .map(|p| Signals {
+                symbolic: p.symbolic,
+                linked: p.linked,
+                ..Signals::default()
+            })
+            .collect();
+        let mut best_chunk: Vec<Option<(usize, usize)>> = vec![None; pending.len()];
+        if let Some(verifier) = &self.verifier {
+            let t = Instant::now();
+            let passages: Vec<&str> = input.context.iter().map(|p| p.text.as_str()).collect();
+            let chunks = retrieve::chunk_passages(&passages);
+            let mut pairs: Vec<(String, String)> = Vec::new();
+            for p in &mut pending {
+                if !p.graph_premise.is_empty() {
+                    p.graph_pair = Some(pairs.len());
+                    pairs.push((p.graph_premise.clone(), p.hypothesis.clone()));
+                }
+                for ci in retrieve::best_chunks(&chunks, &p.hypothesis, 2) {
+                    let c = &chunks[ci];
+                    p.context_pairs.push((pairs.len(), ci));
+                    pairs.push((
+                        passages[c.passage][c.start..c.end].to_string(),
+                        p.hypothesis.clone(),
+                    ));
+                }
+            }
+            timings.insert("retrieve_context".into(), micros(t));
+            let t = Instant::now();
+            let probs = if pairs.is_empty() {
+                Vec::new()
+            } else {
+                verifier.score(&pairs).map_err(|e| format!("verify: {e}"))?
+            };
+            timings.insert("verify".into(), micros(t));
+            for (i, p) in pending.iter().enumerate() {
+                signals[i].graph = p.graph_pair.map(|k| probs[k]);
+                // Strongest support and strongest refutation among the chunks read.
+                let sup = p
+                    .context_pairs
+                    .iter()
+                    .max_by(|a, b| probs[a.0][0].total_cmp(&probs[b.0][0]));
+                let refu = p
+                    .context_pairs
+                    .iter()
+                    .max_by(|a, b| probs[a.0][1].total_cmp(&probs[b.0][1]));
+                signals[i].context_support = sup.map(|&(k, _)| probs[k]);
+                signals[i].context_refute = refu.map(|&(k, _)| probs[k]);
+                best_chunk[i] = match (sup, refu) {
+                    (Some(&(ks, cs)), Some(&(kr, cr))) => Some(if probs[ks][0] >= probs[kr][1] {
+                        (ks, cs)
+                    } else {
+                        (kr, cr)
+                    }),
+                    _ => None,
+                };
+            }
+            let t = Instant::now();
+            let mut out = Vec::with_capacity(pending.len());
+            for (i, (p, c)) in pending.into_iter().zip(claims).enumerate() {
+                out.push(self.fuse(p, &signals[i], best_chunk[i], &chunks, input, c));
+            }
+            timings.insert("calibrate".into(), micros(t));
+            timings.insert("link".into(), t_link);
+            timings.insert("retrieve".into(), t_retrieve);
+            timings.insert("reason".into(), t_reason);
+            return Ok(out);
+        }
+
+        let t = Instant::now();
+        let out = pending
+            .into_iter()
+            .zip(claims)
+            .map(|(p, c)| ClaimResult {
+                text: c.text.clone(),
+                span: c.span,
+                status: p.status,
+                confidence: calibrate::symbolic_confidence(p.status, p.strength),
+                evidence: p.evidence,
+                explanation: p.explanations.join("; "),
+                signals: None,
+            })
+            .collect();
+        timings.insert("calibrate".into(), micros(t));
         timings.insert("link".into(), t_link);
         timings.insert("retrieve".into(), t_retrieve);
         timings.insert("reason".into(), t_reason);
-        timings.insert("calibrate".into(), t_cal);
         Ok(out)
     }
+
+    /// Fuses symbolic and neural signals of one claim into status, confidence and evidence.
+    fn fuse(
+        &self,
+        p: Pending,
+        s: &Signals,
+        best: Option<(usize, usize)>,
+        chunks: &[retrieve::Chunk],
+        input: &CheckInput,
+        claim: &claims::Claim,
+    ) -> ClaimResult {
+        let probs = match &self.calibration {
+            Some(c) => c.predict(s),
+            None => {
+                let conf = calibrate::symbolic_confidence(p.status, p.strength);
+                [conf, 1.0 - conf, 0.0]
+            }
+        };
+        let confidence = probs[0];
+        let mut explanations = p.explanations;
+        let context_evidence = |k: usize| {
+            let c = &chunks[k];
+            let passage = &input.context[c.passage];
+            let idx = claims::Utf16Index::new(&passage.text);
+            EvidenceItem {
+                subject: String::new(),
+                predicate: String::new(),
+                object: String::new(),
+                subject_label: String::new(),
+                object_label: String::new(),
+                graph: String::new(),
+                text: passage.text[c.start..c.end].to_string(),
+                source: "context",
+                passage_id: passage.id.clone(),
+                passage_span: Some(idx.span(c.start, c.end)),
+            }
+        };
+        // An exact symbolic decision stands; the verifier decides the rest, with evidence.
+        let (status, evidence) = if let Some(sym) = p.symbolic {
+            (sym, p.evidence)
+        } else {
+            let decided = if probs[0] >= probs[1] && probs[0] >= probs[2] {
+                Status::Supported
+            } else if probs[1] > probs[2] {
+                Status::Contradicted
+            } else {
+                Status::Unverifiable
+            };
+            let mut ev: Vec<EvidenceItem> = Vec::new();
+            if decided != Status::Unverifiable {
+                if let Some((_, k)) = best {
+                    ev.push(context_evidence(k));
+                }
+                if s.graph.is_some() {
+                    ev.extend(p.graph_evidence);
+                }
+            }
+            if ev.is_empty() {
+                (Status::Unverifiable, ev)
+            } else {
+                let source = if best.is_some() {
+                    "context passage"
+                } else {
+                    "graph facts"
+                };
+                explanations.push(format!(
+                    "verifier on the {source}: P(supported) {:.2}, P(contradicted) {:.2}",
+                    probs[0], probs[1]
+                ));
+                (decided, ev)
+            }
+        };
+        ClaimResult {
+            text: claim.text.clone(),
+            span: claim.span,
+            status,
+            confidence,
+            evidence,
+            explanation: explanations.join("; "),
+            signals: Some(*s),
+        }
+    }
+}
+
+/// One claim between the symbolic and neural passes.
+struct Pending {
+    symbolic: Option<Status>,
+    status: Status,
+    strength: reason::MatchKind,
+    linked: bool,
+    hypothesis: String,
+    graph_premise: String,
+    graph_evidence: Vec<EvidenceItem>,
+    evidence: Vec<EvidenceItem>,
+    explanations: Vec<String>,
+    graph_pair: Option<usize>,
+    context_pairs: Vec<(usize, usize)>,
 }
 
 /// Claims that could not be checked because of an internal failure.
@@ -469,6 +713,7 @@ pub fn unchecked(claims: &[claims::Claim]) -> Vec<ClaimResult> {
             confidence: 0.0,
             evidence: Vec::new(),
             explanation: "not checked: internal error".into(),
+            signals: None,
         })
         .collect()
 }

@@ -11,7 +11,7 @@ use crate::knowledge::{fold_key, Fact, Knowledge, ValueKind};
 use crate::link::{Assertion, Bound, Claimed};
 
 /// Symbolic outcome for one assertion or claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Status {
     /// The evidence supports the claim.

@@ -1,23 +1,28 @@
-//! gRPC server: `factgate.v1.Guard`, `grpc.health.v1.Health` and server reflection.
+//! gRPC server: `factgate.v1.Guard` (Check and CheckStream), Envoy's
+//! `envoy.service.ext_proc.v3.ExternalProcessor` (see [`crate::extproc`]),
+//! `grpc.health.v1.Health` and server reflection.
 //!
 //! The listener is bound first and health says NOT_SERVING while the knowledge graph loads; the
 //! Guard service answers UNAVAILABLE until then. Overload is rejected at once with
 //! RESOURCE_EXHAUSTED (a semaphore, no queueing). Each check runs on a blocking thread in its
 //! own task, so a client that goes away (or whose deadline passes) does not cancel the audit
-//! write of a decision already being made. On shutdown: NOT_SERVING, drain, flush the audit.
+//! write of a decision already being made. On shutdown: NOT_SERVING, drain (including the
+//! audit records of streams that were cancelled), flush the audit.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::{Request, Response, Status};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tonic::{Request, Response, Status, Streaming};
 
 use crate::decide::Action;
 use crate::pb;
-use crate::pipeline::{CheckError, CheckInput, CheckOutcome, Checker, Passage};
+use crate::pipeline::{CheckError, CheckInput, CheckOutcome, Checker, ClaimResult, Passage};
 use crate::reason;
+use crate::{extproc, stream};
 
 /// Builds the checker (loads the graph, opens the audit log). Runs on a blocking thread.
 pub type Loader = Box<dyn FnOnce() -> Result<Checker, String> + Send>;
@@ -41,10 +46,37 @@ impl From<CheckError> for Status {
     }
 }
 
-struct GuardState {
+/// What the gRPC services share: the checker (once loaded) and the concurrency limit.
+pub(crate) struct GuardState {
     checker: OnceLock<Arc<Checker>>,
     limit: Arc<Semaphore>,
     max_concurrency: usize,
+    /// Set at shutdown: open streams stop, audit what they received, and end.
+    closing: tokio::sync::watch::Sender<bool>,
+}
+
+impl GuardState {
+    /// The checker, or UNAVAILABLE while the graph loads.
+    pub(crate) fn checker(&self) -> Result<Arc<Checker>, Status> {
+        self.checker.get().cloned().ok_or_else(|| {
+            Status::unavailable("factgate is starting: the knowledge graph is still loading")
+        })
+    }
+
+    /// Becomes true when the server shuts down.
+    pub(crate) fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
+    /// One check in flight, or RESOURCE_EXHAUSTED at once (no queueing).
+    pub(crate) fn permit(&self) -> Result<OwnedSemaphorePermit, Status> {
+        self.limit.clone().try_acquire_owned().map_err(|_| {
+            Status::resource_exhausted(format!(
+                "factgate is at its limit of {} concurrent checks; retry with backoff",
+                self.max_concurrency
+            ))
+        })
+    }
 }
 
 /// The Guard service.
@@ -55,9 +87,7 @@ pub struct GuardService {
 
 impl GuardService {
     fn checker(&self) -> Result<Arc<Checker>, Status> {
-        self.state.checker.get().cloned().ok_or_else(|| {
-            Status::unavailable("factgate is starting: the knowledge graph is still loading")
-        })
+        self.state.checker()
     }
 }
 
@@ -80,7 +110,8 @@ pub fn input_from_pb(r: pb::CheckRequest) -> CheckInput {
     }
 }
 
-fn span_pb(s: &crate::claims::Span) -> pb::Span {
+/// Span -> proto.
+pub fn span_pb(s: &crate::claims::Span) -> pb::Span {
     pb::Span {
         start: s.start as u32,
         end: s.end as u32,
@@ -111,37 +142,7 @@ pub fn outcome_to_pb(o: CheckOutcome) -> pb::CheckResponse {
                 message: r.message,
             })
             .collect(),
-        claims: o
-            .claims
-            .into_iter()
-            .map(|c| pb::Claim {
-                text: c.text,
-                span: Some(span_pb(&c.span)),
-                status: match c.status {
-                    reason::Status::Supported => pb::ClaimStatus::ClaimSupported,
-                    reason::Status::Contradicted => pb::ClaimStatus::ClaimContradicted,
-                    reason::Status::Unverifiable => pb::ClaimStatus::ClaimUnverifiable,
-                } as i32,
-                confidence: c.confidence,
-                evidence: c
-                    .evidence
-                    .into_iter()
-                    .map(|e| pb::Evidence {
-                        subject: e.subject,
-                        predicate: e.predicate,
-                        object: e.object,
-                        subject_label: e.subject_label,
-                        object_label: e.object_label,
-                        graph: e.graph,
-                        text: e.text,
-                        source: e.source.to_string(),
-                        passage_id: e.passage_id,
-                        passage_span: e.passage_span.as_ref().map(span_pb),
-                    })
-                    .collect(),
-                explanation: c.explanation,
-            })
-            .collect(),
+        claims: o.claims.into_iter().map(claim_to_pb).collect(),
         audit_id: o.audit_id,
         versions: Some(pb::Versions {
             graph: o.versions.graph,
@@ -155,20 +156,73 @@ pub fn outcome_to_pb(o: CheckOutcome) -> pb::CheckResponse {
     }
 }
 
+/// Claim result -> proto.
+pub fn claim_to_pb(c: ClaimResult) -> pb::Claim {
+    pb::Claim {
+        text: c.text,
+        span: Some(span_pb(&c.span)),
+        status: match c.status {
+            reason::Status::Supported => pb::ClaimStatus::ClaimSupported,
+            reason::Status::Contradicted => pb::ClaimStatus::ClaimContradicted,
+            reason::Status::Unverifiable => pb::ClaimStatus::ClaimUnverifiable,
+        } as i32,
+        confidence: c.confidence,
+        evidence: c
+            .evidence
+            .into_iter()
+            .map(|e| pb::Evidence {
+                subject: e.subject,
+                predicate: e.predicate,
+                object: e.object,
+                subject_label: e.subject_label,
+                object_label: e.object_label,
+                graph: e.graph,
+                text: e.text,
+                source: e.source.to_string(),
+                passage_id: e.passage_id,
+                passage_span: e.passage_span.as_ref().map(span_pb),
+            })
+            .collect(),
+        explanation: c.explanation,
+    }
+}
+
+/// The response stream of CheckStream.
+pub type CheckStreamOut =
+    Pin<Box<dyn tokio_stream::Stream<Item = Result<pb::CheckStreamResponse, Status>> + Send>>;
+
 #[tonic::async_trait]
 impl pb::guard_server::Guard for GuardService {
+    type CheckStreamStream = CheckStreamOut;
+
+    #[tracing::instrument(skip_all)]
+    async fn check_stream(
+        &self,
+        request: Request<Streaming<pb::CheckStreamRequest>>,
+    ) -> Result<Response<Self::CheckStreamStream>, Status> {
+        let checker = self.checker()?;
+        let permit = self.state.permit()?;
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        // Own task, holding the permit: a cancelled stream still writes its partial audit
+        // record, and shutdown waits for it.
+        let closing = self.state.closing();
+        tokio::spawn(stream::run(
+            checker,
+            permit,
+            request.into_inner(),
+            tx,
+            closing,
+        ));
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
     #[tracing::instrument(skip_all, fields(request_id))]
     async fn check(
         &self,
         request: Request<pb::CheckRequest>,
     ) -> Result<Response<pb::CheckResponse>, Status> {
         let checker = self.checker()?;
-        let permit = self.state.limit.clone().try_acquire_owned().map_err(|_| {
-            Status::resource_exhausted(format!(
-                "factgate is at its limit of {} concurrent checks; retry with backoff",
-                self.state.max_concurrency
-            ))
-        })?;
+        let permit = self.state.permit()?;
         let input = input_from_pb(request.into_inner());
         tracing::Span::current().record("request_id", input.request_id.as_str());
         checker.validate(&input)?;
@@ -207,6 +261,7 @@ pub async fn run(
         checker: OnceLock::new(),
         limit: Arc::new(Semaphore::new(max_concurrency)),
         max_concurrency,
+        closing: tokio::sync::watch::channel(false).0,
     });
     let service = GuardService {
         state: state.clone(),
@@ -241,6 +296,8 @@ pub async fn run(
     let startup_error: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
     let startup_error2 = startup_error.clone();
     let stop_reporter = reporter.clone();
+    let stop_state = state.clone();
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let stop = async move {
         tokio::select! {
             _ = shutdown => tracing::info!("shutdown requested: NOT_SERVING, draining"),
@@ -257,14 +314,31 @@ pub async fn run(
         stop_reporter
             .set_service_status("", tonic_health::ServingStatus::NotServing)
             .await;
+        // Open CheckStream / ext_proc streams end now (audited as partial), not at the grace.
+        stop_state.closing.send_replace(true);
+        let _ = stopping_tx.send(());
     };
 
-    tonic::transport::Server::builder()
+    let serve = tonic::transport::Server::builder()
         .add_service(health)
         .add_service(reflection)
         .add_service(pb::guard_server::GuardServer::new(service))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop)
-        .await?;
+        .add_service(extproc::server(state.clone()))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop);
+    // Long-lived streams (health Watch, idle CheckStreams) would hold a graceful shutdown open
+    // forever: after DRAIN_GRACE they are cut. Checks already running still finish below.
+    tokio::select! {
+        r = serve => r?,
+        _ = async {
+            let _ = stopping_rx.await;
+            tokio::time::sleep(DRAIN_GRACE).await;
+        } => tracing::warn!(grace_s = DRAIN_GRACE.as_secs(), "drain grace expired; closing remaining streams"),
+    }
+
+    // Drain: every check still in flight (a cancelled stream writing its partial audit record)
+    // holds a permit until its audit record is written.
+    let all = u32::try_from(max_concurrency).unwrap_or(u32::MAX);
+    let _drained = state.limit.acquire_many(all).await;
 
     if let Some(checker) = state.checker.get() {
         checker.shutdown();
@@ -275,6 +349,9 @@ pub async fn run(
     }
     Ok(())
 }
+
+/// How long open streams may keep running after shutdown starts.
+pub const DRAIN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Resolves on SIGTERM or Ctrl-C.
 pub async fn shutdown_signal() {

@@ -89,15 +89,22 @@ pub enum Provider {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct VerifyConfig {
-    /// Directory with model.onnx, tokenizer.json, config.json; empty disables the verifier.
+    /// Run the neural stage (off: symbolic checks only, `versions.model = "none"`).
+    pub enabled: bool,
+    /// Directory with model.onnx, tokenizer.json, config.json.
     pub model_dir: PathBuf,
+    /// Calibration file fitted for this model (`factgate calibrate`).
+    pub calibration: PathBuf,
     /// Execution provider.
     pub provider: Provider,
     /// Intra-op threads.
     pub intra_threads: usize,
     /// Most padded tokens (rows x longest row) per batch.
     pub max_batch_tokens: usize,
-    /// Most pairs per batch.
+    /// Most pairs per batch; 0 = by provider: 1 on CPU, 64 on a GPU. On CPU the int8 model's
+    /// dynamic activation quantization sees every row of a batch, so batching would make a
+    /// pair's score depend on its batch neighbours (measured: up to 0.5 logits); one pair per
+    /// run keeps scores reproducible, and padding-free single runs are not slower per pair there.
     pub max_batch_size: usize,
     /// Path of libonnxruntime (else ORT_DYLIB_PATH, else .onnxruntime/ next to the sources).
     pub ort_lib: Option<PathBuf>,
@@ -106,11 +113,16 @@ pub struct VerifyConfig {
 impl Default for VerifyConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             model_dir: default_model_dir(),
+            calibration: default_model_dir()
+                .parent()
+                .map(|p| p.join("calibration.json"))
+                .unwrap_or_else(|| PathBuf::from("models/calibration.json")),
             provider: Provider::Cpu,
             intra_threads: 2,
             max_batch_tokens: 8192,
-            max_batch_size: 64,
+            max_batch_size: 0,
             ort_lib: None,
         }
     }
@@ -271,6 +283,8 @@ pub struct Verifier {
     tx: Mutex<Option<mpsc::Sender<Entry>>>,
     handle: Mutex<Option<std::thread::JoinHandle<()>>>,
     tokenizer: Arc<Tokenizer>,
+    /// Same tokenizer truncating both sides: for claims too long to leave room for a premise.
+    fallback: Arc<Tokenizer>,
     /// The model config.
     pub config: ModelConfig,
     /// Which execution provider is in use.
@@ -444,7 +458,11 @@ impl Verifier {
     pub fn load(cfg: &VerifyConfig) -> Result<Self, VerifyError> {
         let (config, tokenizer, onnx) = load_files(&cfg.model_dir)?;
         let (backend, provider) = OrtBackend::new(&onnx, cfg)?;
-        let v = Self::with_backend(config, tokenizer, Box::new(backend), provider, cfg)?;
+        let mut cfg = cfg.clone();
+        if cfg.max_batch_size == 0 {
+            cfg.max_batch_size = if provider == "cpu" { 1 } else { 64 };
+        }
+        let v = Self::with_backend(config, tokenizer, Box::new(backend), provider, &cfg)?;
         // Warm-up: the first run allocates and optimizes; do it before SERVING.
         v.score(&[(
             "Paris is the capital of France.".into(),
@@ -506,10 +524,19 @@ impl Verifier {
                 }
             })
             .map_err(|e| VerifyError::Inference(format!("cannot start backend thread: {e}")))?;
+        let mut fallback = tokenizer.clone();
+        fallback
+            .with_truncation(Some(tokenizers::TruncationParams {
+                max_length: config.max_length,
+                strategy: tokenizers::TruncationStrategy::LongestFirst,
+                ..Default::default()
+            }))
+            .map_err(|e| VerifyError::Inference(format!("tokenizer: {e}")))?;
         Ok(Self {
             tx: Mutex::new(Some(tx)),
             handle: Mutex::new(Some(handle)),
             tokenizer: Arc::new(tokenizer),
+            fallback: Arc::new(fallback),
             config,
             provider,
         })
@@ -517,9 +544,12 @@ impl Verifier {
 
     /// Tokenizes one (premise, hypothesis) pair.
     pub fn encode(&self, premise: &str, hypothesis: &str) -> Result<Encoded, VerifyError> {
+        // Premise-first truncation fails when the claim alone fills max_length; then both
+        // sides are truncated.
         let enc = self
             .tokenizer
             .encode((premise, hypothesis), true)
+            .or_else(|_| self.fallback.encode((premise, hypothesis), true))
             .map_err(|e| VerifyError::Inference(format!("tokenizer: {e}")))?;
         Ok(Encoded {
             ids: enc.get_ids().iter().map(|&i| i64::from(i)).collect(),

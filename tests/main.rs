@@ -4,3 +4,7 @@ mod common;
 
 mod check;
 mod default_graph;
+mod extproc;
+mod neural;
+mod stream;
+mod verifier;

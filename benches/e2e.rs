@@ -1,0 +1,1152 @@
+//! End-to-end `Check` over gRPC with the verifier on, the raw model time of the same pairs, and a
+//! side-by-side Python baseline.
+//!
+//! `cargo bench --bench e2e` starts the real server in-process on `127.0.0.1:0` (default graph
+//! `knowledge/`, verifier on the CPU with 2 intra-op threads, audit log with the default `batch`
+//! sync in a temp dir), waits for SERVING through health, and for responses of 1, 5 and 20 claims
+//! at concurrency 1 and 16 prints p50 / p99 latency and throughput, the server's own stage timings
+//! (`CheckResponse.timings`) averaged, and the time the ONNX session spent inside the server.
+//! Then, with the server stopped, it times the raw model on exactly the pairs the server sent
+//! (one padded batch per response), writes those pairs to `target/bench-pairs.json`, and runs
+//! `benches/python_baseline.py` on them (PyTorch fp32 and onnxruntime-python) for the
+//! side-by-side table. Figures, not assertions: the machine is shared and noisy, so every figure
+//! is printed with the load average it was measured under.
+//!
+//! What a claim costs: the response carries one context passage, so the verifier reads every
+//! claim against the 2 best-matching passage chunks, plus its verbalized graph facts when the
+//! claim links to some: 2 or 3 (premise, claim) pairs per claim, all pairs of a response queued
+//! together.
+//!
+//! Knobs (environment): `FACTGATE_BENCH_SCALE` multiplies the request counts (default 1);
+//! `FACTGATE_BENCH_PYTHON` is the Python to run the baseline with (default the training venv
+//! `models/train/.venv/bin/python`; `0` skips it).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use factgate::audit::{AuditConfig, AuditLog};
+use factgate::calibrate::Calibration;
+use factgate::claims;
+use factgate::config::{Config, FileConfig};
+use factgate::knowledge::{Fact, FactSource, Knowledge};
+use factgate::link;
+use factgate::pb;
+use factgate::pb::guard_client::GuardClient;
+use factgate::pipeline::Checker;
+use factgate::retrieve;
+use factgate::verify::{
+    self, Backend, Batch, Encoded, OrtBackend, Provider, Verifier, VerifyError,
+};
+use serde_json::{json, Value};
+use tokenizers::Tokenizer;
+use tonic::transport::Channel;
+
+/// Sentences responses are built from: graph facts (true and false), claims the graph cannot
+/// decide, and free text. Response `i` of size `k` is sentences `i..i+k` (wrapping), so every
+/// sentence appears equally often at every size.
+const SENTENCES: &[&str] = &[
+    "Nairobi is the capital of Kenya.",
+    "Iron has the atomic number 26.",
+    "Mount Everest is the highest mountain on Earth.",
+    "Kenya is in Africa.",
+    "Tokyo has about 37 million inhabitants.",
+    "Many travellers visit Nairobi National Park every year.",
+    "The capital of France is Paris.",
+    "Gold has the chemical symbol Au.",
+    "The Amazon rainforest produces a large share of the oxygen on the planet.",
+    "Berlin is the capital of Germany.",
+    "Canberra is the capital of Australia.",
+    "Iron is a metal that rusts when it is exposed to moisture.",
+    "Oxygen has the atomic number 8.",
+    "Japan uses the yen as its currency.",
+    "Lagos is the capital of Nigeria.",
+    "The river Nile flows north through Egypt.",
+    "Helium was discovered in 1868.",
+    "Spain is in Europe.",
+    "Water boils at 100 degrees Celsius at sea level.",
+    "Cairo has more than 7 million inhabitants.",
+    "The Eiffel Tower attracts millions of visitors each year.",
+    "Copper has the symbol Cu.",
+    "Mexico City is the capital of Mexico.",
+    "Brazil is the largest country in South America.",
+];
+
+/// The context passage sent with every request (retrieval-augmented generation).
+const CONTEXT: &str =
+    "Kenya is a country in East Africa. Its capital and largest city is Nairobi. \
+    Iron is a chemical element with the symbol Fe and atomic number 26. \
+    Mount Everest is the highest mountain above sea level. \
+    The Amazon is the largest tropical rainforest in the world. \
+    Tokyo is the capital of Japan.";
+
+/// (claims per response, requests at concurrency 1, requests at concurrency 16).
+const PLAN: &[(usize, usize, usize)] = &[(1, 300, 600), (5, 300, 400), (20, 100, 160)];
+const CONCURRENCY: [usize; 2] = [1, 16];
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "?".into())
+}
+
+/// CPU ticks of the whole machine and of this process, to tell how much of the machine other
+/// processes took during a measurement (the load average alone lags by a minute).
+#[derive(Debug, Clone, Copy, Default)]
+struct CpuSnap {
+    busy: u64,
+    total: u64,
+    own: u64,
+}
+
+impl CpuSnap {
+    fn now() -> Self {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let cpu: Vec<u64> = stat
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        // user nice system idle iowait irq softirq steal ...
+        let field = |i: usize| cpu.get(i).copied().unwrap_or(0);
+        let busy = field(0) + field(1) + field(2) + field(5) + field(6) + field(7);
+        let total = busy + field(3) + field(4);
+        // /proc/self/stat: utime and stime are fields 14 and 15, counted after the ")" of comm.
+        let own = std::fs::read_to_string("/proc/self/stat")
+            .ok()
+            .and_then(|s| {
+                let rest = s.rsplit_once(')')?.1.to_string();
+                let f: Vec<u64> = rest
+                    .split_whitespace()
+                    .map(|v| v.parse().unwrap_or(0))
+                    .collect();
+                Some(f.get(11)? + f.get(12)?)
+            })
+            .unwrap_or(0);
+        Self { busy, total, own }
+    }
+
+    /// "load a b c, others x % of the CPUs" since `self`.
+    fn load_since(&self) -> String {
+        let now = Self::now();
+        let total = now.total.saturating_sub(self.total).max(1) as f64;
+        let others =
+            now.busy.saturating_sub(self.busy) as f64 - now.own.saturating_sub(self.own) as f64;
+        format!(
+            "load {}, others {:.0} %",
+            loadavg(),
+            (100.0 * others / total).max(0.0)
+        )
+    }
+}
+
+fn scale() -> f64 {
+    std::env::var("FACTGATE_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|s: &f64| *s > 0.0)
+        .unwrap_or(1.0)
+}
+
+fn scaled(n: usize) -> usize {
+    ((n as f64 * scale()).round() as usize).max(10)
+}
+
+fn response_text(size: usize, variant: usize) -> String {
+    (0..size)
+        .map(|j| SENTENCES[(variant + j) % SENTENCES.len()])
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn request(size: usize, variant: usize) -> pb::CheckRequest {
+    pb::CheckRequest {
+        response: response_text(size, variant),
+        context: vec![pb::Passage {
+            id: "doc-1".into(),
+            text: CONTEXT.into(),
+        }],
+        labels: [("tenant".to_string(), "bench".to_string())].into(),
+        ..Default::default()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model time inside the server: the real ORT backend, wrapped to time each batch.
+
+#[derive(Debug, Clone)]
+struct BatchRecord {
+    rows: usize,
+    cols: usize,
+    micros: u64,
+    /// Unpadded token ids of each row (only while capturing, to check the pairs).
+    ids: Option<Vec<Vec<i64>>>,
+}
+
+#[derive(Default)]
+struct Recorder {
+    batches: Mutex<Vec<BatchRecord>>,
+    capture_ids: AtomicBool,
+}
+
+impl Recorder {
+    fn take(&self) -> Vec<BatchRecord> {
+        std::mem::take(&mut *self.batches.lock().expect("recorder lock; this is a bug"))
+    }
+}
+
+/// The server's own ORT backend, timed around `predict` (an `Instant` pair and a push per batch).
+struct Recording {
+    inner: OrtBackend,
+    rec: Arc<Recorder>,
+}
+
+fn unpadded_rows(b: &Batch) -> Vec<Vec<i64>> {
+    (0..b.rows)
+        .map(|r| {
+            let row = r * b.cols..(r + 1) * b.cols;
+            let len = b.attention_mask[row.clone()]
+                .iter()
+                .filter(|&&m| m == 1)
+                .count();
+            b.input_ids[row][..len].to_vec()
+        })
+        .collect()
+}
+
+impl Backend for Recording {
+    fn predict(&mut self, b: &Batch) -> Result<Vec<[f32; 3]>, VerifyError> {
+        let t = Instant::now();
+        let out = self.inner.predict(b);
+        let micros = t.elapsed().as_micros() as u64;
+        let ids = self
+            .rec
+            .capture_ids
+            .load(Ordering::Relaxed)
+            .then(|| unpadded_rows(b));
+        self.rec
+            .batches
+            .lock()
+            .expect("recorder lock; this is a bug")
+            .push(BatchRecord {
+                rows: b.rows,
+                cols: b.cols,
+                micros,
+                ids,
+            });
+        out
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pairs the pipeline sends, rebuilt with the same public stage functions (no prompt, so
+// every hypothesis is the claim text), then checked token for token against what the server's
+// backend received.
+
+fn verbalize(kg: &Knowledge, f: &Fact) -> String {
+    let subject = kg
+        .entity(&f.subject)
+        .or_else(|| kg.entity(&f.about))
+        .map(|e| e.label.clone())
+        .unwrap_or_else(|| f.subject.clone());
+    let object = kg.label_of(&f.object);
+    kg.predicate(&f.predicate)
+        .map(|p| p.verbalize(&subject, &object))
+        .unwrap_or_else(|| format!("{subject} {} {object}.", f.predicate))
+}
+
+fn pipeline_pairs(kg: &Knowledge, response: &str, context: &str) -> Vec<(String, String)> {
+    let all_lower = !response.chars().any(char::is_uppercase);
+    let chunks = retrieve::chunk_passages(&[context]);
+    let mut pairs = Vec::new();
+    for c in claims::split(response) {
+        let linked = link::link(kg, &c.text, all_lower);
+        let facts = retrieve::retrieve(kg, kg as &dyn FactSource, &linked.assertions)
+            .expect("default graph query");
+        let mut graph_facts: Vec<&Fact> = facts.iter().flatten().collect();
+        graph_facts.dedup();
+        graph_facts.truncate(8);
+        let premise = graph_facts
+            .iter()
+            .map(|f| verbalize(kg, f))
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !premise.is_empty() {
+            pairs.push((premise, c.text.clone()));
+        }
+        for ci in retrieve::best_chunks(&chunks, &c.text, 2) {
+            let ch = &chunks[ci];
+            pairs.push((context[ch.start..ch.end].to_string(), c.text.clone()));
+        }
+    }
+    pairs
+}
+
+/// As `Verifier::encode`.
+fn encode(tok: &Tokenizer, premise: &str, hypothesis: &str) -> Encoded {
+    let enc = tok
+        .encode((premise, hypothesis), true)
+        .expect("tokenizer encodes a bench pair");
+    Encoded {
+        ids: enc.get_ids().iter().map(|&i| i64::from(i)).collect(),
+        type_ids: enc.get_type_ids().iter().map(|&i| i64::from(i)).collect(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics.
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Dist {
+    p50: f64,
+    p99: f64,
+    mean: f64,
+}
+
+fn dist(values_ms: &[f64]) -> Dist {
+    let mut s = values_ms.to_vec();
+    s.sort_by(f64::total_cmp);
+    Dist {
+        p50: percentile(&s, 0.50),
+        p99: percentile(&s, 0.99),
+        mean: mean(&s),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load generation.
+
+#[derive(Debug, Default)]
+struct Sample {
+    latency_ms: f64,
+    /// Model time of this request's batches inside the server (concurrency 1 only).
+    model_ms: Option<f64>,
+    batches: usize,
+    timings: BTreeMap<String, u64>,
+}
+
+#[derive(Debug)]
+struct LoadResult {
+    size: usize,
+    concurrency: usize,
+    samples: Vec<Sample>,
+    wall_s: f64,
+    /// ONNX time and batches inside the server over the whole run.
+    model_busy_ms: f64,
+    batches: usize,
+    rows: usize,
+    /// Sum of the padded widths of the batches.
+    cols: usize,
+    load: String,
+}
+
+async fn check_once(
+    client: &mut GuardClient<Channel>,
+    req: pb::CheckRequest,
+    size: usize,
+) -> (f64, BTreeMap<String, u64>) {
+    let t = Instant::now();
+    let resp = client
+        .check(req)
+        .await
+        .expect("Check succeeds under the bench load")
+        .into_inner();
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    assert_eq!(
+        resp.claims.len(),
+        size,
+        "a bench response has {size} claims"
+    );
+    (ms, resp.timings.into_iter().collect())
+}
+
+async fn run_load(
+    url: &str,
+    rec: &Arc<Recorder>,
+    size: usize,
+    concurrency: usize,
+    n: usize,
+) -> LoadResult {
+    let variants = SENTENCES.len();
+    // Warm-up: every variant once per worker connection, not measured.
+    let mut clients = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        clients.push(
+            GuardClient::connect(url.to_string())
+                .await
+                .expect("connect"),
+        );
+    }
+    for (w, c) in clients.iter_mut().enumerate() {
+        for v in 0..variants.min(if concurrency == 1 { variants } else { 2 }) {
+            check_once(c, request(size, (v + w) % variants), size).await;
+        }
+    }
+    rec.take();
+    let cpu = CpuSnap::now();
+    let started = Instant::now();
+    let mut all: Vec<BatchRecord> = Vec::new();
+    let samples = if concurrency == 1 {
+        let c = &mut clients[0];
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let req = request(size, i % variants);
+            rec.take();
+            let (latency_ms, timings) = check_once(c, req, size).await;
+            let b = rec.take();
+            let model_ms = b.iter().map(|r| r.micros as f64 / 1e3).sum();
+            out.push(Sample {
+                latency_ms,
+                model_ms: Some(model_ms),
+                batches: b.len(),
+                timings,
+            });
+            all.extend(b);
+        }
+        out
+    } else {
+        let next = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for mut c in clients {
+            let next = next.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut out = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        break out;
+                    }
+                    let (latency_ms, timings) =
+                        check_once(&mut c, request(size, i % variants), size).await;
+                    out.push(Sample {
+                        latency_ms,
+                        timings,
+                        ..Sample::default()
+                    });
+                }
+            }));
+        }
+        let mut out = Vec::with_capacity(n);
+        for t in tasks {
+            out.extend(t.await.expect("load task"));
+        }
+        out
+    };
+    let wall_s = started.elapsed().as_secs_f64();
+    all.extend(rec.take());
+    let load = cpu.load_since();
+    LoadResult {
+        size,
+        concurrency,
+        samples,
+        wall_s,
+        model_busy_ms: all.iter().map(|r| r.micros as f64 / 1e3).sum(),
+        batches: all.len(),
+        rows: all.iter().map(|r| r.rows).sum(),
+        cols: all.iter().map(|r| r.cols).sum(),
+        load,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw model time on the same pairs, server stopped.
+
+struct RawResult {
+    size: usize,
+    /// ORT `run` time of one response's pairs, batched as the server batches them.
+    model: Dist,
+    /// ORT runs per response with the server's batching.
+    runs: f64,
+    /// ORT `run` on one padded batch per response (for comparison).
+    one_batch: Dist,
+    /// Tokenizing the pairs of one response.
+    tokenize: Dist,
+    /// Tokenize + pad + one batch: the same work as the Python baseline's loop.
+    tok_one_batch: Dist,
+    pairs_per_response: f64,
+    load: String,
+}
+
+/// The server's batches for one response's pairs arriving together: `verify::State`, the
+/// server's own queue, with its token budget and row limit.
+fn server_batches(encs: &[Encoded], max_tokens: usize, max_rows: usize, pad_id: i64) -> Vec<Batch> {
+    let mut state = verify::State::default();
+    let mut keep = Vec::new();
+    for e in encs {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        keep.push(rx);
+        state.append(verify::Entry {
+            encoded: e.clone(),
+            reply,
+        });
+    }
+    let mut out = Vec::new();
+    while let Some(batch) = state.next_batch(max_tokens, max_rows) {
+        out.push(Batch::pad(
+            &batch.iter().map(|e| &e.encoded).collect::<Vec<_>>(),
+            pad_id,
+        ));
+    }
+    out
+}
+
+struct RawSetup<'a> {
+    backend: &'a mut OrtBackend,
+    tok: &'a Tokenizer,
+    pad_id: i64,
+    max_tokens: usize,
+    max_rows: usize,
+}
+
+fn raw_model(
+    s: &mut RawSetup,
+    size: usize,
+    pairs: &[Vec<(String, String)>],
+    n: usize,
+) -> (RawResult, Vec<Vec<[f32; 3]>>) {
+    let encoded: Vec<Vec<Encoded>> = pairs
+        .iter()
+        .map(|ps| ps.iter().map(|(p, h)| encode(s.tok, p, h)).collect())
+        .collect();
+    let as_server: Vec<Vec<Batch>> = encoded
+        .iter()
+        .map(|e| server_batches(e, s.max_tokens, s.max_rows, s.pad_id))
+        .collect();
+    let one: Vec<Batch> = encoded
+        .iter()
+        .map(|e| Batch::pad(&e.iter().collect::<Vec<_>>(), s.pad_id))
+        .collect();
+    // The one-batch logits: the Python baseline runs exactly these batches.
+    let logits: Vec<Vec<[f32; 3]>> = one
+        .iter()
+        .map(|b| s.backend.predict(b).expect("raw predict"))
+        .collect();
+    let cpu = CpuSnap::now();
+    let (mut model, mut one_batch, mut tokenize, mut tok_one) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in 0..n {
+        let v = i % pairs.len();
+        let t = Instant::now();
+        for b in &as_server[v] {
+            s.backend.predict(b).expect("raw predict");
+        }
+        model.push(t.elapsed().as_secs_f64() * 1e3);
+
+        let t = Instant::now();
+        s.backend.predict(&one[v]).expect("raw predict");
+        one_batch.push(t.elapsed().as_secs_f64() * 1e3);
+
+        let t = Instant::now();
+        let enc: Vec<Encoded> = pairs[v].iter().map(|(p, h)| encode(s.tok, p, h)).collect();
+        tokenize.push(t.elapsed().as_secs_f64() * 1e3);
+        let b = Batch::pad(&enc.iter().collect::<Vec<_>>(), s.pad_id);
+        s.backend.predict(&b).expect("raw predict");
+        tok_one.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let result = RawResult {
+        size,
+        model: dist(&model),
+        runs: mean(&as_server.iter().map(|b| b.len() as f64).collect::<Vec<_>>()),
+        one_batch: dist(&one_batch),
+        tokenize: dist(&tokenize),
+        tok_one_batch: dist(&tok_one),
+        pairs_per_response: mean(&pairs.iter().map(|p| p.len() as f64).collect::<Vec<_>>()),
+        load: cpu.load_since(),
+    };
+    (result, logits)
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+fn stage_order() -> [&'static str; 10] {
+    [
+        "claims",
+        "link",
+        "retrieve",
+        "reason",
+        "retrieve_context",
+        "verify",
+        "calibrate",
+        "decide",
+        "audit",
+        "total",
+    ]
+}
+
+fn print_load_table(results: &[LoadResult], raw: &[RawResult]) {
+    println!();
+    println!("## End-to-end Check over gRPC (in-process server, verifier on, audit sync=batch)");
+    println!(
+        "{:>6} {:>3} {:>5} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10} {:>9} {:>7} {:>7}  load",
+        "claims",
+        "c",
+        "n",
+        "p50 ms",
+        "p99 ms",
+        "mean ms",
+        "resp/s",
+        "claims/s",
+        "model ms",
+        "batches",
+        "rows/b",
+        "cols/b"
+    );
+    for r in results {
+        let lat: Vec<f64> = r.samples.iter().map(|s| s.latency_ms).collect();
+        let d = dist(&lat);
+        let n = r.samples.len() as f64;
+        println!(
+            "{:>6} {:>3} {:>5} {:>8.2} {:>8.2} {:>8.2} {:>8.1} {:>9.1} {:>10.2} {:>9.2} {:>7.1} {:>7.1}  {}",
+            r.size,
+            r.concurrency,
+            r.samples.len(),
+            d.p50,
+            d.p99,
+            d.mean,
+            n / r.wall_s,
+            n * r.size as f64 / r.wall_s,
+            r.model_busy_ms / n,
+            r.batches as f64 / n,
+            r.rows as f64 / r.batches.max(1) as f64,
+            r.cols as f64 / r.batches.max(1) as f64,
+            r.load
+        );
+    }
+    println!(
+        "  model ms = ONNX Runtime `run` time inside the server per response (whole run / n);"
+    );
+    println!("  batches = ORT runs per response; rows/b = pairs per ORT run (concurrency 16 merges requests), cols/b = padded tokens per row.");
+    println!(
+        "  model busy at c=16: {}",
+        results
+            .iter()
+            .filter(|r| r.concurrency > 1)
+            .map(|r| format!(
+                "{} claims {:.0} %",
+                r.size,
+                100.0 * r.model_busy_ms / (r.wall_s * 1e3)
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+
+    println!();
+    println!("## Raw model on the same pairs (server stopped, same session settings)");
+    println!(
+        "{:>6} {:>6} {:>5} {:>9} {:>9} {:>9} {:>11} {:>11} {:>9} {:>12}  load",
+        "claims",
+        "pairs",
+        "runs",
+        "p50 ms",
+        "p99 ms",
+        "mean ms",
+        "1-batch p50",
+        "1-batch p99",
+        "tok p50",
+        "tok+1b p50"
+    );
+    for r in raw {
+        println!(
+            "{:>6} {:>6.1} {:>5.1} {:>9.2} {:>9.2} {:>9.2} {:>11.2} {:>11.2} {:>9.3} {:>12.2}  {}",
+            r.size,
+            r.pairs_per_response,
+            r.runs,
+            r.model.p50,
+            r.model.p99,
+            r.model.mean,
+            r.one_batch.p50,
+            r.one_batch.p99,
+            r.tokenize.p50,
+            r.tok_one_batch.p50,
+            r.load
+        );
+    }
+    println!("  p50/p99/mean: the pairs of one response in `runs` ORT runs, batched as the server batches them;");
+    println!("  1-batch: all pairs of a response as one padded batch; tok+1b: tokenize + pad + 1 batch (the Python loop's work).");
+
+    println!();
+    println!("## Where the time goes at concurrency 1 (mean per response, ms; stage timings from CheckResponse.timings)");
+    print!("{:>6}", "claims");
+    for s in stage_order() {
+        print!(" {:>9}", s.replace("retrieve_context", "ctx_chunk"));
+    }
+    println!(
+        " {:>9} {:>9} {:>9} {:>9}",
+        "e2e", "grpc+rt", "ort(srv)", "vfy-ort"
+    );
+    for r in results.iter().filter(|r| r.concurrency == 1) {
+        print!("{:>6}", r.size);
+        let stage = |s: &str| {
+            mean(
+                &r.samples
+                    .iter()
+                    .map(|x| x.timings.get(s).copied().unwrap_or(0) as f64 / 1e3)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        for s in stage_order() {
+            print!(" {:>9.3}", stage(s));
+        }
+        let e2e = mean(&r.samples.iter().map(|x| x.latency_ms).collect::<Vec<_>>());
+        let model = mean(
+            &r.samples
+                .iter()
+                .filter_map(|x| x.model_ms)
+                .collect::<Vec<_>>(),
+        );
+        println!(
+            " {:>9.3} {:>9.3} {:>9.3} {:>9.3}",
+            e2e,
+            e2e - stage("total"),
+            model,
+            stage("verify") - model
+        );
+    }
+    println!("  grpc+rt = e2e − server `total` (client, HTTP/2, tonic, spawn_blocking hand-off);");
+    println!("  ort(srv) = ORT `run` inside the server; vfy-ort = `verify` − ORT: tokenization, queue, batching, softmax.");
+
+    println!();
+    println!(
+        "## Pipeline overhead at concurrency 1 (e2e − raw model time, as % of raw model time)"
+    );
+    for r in results.iter().filter(|r| r.concurrency == 1) {
+        let Some(raw) = raw.iter().find(|x| x.size == r.size) else {
+            continue;
+        };
+        let lat: Vec<f64> = r.samples.iter().map(|s| s.latency_ms).collect();
+        let d = dist(&lat);
+        let in_server: Vec<f64> = r.samples.iter().filter_map(|s| s.model_ms).collect();
+        let batches = mean(
+            &r.samples
+                .iter()
+                .map(|s| s.batches as f64)
+                .collect::<Vec<_>>(),
+        );
+        println!(
+            "  {:>2} claims: p50 {:.2} − raw p50 {:.2} = {:.2} ms ({:+.0} %); mean {:.2} − raw mean {:.2} = {:.2} ms ({:+.0} %); \
+             ORT inside the server {:.2} ms in {:.2} runs, raw {:.2} ms in {:.2} runs",
+            r.size,
+            d.p50,
+            raw.model.p50,
+            d.p50 - raw.model.p50,
+            100.0 * (d.p50 - raw.model.p50) / raw.model.p50,
+            d.mean,
+            raw.model.mean,
+            d.mean - raw.model.mean,
+            100.0 * (d.mean - raw.model.mean) / raw.model.mean,
+            mean(&in_server),
+            batches,
+            raw.model.mean,
+            raw.runs
+        );
+    }
+}
+
+fn python_baseline(pairs_json: &Path, out_json: &Path) -> Option<Value> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = match std::env::var("FACTGATE_BENCH_PYTHON") {
+        Ok(p) if p == "0" => {
+            println!("\nPython baseline skipped (FACTGATE_BENCH_PYTHON=0)");
+            return None;
+        }
+        Ok(p) => PathBuf::from(p),
+        Err(_) => root.join("models/train/.venv/bin/python"),
+    };
+    if !python.exists() && python.components().count() > 1 {
+        println!(
+            "\nPython baseline skipped: {} not found (make -C models venv, or set FACTGATE_BENCH_PYTHON)",
+            python.display()
+        );
+        return None;
+    }
+    println!(
+        "\n## Python baseline ({}), same pairs, same 2 threads, load {}",
+        python.display(),
+        loadavg()
+    );
+    let status = std::process::Command::new(&python)
+        .arg(root.join("benches/python_baseline.py"))
+        .arg(pairs_json)
+        .arg("--out")
+        .arg(out_json)
+        .status();
+    match status {
+        Ok(s) if s.success() => std::fs::read_to_string(out_json)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok()),
+        Ok(s) => {
+            println!("Python baseline failed: {s}");
+            None
+        }
+        Err(e) => {
+            println!("Python baseline could not start: {e}");
+            None
+        }
+    }
+}
+
+fn print_side_by_side(results: &[LoadResult], raw: &[RawResult], py: &Value) {
+    println!();
+    println!("## Side by side, same pairs (p50/p99 ms per response, throughput in responses/s)");
+    let cols = [
+        ("torch_fp32", "PyTorch fp32"),
+        ("ort_fp32", "ORT-py fp32"),
+        ("ort_int8", "ORT-py int8"),
+    ];
+    let cell = |p50: f64, p99: f64, rps: f64| format!("{p50:.1}/{p99:.1} {rps:.1}");
+    print!(
+        "{:>6} {:>19} {:>9} {:>19}",
+        "claims", "factgate e2e c=1", "c=16 r/s", "Rust ORT 1-batch"
+    );
+    for (_, label) in cols {
+        print!(" {:>19}", label);
+    }
+    println!(" {:>13}", "best/PyTorch");
+    for size in PLAN.iter().map(|p| p.0) {
+        let get = |c: usize| {
+            results
+                .iter()
+                .find(|r| r.size == size && r.concurrency == c)
+        };
+        let (Some(c1), Some(c16), Some(r)) = (get(1), get(16), raw.iter().find(|r| r.size == size))
+        else {
+            continue;
+        };
+        let d = dist(&c1.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>());
+        let rps1 = c1.samples.len() as f64 / c1.wall_s;
+        let rps16 = c16.samples.len() as f64 / c16.wall_s;
+        print!(
+            "{:>6} {:>19} {:>9.1} {:>19}",
+            size,
+            cell(d.p50, d.p99, rps1),
+            rps16,
+            cell(r.one_batch.p50, r.one_batch.p99, 1e3 / r.one_batch.mean)
+        );
+        for (key, _) in cols {
+            let f = &py["backends"][key]["sizes"][size.to_string()];
+            let g = |k: &str| f[k].as_f64().unwrap_or(f64::NAN);
+            print!(" {:>19}", cell(g("p50_ms"), g("p99_ms"), g("resp_per_s")));
+        }
+        let torch = py["backends"]["torch_fp32"]["sizes"][size.to_string()]["resp_per_s"]
+            .as_f64()
+            .unwrap_or(f64::NAN);
+        println!(" {:>12.1}×", rps1.max(rps16) / torch);
+    }
+    println!("  Python: per response tokenize (HF fast tokenizer) + one padded batch + softmax, concurrency 1;");
+    println!("  Rust ORT 1-batch: the same batches through the Rust ORT session (model only); best = max(c=1, c=16) r/s.");
+}
+
+fn print_goals(results: &[LoadResult], raw: &[RawResult], py: Option<&Value>) {
+    println!();
+    println!("## Goals (issue #5): 5-claim c=1 p50 ≤ 25 ms, p99 ≤ 60 ms; overhead ≤ 10 % of raw model; ≥ 5× Python");
+    let Some(c1) = results.iter().find(|r| r.size == 5 && r.concurrency == 1) else {
+        return;
+    };
+    let d = dist(&c1.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>());
+    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
+    println!(
+        "  p50 {:.2} ms (goal 25): {}",
+        d.p50,
+        verdict(d.p50 <= 25.0)
+    );
+    println!(
+        "  p99 {:.2} ms (goal 60): {}",
+        d.p99,
+        verdict(d.p99 <= 60.0)
+    );
+    if let Some(r) = raw.iter().find(|r| r.size == 5) {
+        let o = 100.0 * (d.p50 - r.model.p50) / r.model.p50;
+        println!(
+            "  overhead at p50 {o:.0} % of raw model {:.2} ms (goal ≤ 10 %): {}",
+            r.model.p50,
+            verdict(o <= 10.0)
+        );
+    }
+    if let Some(py) = py {
+        for size in PLAN.iter().map(|p| p.0) {
+            let torch =
+                py["backends"]["torch_fp32"]["sizes"][size.to_string()]["resp_per_s"].as_f64();
+            let best = results
+                .iter()
+                .filter(|r| r.size == size)
+                .map(|r| r.samples.len() as f64 / r.wall_s)
+                .fold(0.0, f64::max);
+            if let Some(t) = torch {
+                println!(
+                    "  {size:>2} claims: factgate best {best:.1} r/s vs PyTorch {t:.1} r/s = {:.1}× (goal ≥ 5×): {}",
+                    best / t,
+                    verdict(best / t >= 5.0)
+                );
+            }
+        }
+    }
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::env::set_current_dir(root).expect("cd to the package root");
+    println!("factgate e2e bench; load average at start: {}", loadavg());
+
+    let mut config = Config::validate(FileConfig::default()).expect("default config is valid");
+    config.verifier.enabled = true;
+    let mut vcfg = config.verifier.clone();
+    // As `Verifier::load`: a row limit of 0 means "by provider" (1 on CPU, 64 on a GPU).
+    if vcfg.max_batch_size == 0 {
+        vcfg.max_batch_size = if vcfg.provider == Provider::Cpu {
+            1
+        } else {
+            64
+        };
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let audit_cfg = AuditConfig {
+        path: tmp.path().join("audit.jsonl"),
+        ..AuditConfig::default()
+    };
+    println!(
+        "graph {:?}, model {}, provider {:?}, intra_threads {}, batches ≤ {} pairs and ≤ {} padded tokens, audit {} (sync {:?})",
+        config.graph.dirs,
+        vcfg.model_dir.display(),
+        vcfg.provider,
+        vcfg.intra_threads,
+        vcfg.max_batch_size,
+        vcfg.max_batch_tokens,
+        audit_cfg.path.display(),
+        audit_cfg.sync
+    );
+
+    let t = Instant::now();
+    let kg = Arc::new(Knowledge::load(&config.graph.dirs).expect("default graph loads"));
+    println!(
+        "graph loaded: {} triples in {:.2} s",
+        kg.triples,
+        t.elapsed().as_secs_f64()
+    );
+    let (model_cfg, tokenizer, onnx) =
+        verify::load_files(&vcfg.model_dir).expect("verifier files load");
+    let calibration = match Calibration::load(&vcfg.calibration) {
+        Ok(c) => Some(Arc::new(c)),
+        Err(e) => {
+            println!(
+                "note: no calibration ({e}); the fixed symbolic table is used (costs the same)"
+            );
+            None
+        }
+    };
+    println!("model {} ({})", model_cfg.version, onnx.display());
+
+    // The pairs each response variant sends.
+    let sizes: Vec<usize> = PLAN.iter().map(|p| p.0).collect();
+    let pairs: BTreeMap<usize, Vec<Vec<(String, String)>>> = sizes
+        .iter()
+        .map(|&k| {
+            (
+                k,
+                (0..SENTENCES.len())
+                    .map(|v| pipeline_pairs(&kg, &response_text(k, v), CONTEXT))
+                    .collect(),
+            )
+        })
+        .collect();
+
+    let rec = Arc::new(Recorder::default());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let results = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let loader: factgate::server::Loader = {
+            let (kg, rec, vcfg, profiles) = (kg.clone(), rec.clone(), vcfg.clone(), config.profiles.clone());
+            let (model_cfg, tokenizer, onnx) = (model_cfg.clone(), tokenizer.clone(), onnx.clone());
+            let calibration = calibration.clone();
+            Box::new(move || {
+                let audit = Arc::new(AuditLog::open(audit_cfg).map_err(|e| e.to_string())?);
+                let (inner, provider) = OrtBackend::new(&onnx, &vcfg).map_err(|e| e.to_string())?;
+                let verifier = Verifier::with_backend(
+                    model_cfg,
+                    tokenizer,
+                    Box::new(Recording { inner, rec }),
+                    provider,
+                    &vcfg,
+                )
+                .map_err(|e| e.to_string())?;
+                // As Verifier::load: one warm-up batch before SERVING.
+                verifier
+                    .score(&[("Paris is the capital of France.".into(), "Paris is in France.".into())])
+                    .map_err(|e| e.to_string())?;
+                Ok(Checker::new(kg.clone(), kg, profiles, Some(audit))
+                    .with_neural(Arc::new(verifier), calibration))
+            })
+        };
+        let server = tokio::spawn(factgate::server::run(listener, 64, loader, async {
+            let _ = stop_rx.await;
+        }));
+        wait_serving(&url).await;
+        println!("server SERVING at {url}; load {}", loadavg());
+
+        // The pairs check: every variant once, token ids as the backend received them.
+        rec.capture_ids.store(true, Ordering::Relaxed);
+        rec.take();
+        let mut client = GuardClient::connect(url.clone()).await.expect("connect");
+        let (mut same, mut total) = (0, 0);
+        for &k in &sizes {
+            for v in 0..SENTENCES.len() {
+                check_once(&mut client, request(k, v), k).await;
+                let got: Vec<Vec<i64>> = rec.take().into_iter().flat_map(|b| b.ids.unwrap_or_default()).collect();
+                let want: Vec<Vec<i64>> = pairs[&k][v].iter().map(|(p, h)| encode(&tokenizer, p, h).ids).collect();
+                total += 1;
+                if got == want {
+                    same += 1;
+                } else if total - same <= 3 {
+                    println!(
+                        "WARNING: pairs differ for {k} claims, variant {v}: server sent {} rows, rebuilt {} \
+                         (the pipeline's pairing changed: update pipeline_pairs in benches/e2e.rs)",
+                        got.len(),
+                        want.len()
+                    );
+                }
+            }
+        }
+        rec.capture_ids.store(false, Ordering::Relaxed);
+        println!("pairs check: {same}/{total} responses, rebuilt pairs identical (token ids) to what the server's model received");
+
+        let mut results = Vec::new();
+        for &(size, n1, n16) in PLAN {
+            for c in CONCURRENCY {
+                let n = scaled(if c == 1 { n1 } else { n16 });
+                let r = run_load(&url, &rec, size, c, n).await;
+                let d = dist(&r.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>());
+                println!(
+                    "  {size:>2} claims c={c:<2} n={n:<4} p50 {:.2} ms p99 {:.2} ms, {:.1} resp/s ({})",
+                    d.p50,
+                    d.p99,
+                    r.samples.len() as f64 / r.wall_s,
+                    r.load
+                );
+                results.push(r);
+            }
+        }
+        let _ = stop_tx.send(());
+        server.await.expect("server task").expect("server stops cleanly");
+        results
+    });
+    drop(rt);
+
+    // Raw model on the same pairs, same thread count, server stopped.
+    let (mut backend, _) = OrtBackend::new(&onnx, &vcfg).expect("raw ORT session");
+    let mut setup = RawSetup {
+        backend: &mut backend,
+        tok: &tokenizer,
+        pad_id: i64::from(model_cfg.pad_id),
+        max_tokens: vcfg.max_batch_tokens.max(1),
+        max_rows: vcfg.max_batch_size.max(1),
+    };
+    let mut raw = Vec::new();
+    let mut logits = BTreeMap::new();
+    for &(size, n1, _) in PLAN {
+        let (r, l) = raw_model(&mut setup, size, &pairs[&size], scaled(n1));
+        raw.push(r);
+        logits.insert(size, l);
+    }
+    drop(backend);
+    print_load_table(&results, &raw);
+
+    // The pairs for the Python baseline, with the Rust logits to compare against.
+    let out = target_dir();
+    std::fs::create_dir_all(&out).expect("target dir");
+    let pairs_json = out.join("bench-pairs.json");
+    let doc = json!({
+        "model": {
+            "version": model_cfg.version,
+            "onnx": onnx,
+            "tokenizer": vcfg.model_dir.join("tokenizer.json"),
+            "temperature": model_cfg.temperature,
+            "max_length": model_cfg.max_length,
+            "intra_threads": vcfg.intra_threads,
+        },
+        "context": CONTEXT,
+        "sizes": PLAN.iter().map(|&(size, n1, _)| json!({
+            "claims": size,
+            "n": scaled(n1),
+            "responses": (0..SENTENCES.len()).map(|v| json!({
+                "response": response_text(size, v),
+                "pairs": pairs[&size][v],
+                "rust_logits": logits[&size][v],
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "rust": results.iter().map(|r| {
+            let d = dist(&r.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>());
+            json!({"claims": r.size, "concurrency": r.concurrency, "p50_ms": d.p50, "p99_ms": d.p99,
+                   "resp_per_s": r.samples.len() as f64 / r.wall_s, "load": r.load})
+        }).collect::<Vec<_>>(),
+    });
+    std::fs::write(
+        &pairs_json,
+        serde_json::to_string_pretty(&doc).expect("json"),
+    )
+    .expect("write pairs");
+    println!("\npairs written to {}", pairs_json.display());
+
+    let py = python_baseline(&pairs_json, &out.join("bench-python.json"));
+    if let Some(py) = &py {
+        print_side_by_side(&results, &raw, py);
+    }
+    print_goals(&results, &raw, py.as_ref());
+    println!("\nload average at end: {}", loadavg());
+}
+
+/// Waits (through health Watch, no sleeps) until the server reports SERVING.
+async fn wait_serving(url: &str) {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+    use tonic_health::pb::HealthCheckRequest;
+    let channel = Channel::from_shared(url.to_string())
+        .expect("url")
+        .connect()
+        .await
+        .expect("connect");
+    let mut stream = HealthClient::new(channel)
+        .watch(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .expect("watch")
+        .into_inner();
+    while let Some(msg) = stream.message().await.expect("health stream") {
+        if msg.status == ServingStatus::Serving as i32 {
+            return;
+        }
+    }
+    panic!("health stream ended before SERVING (start-up failed: see the log)");
+}

@@ -1,0 +1,48 @@
+"""Shared constants and helpers for the factgate verifier pipeline."""
+import json, os, re
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MODELS = HERE.parent
+REPO = MODELS.parent
+WORK = HERE / "work"
+SRC = WORK / "src"
+DATA_OUT = MODELS / "data"
+VERIFIER = MODELS / "verifier"
+KNOWLEDGE = REPO / "knowledge"
+
+LABELS = ["SUPPORTS", "REFUTES", "NOT_ENOUGH_INFO"]  # logits order
+L2I = {l: i for i, l in enumerate(LABELS)}
+SIDECAR_LABEL = {"SUPPORTS": "SUPPORTED", "REFUTES": "CONTRADICTED", "NOT_ENOUGH_INFO": "UNVERIFIABLE"}
+SEED = 20261128
+MAX_LENGTH = int(os.environ.get("FG_MAX_LENGTH", "128"))
+
+
+def read_jsonl(p):
+    with open(p, encoding="utf-8") as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def write_jsonl(p, rows):
+    Path(p).parent.mkdir(parents=True, exist_ok=True)
+    with open(p, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
+def load_pair_tokenizer(path=None, max_length=MAX_LENGTH):
+    """The MiniLM tokenizer with padding disabled and premise-first truncation for pairs."""
+    from tokenizers import Tokenizer
+    tok = Tokenizer.from_file(str(path or (SRC / "minilm" / "tokenizer.json")))
+    tok.no_padding()
+    tok.enable_truncation(max_length=max_length, strategy="only_first", direction="right")
+    return tok
+
+
+def encode_pairs(tok, premises, hypotheses, max_length=MAX_LENGTH):
+    """Encode (premise, hypothesis) pairs; falls back to longest_first when the claim alone is too long."""
+    encs = tok.encode_batch(list(zip(premises, hypotheses)))
+    return encs
+
+
+NUM_RE = re.compile(r"\d+(?:[.,]\d+)*")

@@ -1,0 +1,237 @@
+//! `factgate calibrate` and `factgate eval` over labeled JSON Lines.
+//!
+//! Format, one object per line (see `models/data/README.md`):
+//! `{"id": "...", "text": "<response>", "prompt": null | "...",
+//!   "context": [{"id": "...", "text": "..."}], "label": "SUPPORTED" | "CONTRADICTED" | "UNVERIFIABLE"}`.
+//! A row's prediction is the response-level status (any contradicted claim -> CONTRADICTED, all
+//! supported -> SUPPORTED, else UNVERIFIABLE) with the response confidence.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::calibrate::{self, class_index, Calibration, Metrics, FEATURES};
+use crate::pipeline::{CheckInput, CheckOutcome, Checker, Passage};
+use crate::reason::Status;
+
+/// A context passage in the labeled format.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LabeledPassage {
+    /// Id.
+    #[serde(default)]
+    pub id: String,
+    /// Text.
+    pub text: String,
+}
+
+/// One labeled example.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Labeled {
+    /// Row id.
+    #[serde(default)]
+    pub id: String,
+    /// The response to check.
+    pub text: String,
+    /// Optional prompt.
+    #[serde(default)]
+    pub prompt: Option<String>,
+    /// Optional context passages.
+    #[serde(default)]
+    pub context: Vec<LabeledPassage>,
+    /// The expected status.
+    pub label: Status,
+}
+
+/// Reads a labeled file; errors name the file and line.
+pub fn read(path: &Path) -> Result<Vec<Labeled>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))
+        })
+        .collect()
+}
+
+fn input(row: &Labeled) -> CheckInput {
+    CheckInput {
+        response: row.text.clone(),
+        prompt: row.prompt.clone().unwrap_or_default(),
+        context: row
+            .context
+            .iter()
+            .map(|p| Passage {
+                id: p.id.clone(),
+                text: p.text.clone(),
+            })
+            .collect(),
+        ..CheckInput::default()
+    }
+}
+
+/// Response-level status of an outcome.
+pub fn response_status(o: &CheckOutcome) -> Status {
+    if o.claims.iter().any(|c| c.status == Status::Contradicted) {
+        Status::Contradicted
+    } else if !o.claims.is_empty() && o.claims.iter().all(|c| c.status == Status::Supported) {
+        Status::Supported
+    } else {
+        Status::Unverifiable
+    }
+}
+
+/// Fits a calibration on labeled files with a checker that has the verifier (and no
+/// calibration). Rows whose text splits into several claims are skipped (counted).
+pub fn calibrate(checker: &Checker, files: &[PathBuf]) -> Result<Calibration, String> {
+    let model = checker
+        .verifier()
+        .map(|v| v.config.version.clone())
+        .ok_or("calibration needs the verifier: enable [verifier] in the config")?;
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    let mut skipped = 0usize;
+    let mut fitted_files = Vec::new();
+    for f in files {
+        let rows = read(f)?;
+        let bytes = std::fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+        fitted_files.push(json!({"path": f.display().to_string(), "sha256": crate::audit::sha256_hex(&bytes), "rows": rows.len()}));
+        for row in &rows {
+            let inp = input(row);
+            let claims = crate::claims::split(&inp.response);
+            let results = checker
+                .check_claims(&inp, &claims, &mut Default::default())
+                .map_err(|e| format!("row {}: {e}", row.id))?;
+            match results.as_slice() {
+                [one] => {
+                    let s = one
+                        .signals
+                        .ok_or("verifier produced no signals; this is a bug")?;
+                    x.push(s.features());
+                    y.push(class_index(row.label));
+                }
+                _ => skipped += 1,
+            }
+        }
+    }
+    if x.len() < 30 {
+        return Err(format!(
+            "only {} usable rows; need at least 30 to fit",
+            x.len()
+        ));
+    }
+    let weights = calibrate::fit(&x, &y, 1e-3, 1500);
+    let id_src = serde_json::to_string(&weights).map_err(|e| e.to_string())?;
+    let mut cal = Calibration {
+        id: format!(
+            "cal-{}",
+            &crate::audit::sha256_hex(format!("{model}:{id_src}").as_bytes())[..12]
+        ),
+        features: FEATURES.iter().map(|s| s.to_string()).collect(),
+        classes: vec![
+            "SUPPORTED".into(),
+            "CONTRADICTED".into(),
+            "UNVERIFIABLE".into(),
+        ],
+        weights,
+        fitted_on: json!({"files": fitted_files, "model": model, "rows_used": x.len(), "rows_skipped_multi_claim": skipped}),
+        metrics: serde_json::Value::Null,
+    };
+    // Metrics on the fitting data, for the record (held-out numbers come from `eval`).
+    let rows: Vec<(f64, Status, Status)> = x
+        .iter()
+        .zip(&y)
+        .map(|(xi, &yi)| {
+            let w = &cal.weights;
+            let z: Vec<f64> = w
+                .iter()
+                .map(|r| r.iter().zip(xi).map(|(a, b)| a * b).sum())
+                .collect();
+            let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let e: Vec<f64> = z.iter().map(|v| (v - m).exp()).collect();
+            let s: f64 = e.iter().sum();
+            let p = [e[0] / s, e[1] / s, e[2] / s];
+            let k = (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(2);
+            (p[0], calibrate::CLASSES[k], calibrate::CLASSES[yi])
+        })
+        .collect();
+    let m = calibrate::metrics(&rows);
+    cal.metrics = json!({"fit_accuracy": m.accuracy, "fit_ece": m.ece, "fit_brier": m.brier});
+    Ok(cal)
+}
+
+/// Evaluation of one file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FileReport {
+    /// File name.
+    pub file: String,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Latency percentiles of a whole check in ms: p50, p90, p99.
+    pub latency_ms: [f64; 3],
+}
+
+/// Runs the checker over each file.
+pub fn evaluate(checker: &Checker, files: &[PathBuf]) -> Result<Vec<FileReport>, String> {
+    let mut out = Vec::new();
+    for f in files {
+        let rows = read(f)?;
+        let mut scored = Vec::with_capacity(rows.len());
+        let mut lat = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let t = Instant::now();
+            let o = checker
+                .check(&input(row))
+                .map_err(|e| format!("row {}: {e}", row.id))?;
+            lat.push(t.elapsed().as_secs_f64() * 1e3);
+            if o.reasons.iter().any(|r| r.code == "INTERNAL_ERROR") {
+                return Err(format!("row {}: {}", row.id, o.reasons[0].message));
+            }
+            scored.push((o.confidence, response_status(&o), row.label));
+        }
+        lat.sort_by(f64::total_cmp);
+        let pct = |p: f64| {
+            lat.get(((lat.len() as f64 - 1.0) * p).round() as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        out.push(FileReport {
+            file: f.display().to_string(),
+            metrics: calibrate::metrics(&scored),
+            latency_ms: [pct(0.5), pct(0.9), pct(0.99)],
+        });
+    }
+    Ok(out)
+}
+
+/// Human-readable report.
+pub fn render(reports: &[FileReport]) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    for r in reports {
+        let m = &r.metrics;
+        let _ = writeln!(s, "{} (n={})", r.file, m.n);
+        let _ = writeln!(
+            s,
+            "  accuracy {:.3}  balanced accuracy {:.3}  ECE(15) {:.3}  Brier {:.3}  AUROC {:.3}",
+            m.accuracy, m.balanced_accuracy, m.ece, m.brier, m.auroc
+        );
+        for (name, p, rc, n) in &m.per_status {
+            let _ = writeln!(s, "  {name:<13} precision {p:.3}  recall {rc:.3}  n {n}");
+        }
+        let _ = writeln!(
+            s,
+            "  confusion (rows true S/C/U, cols predicted): {:?}",
+            m.confusion
+        );
+        let _ = writeln!(
+            s,
+            "  latency ms p50 {:.2}  p90 {:.2}  p99 {:.2}",
+            r.latency_ms[0], r.latency_ms[1], r.latency_ms[2]
+        );
+    }
+    s
+}

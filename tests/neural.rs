@@ -1,0 +1,208 @@
+//! The neural stage in the pipeline: context grounding, prompt + short answer, calibrated
+//! confidence, injected verifier failures, and `factgate eval` on a fixture.
+
+use std::sync::{Arc, OnceLock};
+
+use factgate::calibrate::Calibration;
+use factgate::pipeline::{CheckInput, Checker, Passage};
+use factgate::reason::Status;
+use factgate::verify::{load_files, Backend, Batch, Verifier, VerifyConfig, VerifyError};
+
+use crate::common;
+
+fn verifier() -> Arc<Verifier> {
+    static V: OnceLock<Arc<Verifier>> = OnceLock::new();
+    V.get_or_init(|| {
+        Arc::new(Verifier::load(&VerifyConfig::default()).expect("committed verifier loads"))
+    })
+    .clone()
+}
+
+fn calibration() -> Arc<Calibration> {
+    Arc::new(
+        Calibration::load(&VerifyConfig::default().calibration)
+            .expect("committed calibration loads"),
+    )
+}
+
+fn neural_checker() -> Checker {
+    common::checker(None, "", None).with_neural(verifier(), Some(calibration()))
+}
+
+#[test]
+fn context_passages_ground_faithful_and_hallucinated_answers() {
+    let c = neural_checker();
+    let context = vec![Passage {
+        id: "doc-7".into(),
+        text: "Acme Corp reported revenue of 12 million dollars in 2023. \
+               The company was founded in 1998 by Jane Doe in Oslo. It employs 85 people."
+            .into(),
+    }];
+    let run = |text: &str| {
+        c.check(&CheckInput {
+            response: text.into(),
+            context: context.clone(),
+            ..Default::default()
+        })
+        .expect("valid")
+    };
+    let faithful = run("Acme Corp was founded in 1998 by Jane Doe.");
+    assert_eq!(
+        faithful.claims[0].status,
+        Status::Supported,
+        "{}",
+        faithful.claims[0].explanation
+    );
+    let ev = &faithful.claims[0].evidence[0];
+    assert_eq!(ev.source, "context");
+    assert_eq!(ev.passage_id, "doc-7");
+    let span = ev.passage_span.expect("passage span");
+    assert_eq!(&context[0].text[span.start..span.end], ev.text);
+    assert!(ev.text.contains("1998"));
+    let hallucinated = run("Acme Corp was founded in 2011 by John Smith.");
+    assert_ne!(
+        hallucinated.claims[0].status,
+        Status::Supported,
+        "{}",
+        hallucinated.claims[0].explanation
+    );
+    assert!(
+        hallucinated.claims[0].confidence < faithful.claims[0].confidence,
+        "{} vs {}",
+        hallucinated.claims[0].confidence,
+        faithful.claims[0].confidence
+    );
+    assert_ne!(faithful.versions.model, "none");
+    assert!(faithful.versions.calibration.starts_with("cal-"));
+    assert!(faithful.timings.contains_key("verify"));
+}
+
+#[test]
+fn short_answers_are_read_with_the_prompt() {
+    let c = neural_checker();
+    let ask = |answer: &str| {
+        c.check(&CheckInput {
+            response: answer.into(),
+            prompt: "What is the capital of Kenya?".into(),
+            ..Default::default()
+        })
+        .expect("valid")
+    };
+    let right = ask("Nairobi.");
+    assert_eq!(
+        right.claims[0].status,
+        Status::Supported,
+        "{}",
+        right.claims[0].explanation
+    );
+    assert_eq!(
+        right.claims[0].evidence[0].subject,
+        "https://factgate.dev/id/country/KE"
+    );
+    let wrong = ask("Yamoussoukro.");
+    assert_eq!(
+        wrong.claims[0].status,
+        Status::Contradicted,
+        "{}",
+        wrong.claims[0].explanation
+    );
+    assert!(wrong.confidence < 0.5);
+}
+
+struct Broken;
+
+impl Backend for Broken {
+    fn predict(&mut self, _: &Batch) -> Result<Vec<[f32; 3]>, VerifyError> {
+        Err(VerifyError::Inference("injected: device lost".into()))
+    }
+}
+
+#[test]
+fn injected_verifier_failure_is_never_allow_under_fail_closed() {
+    let (config, tokenizer, _) = load_files(&VerifyConfig::default().model_dir).expect("files");
+    let broken = Verifier::with_backend(
+        config,
+        tokenizer,
+        Box::new(Broken),
+        "test".into(),
+        &VerifyConfig::default(),
+    )
+    .expect("starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let c = common::checker(
+        None,
+        "[profiles.open]\non_error = \"fail_open\"\n",
+        Some(common::audit_config(dir.path())),
+    )
+    .with_neural(Arc::new(broken), Some(calibration()));
+    for text in ["Nairobi is Kenya's capital.", "Berlin has a famous zoo."] {
+        let o = c
+            .check(&CheckInput {
+                response: text.into(),
+                context: vec![Passage {
+                    id: "p".into(),
+                    text: "Berlin Zoo opened in 1844.".into(),
+                }],
+                ..Default::default()
+            })
+            .expect("valid");
+        assert_eq!(o.verdict, factgate::decide::Action::Block, "{text}");
+        assert_eq!(o.reasons[0].code, "INTERNAL_ERROR");
+        assert!(o.reasons[0].message.contains("device lost"));
+    }
+    let open = c
+        .check(&CheckInput {
+            response: "Nairobi is Kenya's capital.".into(),
+            policy: "open".into(),
+            ..Default::default()
+        })
+        .expect("valid");
+    assert_eq!(open.verdict, factgate::decide::Action::Allow);
+    assert_eq!(
+        open.reasons[0].code, "INTERNAL_ERROR",
+        "fail_open still reports the failure"
+    );
+    c.shutdown();
+    let records = common::audit_records(&dir.path().join("audit.jsonl"));
+    assert_eq!(records.len(), 3);
+    assert!(records.iter().all(|r| r["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("device lost"))));
+}
+
+#[test]
+fn eval_command_on_a_fixture_writes_metrics_and_diagram() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/labeled.jsonl");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_factgate"))
+        .env("RUST_LOG", "warn")
+        .args(["eval", "--knowledge"])
+        .arg(common::fixture_graph())
+        .arg("--data")
+        .arg(&fixture)
+        .arg("--report")
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("accuracy") && text.contains("ECE(15)") && text.contains("AUROC"),
+        "{text}"
+    );
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("metrics.json")).expect("metrics"),
+    )
+    .expect("json");
+    let file = &m["files"][0]["metrics"];
+    assert_eq!(file["n"], 8);
+    // The symbolic rows of the fixture are decided by the graph: at least those are right.
+    assert!(file["accuracy"].as_f64().expect("acc") >= 0.5, "{file}");
+    let svg = std::fs::read_to_string(dir.path().join("reliability-labeled.svg")).expect("svg");
+    assert!(svg.starts_with("<svg") && svg.contains("ECE"));
+}

@@ -1,0 +1,126 @@
+//! The committed verifier model loads through `ort` and reproduces the Python export's
+//! tokenization and logits (tests/fixtures/verifier_parity.json, written by models/train).
+
+use factgate::verify::{default_model_dir, load_files, Verifier, VerifyConfig, VerifyError};
+
+#[derive(serde::Deserialize)]
+struct Case {
+    premise: String,
+    hypothesis: String,
+    input_ids: Vec<i64>,
+    token_type_ids: Vec<i64>,
+    logits: Vec<f32>,
+}
+
+fn cases() -> Vec<Case> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/verifier_parity.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("fixture json")
+}
+
+#[test]
+fn rust_matches_python_tokens_and_logits() {
+    let v = Verifier::load(&VerifyConfig::default()).expect("committed verifier loads");
+    let cases = cases();
+    assert!(cases.len() >= 5);
+    for c in &cases {
+        let enc = v.encode(&c.premise, &c.hypothesis).expect("encode");
+        assert_eq!(
+            enc.ids, c.input_ids,
+            "token ids differ for {:?}",
+            c.hypothesis
+        );
+        assert_eq!(enc.type_ids, c.token_type_ids);
+    }
+    // Each pair alone, as the fixture was computed: same runtime, same numbers.
+    let mut max_diff = 0f32;
+    for c in &cases {
+        let l = v
+            .logits(&[(c.premise.clone(), c.hypothesis.clone())])
+            .expect("inference")[0];
+        for k in 0..3 {
+            max_diff = max_diff.max((l[k] - c.logits[k]).abs());
+        }
+    }
+    assert!(
+        max_diff < 1e-3,
+        "max |rust - python| logit difference {max_diff}"
+    );
+    // Many pairs at once (the server's path): on CPU each pair runs alone, so the scores are
+    // reproducible whatever else is in flight.
+    let pairs: Vec<(String, String)> = cases
+        .iter()
+        .map(|c| (c.premise.clone(), c.hypothesis.clone()))
+        .collect();
+    let together = v.logits(&pairs).expect("inference");
+    for (l, c) in together.iter().zip(&cases) {
+        let diff = (0..3)
+            .map(|k| (l[k] - c.logits[k]).abs())
+            .fold(0f32, f32::max);
+        assert!(
+            diff < 1e-3,
+            "logits depend on the other pairs in flight: {diff}"
+        );
+    }
+}
+
+#[test]
+fn a_claim_longer_than_the_window_is_still_scored() {
+    let v = Verifier::load(&VerifyConfig::default()).expect("committed verifier loads");
+    let long_claim = "Paris is a large city in France with many museums and parks. ".repeat(20);
+    let enc = v
+        .encode("Paris is the capital of France.", &long_claim)
+        .expect("falls back");
+    assert_eq!(enc.ids.len(), v.config.max_length);
+    assert_eq!(
+        v.score(&[("Paris is the capital of France.".into(), long_claim)])
+            .expect("scores")
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn corrupt_or_missing_model_files_are_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for f in ["config.json", "tokenizer.json", "model.onnx"] {
+        std::fs::copy(default_model_dir().join(f), dir.path().join(f)).expect("copy");
+    }
+    let mut bytes = std::fs::read(dir.path().join("model.onnx")).expect("read");
+    let n = bytes.len();
+    bytes[n / 2] ^= 0xff;
+    std::fs::write(dir.path().join("model.onnx"), bytes).expect("write");
+    match load_files(dir.path()) {
+        Err(VerifyError::File { file, message }) => {
+            assert!(file.ends_with("model.onnx"));
+            assert!(message.contains("sha256"), "{message}");
+        }
+        other => panic!("expected a file error, got {:?}", other.map(|_| ())),
+    }
+    std::fs::remove_file(dir.path().join("tokenizer.json")).expect("rm");
+    std::fs::copy(
+        default_model_dir().join("model.onnx"),
+        dir.path().join("model.onnx"),
+    )
+    .expect("copy");
+    match load_files(dir.path()) {
+        Err(VerifyError::File { file, .. }) => assert!(file.ends_with("tokenizer.json")),
+        other => panic!("expected a file error, got {:?}", other.map(|_| ())),
+    }
+}
+
+#[test]
+fn missing_runtime_library_names_the_setup_command() {
+    let cfg = VerifyConfig {
+        ort_lib: Some("/nonexistent/libonnxruntime.so".into()),
+        ..VerifyConfig::default()
+    };
+    let e = Verifier::load(&cfg)
+        .err()
+        .expect("a missing library is an error");
+    let m = e.to_string();
+    assert!(
+        m.contains("/nonexistent/libonnxruntime.so") && m.contains("make ort"),
+        "{m}"
+    );
+}
