@@ -238,7 +238,8 @@ pub struct Knowledge {
     pub predicates: Vec<Predicate>,
     phrase_keys: Vec<Vec<usize>>,
     phrase_matcher: AhoCorasick,
-    value_keys: Vec<(usize, String)>,
+    /// (predicate, folded value, exact written form for code-like values that must match case).
+    value_keys: Vec<(usize, String, Option<String>)>,
     value_matcher: AhoCorasick,
     facts_query: PreparedSparqlQuery,
     alias_query: PreparedSparqlQuery,
@@ -535,7 +536,15 @@ impl Knowledge {
                 }
             }
         }
-        let mut label_entries: Vec<(String, Vec<EntityId>)> = label_map.into_iter().collect();
+        // Lexicon entries carry labels too ("ICAO code"); they are predicates, not entities.
+        let predicate_class = format!("{FG}Predicate");
+        let mut label_entries: Vec<(String, Vec<EntityId>)> = label_map
+            .into_iter()
+            .filter_map(|(k, mut ids)| {
+                ids.retain(|&id| !entities[id as usize].types.contains(&predicate_class));
+                (!ids.is_empty()).then_some((k, ids))
+            })
+            .collect();
         label_entries.sort_by(|a, b| a.0.cmp(&b.0));
         for (_, ids) in &mut label_entries {
             ids.sort_by(|a, b| {
@@ -568,7 +577,7 @@ impl Knowledge {
         let phrase_keys = phrase_entries.into_iter().map(|(_, v)| v).collect();
 
         // Closed value sets of string-valued predicates.
-        let mut value_set: Vec<(usize, String)> = Vec::new();
+        let mut value_set: Vec<(usize, String, Option<String>)> = Vec::new();
         for (i, p) in predicates.iter().enumerate() {
             if p.kind != ValueKind::String {
                 continue;
@@ -578,15 +587,19 @@ impl Knowledge {
                 if let Some(v) = term_str(&o) {
                     let k = fold_key(v);
                     if !k.is_empty() {
-                        seen.insert(k);
+                        // Codes ("IS", "THE", "FRA") only match as written: "is" and "the"
+                        // are words, not Iceland's ISO code or Teresina's airport.
+                        let code =
+                            v.chars().any(char::is_uppercase) && !v.chars().any(char::is_lowercase);
+                        seen.insert((k, code.then(|| v.trim().to_string())));
                     }
                 }
             }
-            value_set.extend(seen.into_iter().map(|k| (i, k)));
+            value_set.extend(seen.into_iter().map(|(k, exact)| (i, k, exact)));
         }
         let value_matcher = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
-            .build(value_set.iter().map(|(_, k)| k.as_str()))
+            .build(value_set.iter().map(|(_, k, _)| k.as_str()))
             .map_err(|e| GraphError::Lexicon(format!("value index: {e}")))?;
 
         let parse = |q: &str| -> Result<PreparedSparqlQuery, GraphError> {
@@ -814,9 +827,13 @@ impl Knowledge {
         self.value_matcher
             .find_overlapping_iter(&f.text)
             .filter(|m| at_word_boundaries(&f.text, m.start(), m.end()))
-            .map(|m| {
-                let (p, v) = &self.value_keys[m.pattern().as_usize()];
-                (f.map[m.start()], f.map[m.end()], *p, v.clone())
+            .filter_map(|m| {
+                let (p, v, exact) = &self.value_keys[m.pattern().as_usize()];
+                let (start, end) = (f.map[m.start()], f.map[m.end()]);
+                if exact.as_ref().is_some_and(|e| text[start..end] != **e) {
+                    return None;
+                }
+                Some((start, end, *p, v.clone()))
             })
             .collect()
     }

@@ -85,6 +85,12 @@ static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex; this is a bug")
 });
 
+/// A code-like token: 2 to 6 capitals or digits with at least one capital ("HEOW", "GL", "U2").
+static CODE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:[A-Z][A-Z0-9]{1,5}|[0-9][A-Z0-9]*[A-Z][A-Z0-9]*)\b")
+        .expect("static regex; this is a bug")
+});
+
 static NEGATION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:not|never|no\s+longer|neither|nor)\b|n't\b|n’t\b")
         .expect("static regex; this is a bug")
@@ -397,7 +403,25 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                     }
                 }
                 ValueKind::String => {
-                    for (vs, ve, vp, folded) in &values {
+                    // Known values of this predicate in the claim; failing that, a code-like
+                    // token after the phrase ("The ICAO code of X is HEOW"): a wrong code is not
+                    // in the graph's value set but is still a checkable claim.
+                    let mut found: Vec<(usize, usize, usize, String)> =
+                        values.iter().filter(|v| v.2 == pi).cloned().collect();
+                    if found.is_empty() {
+                        found.extend(
+                            CODE.find_iter(claim)
+                                .filter(|m| m.start() >= *pe)
+                                .filter(|m| {
+                                    !mentions
+                                        .iter()
+                                        .any(|x| overlaps(x.range(), (m.start(), m.end())))
+                                })
+                                .take(1)
+                                .map(|m| (m.start(), m.end(), pi, fold_key(m.as_str()))),
+                        );
+                    }
+                    for (vs, ve, vp, folded) in &found {
                         if *vp != pi {
                             continue;
                         }
