@@ -35,7 +35,7 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the gRPC server (Guard, Health, reflection).
+    /// Run the gRPC server (Guard Check/CheckStream, Envoy ext_proc, Health, reflection).
     Serve(ServeArgs),
     /// Check a text in-process with the same pipeline and print the result.
     Check(CheckArgs),

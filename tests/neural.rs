@@ -206,3 +206,13 @@ fn eval_command_on_a_fixture_writes_metrics_and_diagram() {
     let svg = std::fs::read_to_string(dir.path().join("reliability-labeled.svg")).expect("svg");
     assert!(svg.starts_with("<svg") && svg.contains("ECE"));
 }
+
+#[test]
+fn missing_calibration_is_a_startup_error_naming_the_file() {
+    let mut file = factgate::config::FileConfig::default();
+    file.graph.dirs = vec![common::fixture_graph()];
+    file.verifier.calibration = "/nonexistent/calibration.json".into();
+    let config = factgate::config::Config::validate(file).expect("valid");
+    let e = factgate::cli::build_checker(&config, None, true).err().expect("start-up error");
+    assert!(e.contains("/nonexistent/calibration.json"), "{e}");
+}
