@@ -202,8 +202,11 @@ pub fn rotated_files(path: &Path) -> Vec<PathBuf> {
     out.into_iter().map(|(_, p)| p).collect()
 }
 
-/// Last complete record of a file: (seq, hash), and the byte length of the complete part.
-fn tail_state(path: &Path) -> Result<(Option<(u64, String)>, u64, Vec<u8>), AuditError> {
+/// What start-up learns from the end of a log file.
+type TailState = (Option<(u64, String)>, u64, Vec<u8>);
+
+/// Last complete record (seq, hash), byte length of the complete part, and the torn bytes after it.
+fn tail_state(path: &Path) -> Result<TailState, AuditError> {
     let mut bytes = Vec::new();
     match File::open(path) {
         Ok(mut f) => {
@@ -649,7 +652,7 @@ mod tests {
         }
         log.close();
         assert!(matches!(
-            verify(&[path.clone()]).expect("verify"),
+            verify(std::slice::from_ref(&path)).expect("verify"),
             Verification::Intact { records: 5, .. }
         ));
         let text = std::fs::read_to_string(&path).expect("read");

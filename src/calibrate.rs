@@ -457,8 +457,10 @@ mod tests {
         std::fs::write(&path, serde_json::to_string(&c).expect("json")).expect("write");
         let back = Calibration::load(&path).expect("load");
         assert_eq!(back, c);
-        let mut s = Signals::default();
-        s.symbolic = Some(Status::Contradicted);
+        let s = Signals {
+            symbolic: Some(Status::Contradicted),
+            ..Signals::default()
+        };
         let p = back.predict(&s);
         assert!(p[1] > 0.9, "{p:?}");
     }

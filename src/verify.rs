@@ -310,7 +310,7 @@ pub fn load_files(dir: &Path) -> Result<(ModelConfig, Tokenizer, PathBuf), Verif
             "expected 3 labels (SUPPORTS, REFUTES, NOT_ENOUGH_INFO)",
         ));
     }
-    if !(config.temperature > 0.0) {
+    if config.temperature.is_nan() || config.temperature <= 0.0 {
         return Err(file_err(&cfg_path, "temperature must be > 0"));
     }
     let onnx = dir.join("model.onnx");

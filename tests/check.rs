@@ -530,7 +530,7 @@ fn torn_tail_is_kept_aside_and_the_chain_continues() {
         .expect("open");
     std::io::Write::write_all(&mut f, b"{\"kind\":\"check\",\"n\":2,\"se").expect("write");
     drop(f);
-    let broken = verify(&[cfg.path.clone()]).expect("verify");
+    let broken = verify(std::slice::from_ref(&cfg.path)).expect("verify");
     assert!(matches!(broken, Verification::Broken { ref message, .. } if message.contains("torn")));
     {
         let log = AuditLog::open(cfg.clone()).expect("reopen recovers");
@@ -545,7 +545,7 @@ fn torn_tail_is_kept_aside_and_the_chain_continues() {
         b"{\"kind\":\"check\",\"n\":2,\"se"
     );
     assert!(matches!(
-        verify(&[cfg.path.clone()]).expect("verify"),
+        verify(std::slice::from_ref(&cfg.path)).expect("verify"),
         Verification::Intact { records: 4, .. }
     ));
 }
@@ -575,7 +575,7 @@ fn rotation_continues_the_chain_across_files() {
     for p in &rotated {
         assert!(std::fs::metadata(p).expect("meta").len() <= 4096);
     }
-    let all = files_to_verify(&[cfg.path.clone()]);
+    let all = files_to_verify(std::slice::from_ref(&cfg.path));
     assert!(matches!(
         verify(&all).expect("verify"),
         Verification::Intact {

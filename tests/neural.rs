@@ -213,6 +213,8 @@ fn missing_calibration_is_a_startup_error_naming_the_file() {
     file.graph.dirs = vec![common::fixture_graph()];
     file.verifier.calibration = "/nonexistent/calibration.json".into();
     let config = factgate::config::Config::validate(file).expect("valid");
-    let e = factgate::cli::build_checker(&config, None, true).err().expect("start-up error");
+    let e = factgate::cli::build_checker(&config, None, true)
+        .err()
+        .expect("start-up error");
     assert!(e.contains("/nonexistent/calibration.json"), "{e}");
 }

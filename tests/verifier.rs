@@ -38,8 +38,8 @@ fn rust_matches_python_tokens_and_logits() {
         let l = v
             .logits(&[(c.premise.clone(), c.hypothesis.clone())])
             .expect("inference")[0];
-        for k in 0..3 {
-            max_diff = max_diff.max((l[k] - c.logits[k]).abs());
+        for (a, b) in l.iter().zip(&c.logits) {
+            max_diff = max_diff.max((a - b).abs());
         }
     }
     assert!(
