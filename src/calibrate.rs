@@ -191,7 +191,8 @@ impl Calibration {
     }
 }
 
-fn predict(w: &[Vec<f64>], x: &[f64]) -> [f64; 3] {
+/// Softmax regression probabilities for weights `w` and features `x`.
+pub fn predict(w: &[Vec<f64>], x: &[f64]) -> [f64; 3] {
     let z: Vec<f64> = w
         .iter()
         .map(|row| row.iter().zip(x).map(|(a, b)| a * b).sum())

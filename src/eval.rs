@@ -145,15 +145,7 @@ pub fn calibrate(checker: &Checker, files: &[PathBuf]) -> Result<Calibration, St
         .iter()
         .zip(&y)
         .map(|(xi, &yi)| {
-            let w = &cal.weights;
-            let z: Vec<f64> = w
-                .iter()
-                .map(|r| r.iter().zip(xi).map(|(a, b)| a * b).sum())
-                .collect();
-            let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let e: Vec<f64> = z.iter().map(|v| (v - m).exp()).collect();
-            let s: f64 = e.iter().sum();
-            let p = [e[0] / s, e[1] / s, e[2] / s];
+            let p = calibrate::predict(&cal.weights, xi);
             let k = (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(2);
             (p[0], calibrate::CLASSES[k], calibrate::CLASSES[yi])
         })

@@ -840,22 +840,29 @@ impl Exchange {
 /// The text of each choice of a completion body: `None` when the JSON is not a completion.
 /// Choices without text (tool calls, `null` content) are left out.
 pub fn completion_texts(v: &Value) -> Option<Vec<(u64, String)>> {
-    let choices = v.get("choices")?.as_array()?;
-    Some(
-        choices
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| {
-                let index = c.get("index").and_then(Value::as_u64).unwrap_or(i as u64);
-                let text = c
-                    .get("message")
-                    .and_then(|m| m.get("content"))
-                    .and_then(content_text)
-                    .or_else(|| c.get("text").and_then(Value::as_str).map(str::to_string))?;
-                (!text.is_empty()).then_some((index, text))
-            })
-            .collect(),
-    )
+    v.get("choices")?.as_array()?;
+    Some(choice_texts(v, "message"))
+}
+
+/// (choice index, text) of every choice with text under `field` ("message" in a completion,
+/// "delta" in a streamed chunk), or the legacy `text` field.
+fn choice_texts(v: &Value, field: &str) -> Vec<(u64, String)> {
+    let Some(choices) = v.get("choices").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    choices
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let index = c.get("index").and_then(Value::as_u64).unwrap_or(i as u64);
+            let text = c
+                .get(field)
+                .and_then(|m| m.get("content"))
+                .and_then(content_text)
+                .or_else(|| c.get("text").and_then(Value::as_str).map(str::to_string))?;
+            (!text.is_empty()).then_some((index, text))
+        })
+        .collect()
 }
 
 /// `content` as a string, or an array of parts whose `text` fields are joined.
@@ -875,22 +882,7 @@ fn content_text(v: &Value) -> Option<String> {
 
 /// The text deltas of one streamed chunk: (choice index, text).
 fn delta_texts(v: &Value) -> Vec<(u64, String)> {
-    let Some(choices) = v.get("choices").and_then(Value::as_array) else {
-        return Vec::new();
-    };
-    choices
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| {
-            let index = c.get("index").and_then(Value::as_u64).unwrap_or(i as u64);
-            let text = c
-                .get("delta")
-                .and_then(|d| d.get("content"))
-                .and_then(content_text)
-                .or_else(|| c.get("text").and_then(Value::as_str).map(str::to_string))?;
-            (!text.is_empty()).then_some((index, text))
-        })
-        .collect()
+    choice_texts(v, "delta")
 }
 
 /// A complete server-sent event, held until the text it carries has been checked.

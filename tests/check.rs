@@ -421,33 +421,22 @@ async fn startup_failure_is_reported() {
     assert!(e.to_string().contains("/nope/lexicon.ttl"), "{e}");
 }
 
-fn factgate_bin() -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_factgate"));
-    c.env("RUST_LOG", "warn");
-    c
-}
-
 #[test]
 fn cli_check_reports_contradiction_with_evidence() {
-    let out = factgate_bin()
+    let out = common::factgate_bin()
         .args(["check", "--json", "--knowledge"])
         .arg(common::fixture_graph())
         .arg("The capital of France is Berlin.")
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v: serde_json::Value = serde_json::from_str(&common::stdout_ok(out)).expect("json");
     assert_eq!(v["verdict"], "block");
     assert_eq!(v["claims"][0]["status"], "CONTRADICTED");
     assert_eq!(
         v["claims"][0]["evidence"][0]["text"],
         "The capital of France is Paris."
     );
-    let table = factgate_bin()
+    let table = common::factgate_bin()
         .args(["check", "--knowledge"])
         .arg(common::fixture_graph())
         .arg("The capital of France is Berlin.")
@@ -470,7 +459,7 @@ fn audit_verify_detects_tampering_and_names_the_record() {
         "Kenya is in Europe.",
         "Iron has the atomic number 26.",
     ] {
-        let st = factgate_bin()
+        let st = common::factgate_bin()
             .args(["check", "--knowledge"])
             .arg(common::fixture_graph())
             .arg("--audit-log")
@@ -481,7 +470,7 @@ fn audit_verify_detects_tampering_and_names_the_record() {
         assert!(st.success());
     }
     let verify = || {
-        factgate_bin()
+        common::factgate_bin()
             .args(["audit", "verify"])
             .arg(&log)
             .output()

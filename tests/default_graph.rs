@@ -158,19 +158,13 @@ fn sentences_through_factgate_check() {
         ("Heathrow Airport is in the United Kingdom.", "UNVERIFIABLE"),
     ];
     let text: String = cases.iter().map(|(s, _)| *s).collect::<Vec<_>>().join("\n");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_factgate"))
-        .env("RUST_LOG", "warn")
+    let out = crate::common::factgate_bin()
         .args(["check", "--json", "--knowledge"])
         .arg(knowledge_dir())
         .arg(&text)
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v: serde_json::Value = serde_json::from_str(&crate::common::stdout_ok(out)).expect("json");
     let claims = v["claims"].as_array().expect("claims");
     assert_eq!(claims.len(), cases.len());
     for (c, (sentence, want)) in claims.iter().zip(cases) {

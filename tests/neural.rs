@@ -175,8 +175,7 @@ fn eval_command_on_a_fixture_writes_metrics_and_diagram() {
     let dir = tempfile::tempdir().expect("tempdir");
     let fixture =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/labeled.jsonl");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_factgate"))
-        .env("RUST_LOG", "warn")
+    let out = common::factgate_bin()
         .args(["eval", "--knowledge"])
         .arg(common::fixture_graph())
         .arg("--data")
@@ -185,12 +184,7 @@ fn eval_command_on_a_fixture_writes_metrics_and_diagram() {
         .arg(dir.path())
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = common::stdout_ok(out);
     assert!(
         text.contains("accuracy") && text.contains("ECE(15)") && text.contains("AUROC"),
         "{text}"

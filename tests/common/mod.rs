@@ -144,3 +144,20 @@ pub fn audit_records(path: &Path) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
         .collect()
 }
+
+/// The `factgate` binary of this build, with quiet logs.
+pub fn factgate_bin() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_factgate"));
+    c.env("RUST_LOG", "warn");
+    c
+}
+
+/// Stdout of a run that must have succeeded (stderr in the panic message otherwise).
+pub fn stdout_ok(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
