@@ -388,6 +388,11 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                                 .any(|m| overlaps(m.range(), (q.start, q.end)))
                         })
                         .filter(|q| !overlaps(sm.range(), (q.start, q.end)))
+                        // In "on 1 August 1774" the year is the four-digit number, not the day.
+                        .filter(|q| {
+                            p.kind != ValueKind::Year
+                                || (q.value.fract() == 0.0 && (1000.0..=2999.0).contains(&q.value))
+                        })
                         .filter_map(|q| convert(q, p.unit.as_deref()).map(|v| (q, v)))
                         .min_by_key(|(q, _)| distance((q.start, q.end), phrase));
                     if let Some((q, value)) = quantity {

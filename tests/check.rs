@@ -97,6 +97,8 @@ async fn numbers_tolerance_scale_words_and_units() {
         ("Iron melts at 500 °C.", Contradicted),
         ("Oxygen was discovered in 1774.", Supported),
         ("Oxygen was discovered in 1775.", Contradicted),
+        ("Oxygen was discovered on 1 August 1774.", Supported),
+        ("Oxygen was discovered on August 1, 1775.", Contradicted),
     ];
     for (text, want) in cases {
         let o = check(text);
