@@ -734,39 +734,85 @@ fn print_load_table(results: &[LoadResult], raw: &[RawResult]) {
     println!("  ort(srv) = ORT `run` inside the server; vfy-ort = `verify` − ORT: tokenization, queue, batching, softmax.");
 
     println!();
-    println!(
-        "## Pipeline overhead at concurrency 1 (e2e − raw model time, as % of raw model time)"
-    );
+    println!("## Pipeline overhead at concurrency 1: e2e − ORT time of the same request, % of that ORT time");
     for r in results.iter().filter(|r| r.concurrency == 1) {
-        let Some(raw) = raw.iter().find(|x| x.size == r.size) else {
-            continue;
-        };
-        let lat: Vec<f64> = r.samples.iter().map(|s| s.latency_ms).collect();
-        let d = dist(&lat);
-        let in_server: Vec<f64> = r.samples.iter().filter_map(|s| s.model_ms).collect();
-        let batches = mean(
-            &r.samples
-                .iter()
-                .map(|s| s.batches as f64)
-                .collect::<Vec<_>>(),
-        );
+        let o = overhead(r);
         println!(
-            "  {:>2} claims: p50 {:.2} − raw p50 {:.2} = {:.2} ms ({:+.0} %); mean {:.2} − raw mean {:.2} = {:.2} ms ({:+.0} %); \
-             ORT inside the server {:.2} ms in {:.2} runs, raw {:.2} ms in {:.2} runs",
+            "  {:>2} claims: ORT {:.2} ms in {:.1} runs; overhead mean {:.2} ms = {:.0} %, p50 {:.2} ms \
+             (gRPC+runtime {:.2}, tokenize+queue {:.2}, audit {:.2}, graph stages {:.2}, rest {:.2})",
             r.size,
-            d.p50,
-            raw.model.p50,
-            d.p50 - raw.model.p50,
-            100.0 * (d.p50 - raw.model.p50) / raw.model.p50,
-            d.mean,
-            raw.model.mean,
-            d.mean - raw.model.mean,
-            100.0 * (d.mean - raw.model.mean) / raw.model.mean,
-            mean(&in_server),
-            batches,
-            raw.model.mean,
-            raw.runs
+            o.model,
+            o.runs,
+            o.mean,
+            o.percent,
+            o.p50,
+            o.grpc,
+            o.verify_rest,
+            o.audit,
+            o.symbolic,
+            o.mean - o.grpc - o.verify_rest - o.audit - o.symbolic
         );
+        if let Some(raw) = raw.iter().find(|x| x.size == r.size) {
+            println!(
+                "            standalone raw, same batches, server stopped: p50 {:.2} ms, mean {:.2} ms \
+                 (e2e p50 − raw p50 = {:+.0} % of raw; measured minutes apart, so CPU contention differs)",
+                raw.model.p50,
+                raw.model.mean,
+                100.0
+                    * (dist(&r.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>()).p50
+                        - raw.model.p50)
+                    / raw.model.p50
+            );
+        }
+    }
+}
+
+/// Overhead of a concurrency-1 run against the ORT time of the same requests.
+struct Overhead {
+    model: f64,
+    runs: f64,
+    mean: f64,
+    p50: f64,
+    percent: f64,
+    grpc: f64,
+    verify_rest: f64,
+    audit: f64,
+    symbolic: f64,
+}
+
+fn overhead(r: &LoadResult) -> Overhead {
+    let per = |f: &dyn Fn(&Sample) -> f64| mean(&r.samples.iter().map(f).collect::<Vec<_>>());
+    let stage = |x: &Sample, k: &str| x.timings.get(k).copied().unwrap_or(0) as f64 / 1e3;
+    let model = per(&|x| x.model_ms.unwrap_or(0.0));
+    let over: Vec<f64> = r
+        .samples
+        .iter()
+        .map(|x| x.latency_ms - x.model_ms.unwrap_or(0.0))
+        .collect();
+    let mean_over = mean(&over);
+    Overhead {
+        model,
+        runs: per(&|x| x.batches as f64),
+        mean: mean_over,
+        p50: dist(&over).p50,
+        percent: 100.0 * mean_over / model,
+        grpc: per(&|x| x.latency_ms - stage(x, "total")),
+        verify_rest: per(&|x| stage(x, "verify") - x.model_ms.unwrap_or(0.0)),
+        audit: per(&|x| stage(x, "audit")),
+        symbolic: per(&|x| {
+            [
+                "claims",
+                "link",
+                "retrieve",
+                "reason",
+                "retrieve_context",
+                "calibrate",
+                "decide",
+            ]
+            .iter()
+            .map(|k| stage(x, k))
+            .sum()
+        }),
     }
 }
 
@@ -864,7 +910,7 @@ fn print_side_by_side(results: &[LoadResult], raw: &[RawResult], py: &Value) {
     println!("  Rust ORT 1-batch: the same batches through the Rust ORT session (model only); best = max(c=1, c=16) r/s.");
 }
 
-fn print_goals(results: &[LoadResult], raw: &[RawResult], py: Option<&Value>) {
+fn print_goals(results: &[LoadResult], py: Option<&Value>) {
     println!();
     println!("## Goals (issue #5): 5-claim c=1 p50 ≤ 25 ms, p99 ≤ 60 ms; overhead ≤ 10 % of raw model; ≥ 5× Python");
     let Some(c1) = results.iter().find(|r| r.size == 5 && r.concurrency == 1) else {
@@ -882,14 +928,14 @@ fn print_goals(results: &[LoadResult], raw: &[RawResult], py: Option<&Value>) {
         d.p99,
         verdict(d.p99 <= 60.0)
     );
-    if let Some(r) = raw.iter().find(|r| r.size == 5) {
-        let o = 100.0 * (d.p50 - r.model.p50) / r.model.p50;
-        println!(
-            "  overhead at p50 {o:.0} % of raw model {:.2} ms (goal ≤ 10 %): {}",
-            r.model.p50,
-            verdict(o <= 10.0)
-        );
-    }
+    let o = overhead(c1);
+    println!(
+        "  overhead {:.2} ms = {:.0} % of the request's ORT time {:.2} ms (goal ≤ 10 %): {}",
+        o.mean,
+        o.percent,
+        o.model,
+        verdict(o.percent <= 10.0)
+    );
     if let Some(py) = py {
         for size in PLAN.iter().map(|p| p.0) {
             let torch =
@@ -911,6 +957,10 @@ fn print_goals(results: &[LoadResult], raw: &[RawResult], py: Option<&Value>) {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs bench binaries without `--bench`: compile-check only.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     std::env::set_current_dir(root).expect("cd to the package root");
     println!("factgate e2e bench; load average at start: {}", loadavg());
@@ -1021,10 +1071,17 @@ fn main() {
         let mut client = GuardClient::connect(url.clone()).await.expect("connect");
         let (mut same, mut total) = (0, 0);
         for &k in &sizes {
-            for v in 0..SENTENCES.len() {
+            for (v, rebuilt) in pairs[&k].iter().enumerate() {
                 check_once(&mut client, request(k, v), k).await;
-                let got: Vec<Vec<i64>> = rec.take().into_iter().flat_map(|b| b.ids.unwrap_or_default()).collect();
-                let want: Vec<Vec<i64>> = pairs[&k][v].iter().map(|(p, h)| encode(&tokenizer, p, h).ids).collect();
+                let got: Vec<Vec<i64>> = rec
+                    .take()
+                    .into_iter()
+                    .flat_map(|b| b.ids.unwrap_or_default())
+                    .collect();
+                let want: Vec<Vec<i64>> = rebuilt
+                    .iter()
+                    .map(|(p, h)| encode(&tokenizer, p, h).ids)
+                    .collect();
                 total += 1;
                 if got == want {
                     same += 1;
@@ -1122,7 +1179,7 @@ fn main() {
     if let Some(py) = &py {
         print_side_by_side(&results, &raw, py);
     }
-    print_goals(&results, &raw, py.as_ref());
+    print_goals(&results, py.as_ref());
     println!("\nload average at end: {}", loadavg());
 }
 
