@@ -2,7 +2,7 @@
 ORT_LIB := $(CURDIR)/.onnxruntime/libonnxruntime.so.1.31.1
 export ORT_DYLIB_PATH ?= $(ORT_LIB)
 
-.PHONY: run test build ort lint bench-load graph
+.PHONY: run test build ort lint bench-load bench graph
 
 ## Run the gRPC server on 127.0.0.1:50051 with the embedded default graph.
 run: ort
@@ -29,6 +29,10 @@ lint:
 ## Load time and memory of the default graph (figures for the README).
 bench-load:
 	cargo bench --bench graph_load
+
+## End-to-end gRPC benchmark, raw model time and the Python baseline (benches/README.md).
+bench: ort
+	cargo bench --bench e2e
 
 ## Rebuild knowledge/ from its PyPI sources (authoring time, not needed to run).
 graph:

@@ -7,15 +7,16 @@
 //! at concurrency 1 and 16 prints p50 / p99 latency and throughput, the server's own stage timings
 //! (`CheckResponse.timings`) averaged, and the time the ONNX session spent inside the server.
 //! Then, with the server stopped, it times the raw model on exactly the pairs the server sent
-//! (one padded batch per response), writes those pairs to `target/bench-pairs.json`, and runs
-//! `benches/python_baseline.py` on them (PyTorch fp32 and onnxruntime-python) for the
-//! side-by-side table. Figures, not assertions: the machine is shared and noisy, so every figure
-//! is printed with the load average it was measured under.
+//! (batched as the server batches them, and as one padded batch per response), writes those pairs
+//! to `target/bench-pairs.json`, and runs `benches/python_baseline.py` on them (PyTorch fp32 and
+//! onnxruntime-python) for the side-by-side table. Figures, not assertions: the machine is shared
+//! and noisy, so every figure is printed with the load average and the share of the CPUs other
+//! processes took while it was measured. Results and analysis: `benches/README.md`.
 //!
 //! What a claim costs: the response carries one context passage, so the verifier reads every
 //! claim against the 2 best-matching passage chunks, plus its verbalized graph facts when the
-//! claim links to some: 2 or 3 (premise, claim) pairs per claim, all pairs of a response queued
-//! together.
+//! claim links to some: 2 or 3 (premise, claim) pairs per claim (2.67 on average here), each one
+//! ORT run on CPU (the production row limit: 0 = by provider, 1 on CPU).
 //!
 //! Knobs (environment): `FACTGATE_BENCH_SCALE` multiplies the request counts (default 1);
 //! `FACTGATE_BENCH_PYTHON` is the Python to run the baseline with (default the training venv

@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::decide::Action;
@@ -324,7 +324,11 @@ pub async fn run(
         .add_service(reflection)
         .add_service(pb::guard_server::GuardServer::new(service))
         .add_service(extproc::server(state.clone()))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop);
+        .serve_with_incoming_shutdown(
+            // Without TCP_NODELAY small replies wait for the peer's delayed ACK (~40 ms each).
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            stop,
+        );
     // Long-lived streams (health Watch, idle CheckStreams) would hold a graceful shutdown open
     // forever: after DRAIN_GRACE they are cut. Checks already running still finish below.
     tokio::select! {
