@@ -685,23 +685,16 @@ impl Knowledge {
             let number = |local: &str| -> Result<Option<f64>, GraphError> {
                 Ok(values(local)?.iter().find_map(term_number))
             };
+            // `a owl:FunctionalProperty`, in whichever graph the lexicon was loaded into.
             let functional = store
-                .contains(oxigraph::model::QuadRef::new(
-                    p.as_ref(),
-                    ty.as_ref(),
-                    NamedNodeRef::new_unchecked(OWL_FUNCTIONAL),
-                    oxigraph::model::GraphNameRef::DefaultGraph,
-                ))
-                .map_err(|e| GraphError::Query(e.to_string()))?
-                || store
-                    .quads_for_pattern(
-                        Some(p.as_ref().into()),
-                        Some(ty.as_ref()),
-                        Some(NamedNodeRef::new_unchecked(OWL_FUNCTIONAL).into()),
-                        None,
-                    )
-                    .next()
-                    .is_some();
+                .quads_for_pattern(
+                    Some(p.as_ref().into()),
+                    Some(ty.as_ref()),
+                    Some(NamedNodeRef::new_unchecked(OWL_FUNCTIONAL).into()),
+                    None,
+                )
+                .next()
+                .is_some();
             let kind = match strings("valueKind")?.first().map(String::as_str) {
                 Some("entity") => ValueKind::Entity,
                 Some("number") => ValueKind::Number,

@@ -487,11 +487,6 @@ impl Checker {
             let mut graph_facts: Vec<&Fact> = facts.iter().flatten().collect();
             graph_facts.dedup();
             graph_facts.truncate(8);
-            let graph_premise = graph_facts
-                .iter()
-                .map(|f| evidence_from_fact(kg, f).text)
-                .collect::<Vec<_>>()
-                .join(" ");
             let graph_evidence = graph_facts
                 .iter()
                 .map(|f| evidence_from_fact(kg, f))
@@ -504,7 +499,6 @@ impl Checker {
                 strength,
                 linked: !linked.assertions.is_empty(),
                 hypothesis,
-                graph_premise,
                 graph_evidence,
                 evidence,
                 explanations,
@@ -528,9 +522,12 @@ impl Checker {
             let chunks = retrieve::chunk_passages(&passages);
             let mut pairs: Vec<(String, String)> = Vec::new();
             for p in &mut pending {
-                if !p.graph_premise.is_empty() {
+                if !p.graph_evidence.is_empty() {
+                    // The verbalized facts, joined, are one premise.
+                    let premise: Vec<&str> =
+                        p.graph_evidence.iter().map(|e| e.text.as_str()).collect();
                     p.graph_pair = Some(pairs.len());
-                    pairs.push((p.graph_premise.clone(), p.hypothesis.clone()));
+                    pairs.push((premise.join(" "), p.hypothesis.clone()));
                 }
                 for ci in retrieve::best_chunks(&chunks, &p.hypothesis, 2) {
                     let c = &chunks[ci];
@@ -694,7 +691,6 @@ struct Pending {
     strength: reason::MatchKind,
     linked: bool,
     hypothesis: String,
-    graph_premise: String,
     graph_evidence: Vec<EvidenceItem>,
     evidence: Vec<EvidenceItem>,
     explanations: Vec<String>,
