@@ -30,14 +30,11 @@ use std::time::Instant;
 
 use factgate::audit::{AuditConfig, AuditLog};
 use factgate::calibrate::Calibration;
-use factgate::claims;
 use factgate::config::{Config, FileConfig};
-use factgate::knowledge::{Fact, FactSource, Knowledge};
-use factgate::link;
+use factgate::knowledge::Knowledge;
 use factgate::pb;
 use factgate::pb::guard_client::GuardClient;
-use factgate::pipeline::Checker;
-use factgate::retrieve;
+use factgate::pipeline::{CheckInput, Checker, Passage};
 use factgate::verify::{
     self, Backend, Batch, Encoded, OrtBackend, Provider, Verifier, VerifyError,
 };
@@ -246,47 +243,21 @@ impl Backend for Recording {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The pairs the pipeline sends, rebuilt with the same public stage functions (no prompt, so
-// every hypothesis is the claim text), then checked token for token against what the server's
-// backend received.
+// The pairs the pipeline sends come from `Checker::verifier_pairs` (the planning code the server
+// runs), and are checked token for token against what the server's backend received.
 
-fn verbalize(kg: &Knowledge, f: &Fact) -> String {
-    let subject = kg
-        .entity(&f.subject)
-        .or_else(|| kg.entity(&f.about))
-        .map(|e| e.label.clone())
-        .unwrap_or_else(|| f.subject.clone());
-    let object = kg.label_of(&f.object);
-    kg.predicate(&f.predicate)
-        .map(|p| p.verbalize(&subject, &object))
-        .unwrap_or_else(|| format!("{subject} {} {object}.", f.predicate))
-}
-
-fn pipeline_pairs(kg: &Knowledge, response: &str, context: &str) -> Vec<(String, String)> {
-    let all_lower = !response.chars().any(char::is_uppercase);
-    let chunks = retrieve::chunk_passages(&[context]);
-    let mut pairs = Vec::new();
-    for c in claims::split(response) {
-        let linked = link::link(kg, &c.text, all_lower);
-        let facts = retrieve::retrieve(kg, kg as &dyn FactSource, &linked.assertions)
-            .expect("default graph query");
-        let mut graph_facts: Vec<&Fact> = facts.iter().flatten().collect();
-        graph_facts.dedup();
-        graph_facts.truncate(8);
-        let premise = graph_facts
-            .iter()
-            .map(|f| verbalize(kg, f))
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !premise.is_empty() {
-            pairs.push((premise, c.text.clone()));
-        }
-        for ci in retrieve::best_chunks(&chunks, &c.text, 2) {
-            let ch = &chunks[ci];
-            pairs.push((context[ch.start..ch.end].to_string(), c.text.clone()));
-        }
-    }
-    pairs
+fn pipeline_pairs(checker: &Checker, response: &str, context: &str) -> Vec<(String, String)> {
+    let input = CheckInput {
+        response: response.into(),
+        context: vec![Passage {
+            id: "doc-1".into(),
+            text: context.into(),
+        }],
+        ..CheckInput::default()
+    };
+    checker
+        .verifier_pairs(&input)
+        .expect("the default graph answers the bench claims")
 }
 
 /// As `Verifier::encode`.
@@ -535,14 +506,18 @@ fn raw_model(
         .iter()
         .map(|e| server_batches(e, s.max_tokens, s.max_rows, s.pad_id))
         .collect();
-    let one: Vec<Batch> = encoded
+    // A response whose claims need no verifier pair has no batch: it costs no model call.
+    let one: Vec<Option<Batch>> = encoded
         .iter()
-        .map(|e| Batch::pad(&e.iter().collect::<Vec<_>>(), s.pad_id))
+        .map(|e| (!e.is_empty()).then(|| Batch::pad(&e.iter().collect::<Vec<_>>(), s.pad_id)))
         .collect();
     // The one-batch logits: the Python baseline runs exactly these batches.
     let logits: Vec<Vec<[f32; 3]>> = one
         .iter()
-        .map(|b| s.backend.predict(b).expect("raw predict"))
+        .map(|b| {
+            b.as_ref()
+                .map_or_else(Vec::new, |b| s.backend.predict(b).expect("raw predict"))
+        })
         .collect();
     let cpu = CpuSnap::now();
     let (mut model, mut one_batch, mut tokenize, mut tok_one) =
@@ -556,14 +531,18 @@ fn raw_model(
         model.push(t.elapsed().as_secs_f64() * 1e3);
 
         let t = Instant::now();
-        s.backend.predict(&one[v]).expect("raw predict");
+        if let Some(b) = &one[v] {
+            s.backend.predict(b).expect("raw predict");
+        }
         one_batch.push(t.elapsed().as_secs_f64() * 1e3);
 
         let t = Instant::now();
         let enc: Vec<Encoded> = pairs[v].iter().map(|(p, h)| encode(s.tok, p, h)).collect();
         tokenize.push(t.elapsed().as_secs_f64() * 1e3);
-        let b = Batch::pad(&enc.iter().collect::<Vec<_>>(), s.pad_id);
-        s.backend.predict(&b).expect("raw predict");
+        if !enc.is_empty() {
+            let b = Batch::pad(&enc.iter().collect::<Vec<_>>(), s.pad_id);
+            s.backend.predict(&b).expect("raw predict");
+        }
         tok_one.push(t.elapsed().as_secs_f64() * 1e3);
     }
     let result = RawResult {
@@ -1015,6 +994,7 @@ fn main() {
     println!("model {} ({})", model_cfg.version, onnx.display());
 
     // The pairs each response variant sends.
+    let planner = Checker::new(kg.clone(), kg.clone(), config.profiles.clone(), None);
     let sizes: Vec<usize> = PLAN.iter().map(|p| p.0).collect();
     let pairs: BTreeMap<usize, Vec<Vec<(String, String)>>> = sizes
         .iter()
@@ -1022,7 +1002,7 @@ fn main() {
             (
                 k,
                 (0..SENTENCES.len())
-                    .map(|v| pipeline_pairs(&kg, &response_text(k, v), CONTEXT))
+                    .map(|v| pipeline_pairs(&planner, &response_text(k, v), CONTEXT))
                     .collect(),
             )
         })
@@ -1089,7 +1069,7 @@ fn main() {
                 } else if total - same <= 3 {
                     println!(
                         "WARNING: pairs differ for {k} claims, variant {v}: server sent {} rows, rebuilt {} \
-                         (the pipeline's pairing changed: update pipeline_pairs in benches/e2e.rs)",
+                        ",
                         got.len(),
                         want.len()
                     );

@@ -72,6 +72,22 @@ pub fn split(text: &str) -> Vec<Claim> {
     claims
 }
 
+/// Byte ranges of the whole sentences of `text` (lines, bullets and sentence ends as in
+/// [`split`], without splitting coordinated clauses): the units context passages are read in.
+pub fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (line_start, line_end) in lines(text) {
+        let (s, e) = strip_bullet(text, line_start, line_end);
+        for (ss, se) in sentences(text, s, e) {
+            let (ss, se) = trim(text, ss, se);
+            if ss < se && text[ss..se].chars().any(char::is_alphanumeric) {
+                out.push((ss, se));
+            }
+        }
+    }
+    out
+}
+
 /// Maps byte offsets to UTF-16 offsets in O(log n) per lookup.
 pub struct Utf16Index {
     /// (byte offset, utf16 offset) at every char boundary of a non-ASCII char, for interpolation.

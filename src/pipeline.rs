@@ -415,18 +415,90 @@ impl Checker {
         Ok(outcome)
     }
 
-    /// link -> retrieve -> reason -> calibrate for every claim. `Err` is an internal failure.
+    /// link -> retrieve -> reason -> verify -> calibrate for every claim. `Err` is an internal
+    /// failure.
     fn run_stages(
         &self,
         input: &CheckInput,
         claims: &[claims::Claim],
         timings: &mut BTreeMap<String, u64>,
     ) -> Result<Vec<ClaimResult>, String> {
+        let mut pending = self.symbolic_pass(input, claims, timings)?;
+        let mut signals: Vec<Signals> = pending
+            .iter()
+            .map(|p| Signals {
+                symbolic: p.symbolic,
+                linked: p.linked,
+                ..Signals::default()
+            })
+            .collect();
+        let mut best_chunk: Vec<Option<(usize, usize)>> = vec![None; pending.len()];
+        if let Some(verifier) = &self.verifier {
+            let t = Instant::now();
+            let (chunks, pairs) = plan_pairs(&mut pending, input);
+            timings.insert("retrieve_context".into(), micros(t));
+            let t = Instant::now();
+            let probs = if pairs.is_empty() {
+                Vec::new()
+            } else {
+                verifier.score(&pairs).map_err(|e| format!("verify: {e}"))?
+            };
+            timings.insert("verify".into(), micros(t));
+            for (i, p) in pending.iter().enumerate() {
+                signals[i].graph = p.graph_pair.map(|k| probs[k]);
+                // One premise read: its probabilities are both the strongest support and the
+                // strongest refutation the context gave (the features keep room for several).
+                signals[i].context_support = p.context_pair.map(|(k, _)| probs[k]);
+                signals[i].context_refute = signals[i].context_support;
+                best_chunk[i] = p.context_pair;
+            }
+            let t = Instant::now();
+            let mut out = Vec::with_capacity(pending.len());
+            for (i, (p, c)) in pending.into_iter().zip(claims).enumerate() {
+                out.push(self.fuse(p, &signals[i], best_chunk[i], &chunks, input, c));
+            }
+            timings.insert("calibrate".into(), micros(t));
+            return Ok(out);
+        }
+
+        let t = Instant::now();
+        let out = pending
+            .into_iter()
+            .zip(claims)
+            .map(|(p, c)| ClaimResult {
+                text: c.text.clone(),
+                span: c.span,
+                status: p.status,
+                confidence: calibrate::symbolic_confidence(p.status, p.strength),
+                evidence: p.evidence,
+                explanation: p.explanations.join("; "),
+                signals: None,
+            })
+            .collect();
+        timings.insert("calibrate".into(), micros(t));
+        Ok(out)
+    }
+
+    /// The (premise, hypothesis) pairs the verifier reads for `input`, in the order it reads
+    /// them (for benchmarks and tools that replay the model's work; no audit record is written).
+    pub fn verifier_pairs(&self, input: &CheckInput) -> Result<Vec<(String, String)>, String> {
+        let claims = claims::split(&input.response);
+        let mut pending = self.symbolic_pass(input, &claims, &mut BTreeMap::new())?;
+        Ok(plan_pairs(&mut pending, input).1)
+    }
+
+    /// link -> retrieve -> reason for every claim, with the verifier's hypothesis and graph
+    /// premise prepared. `Err` is an internal failure.
+    fn symbolic_pass(
+        &self,
+        input: &CheckInput,
+        claims: &[claims::Claim],
+        timings: &mut BTreeMap<String, u64>,
+    ) -> Result<Vec<Pending>, String> {
         let kg = &*self.kg;
         let all_lower = !input.response.chars().any(char::is_uppercase);
         let (mut t_link, mut t_retrieve, mut t_reason) = (0, 0, 0);
 
-        // Symbolic pass over every claim; collect the verifier's pairs for one batched call.
         let mut pending: Vec<Pending> = Vec::with_capacity(claims.len());
         for c in claims {
             let t = Instant::now();
@@ -503,102 +575,14 @@ impl Checker {
                 evidence,
                 explanations,
                 graph_pair: None,
-                context_pairs: Vec::new(),
+                context_pair: None,
             });
         }
 
-        let mut signals: Vec<Signals> = pending
-            .iter()
-            .map(|p| Signals {
-                symbolic: p.symbolic,
-                linked: p.linked,
-                ..Signals::default()
-            })
-            .collect();
-        let mut best_chunk: Vec<Option<(usize, usize)>> = vec![None; pending.len()];
-        if let Some(verifier) = &self.verifier {
-            let t = Instant::now();
-            let passages: Vec<&str> = input.context.iter().map(|p| p.text.as_str()).collect();
-            let chunks = retrieve::chunk_passages(&passages);
-            let mut pairs: Vec<(String, String)> = Vec::new();
-            for p in &mut pending {
-                if !p.graph_evidence.is_empty() {
-                    // The verbalized facts, joined, are one premise.
-                    let premise: Vec<&str> =
-                        p.graph_evidence.iter().map(|e| e.text.as_str()).collect();
-                    p.graph_pair = Some(pairs.len());
-                    pairs.push((premise.join(" "), p.hypothesis.clone()));
-                }
-                for ci in retrieve::best_chunks(&chunks, &p.hypothesis, 2) {
-                    let c = &chunks[ci];
-                    p.context_pairs.push((pairs.len(), ci));
-                    pairs.push((
-                        passages[c.passage][c.start..c.end].to_string(),
-                        p.hypothesis.clone(),
-                    ));
-                }
-            }
-            timings.insert("retrieve_context".into(), micros(t));
-            let t = Instant::now();
-            let probs = if pairs.is_empty() {
-                Vec::new()
-            } else {
-                verifier.score(&pairs).map_err(|e| format!("verify: {e}"))?
-            };
-            timings.insert("verify".into(), micros(t));
-            for (i, p) in pending.iter().enumerate() {
-                signals[i].graph = p.graph_pair.map(|k| probs[k]);
-                // Strongest support and strongest refutation among the chunks read.
-                let sup = p
-                    .context_pairs
-                    .iter()
-                    .max_by(|a, b| probs[a.0][0].total_cmp(&probs[b.0][0]));
-                let refu = p
-                    .context_pairs
-                    .iter()
-                    .max_by(|a, b| probs[a.0][1].total_cmp(&probs[b.0][1]));
-                signals[i].context_support = sup.map(|&(k, _)| probs[k]);
-                signals[i].context_refute = refu.map(|&(k, _)| probs[k]);
-                best_chunk[i] = match (sup, refu) {
-                    (Some(&(ks, cs)), Some(&(kr, cr))) => Some(if probs[ks][0] >= probs[kr][1] {
-                        (ks, cs)
-                    } else {
-                        (kr, cr)
-                    }),
-                    _ => None,
-                };
-            }
-            let t = Instant::now();
-            let mut out = Vec::with_capacity(pending.len());
-            for (i, (p, c)) in pending.into_iter().zip(claims).enumerate() {
-                out.push(self.fuse(p, &signals[i], best_chunk[i], &chunks, input, c));
-            }
-            timings.insert("calibrate".into(), micros(t));
-            timings.insert("link".into(), t_link);
-            timings.insert("retrieve".into(), t_retrieve);
-            timings.insert("reason".into(), t_reason);
-            return Ok(out);
-        }
-
-        let t = Instant::now();
-        let out = pending
-            .into_iter()
-            .zip(claims)
-            .map(|(p, c)| ClaimResult {
-                text: c.text.clone(),
-                span: c.span,
-                status: p.status,
-                confidence: calibrate::symbolic_confidence(p.status, p.strength),
-                evidence: p.evidence,
-                explanation: p.explanations.join("; "),
-                signals: None,
-            })
-            .collect();
-        timings.insert("calibrate".into(), micros(t));
         timings.insert("link".into(), t_link);
         timings.insert("retrieve".into(), t_retrieve);
         timings.insert("reason".into(), t_reason);
-        Ok(out)
+        Ok(pending)
     }
 
     /// Fuses symbolic and neural signals of one claim into status, confidence and evidence.
@@ -684,6 +668,34 @@ impl Checker {
     }
 }
 
+/// What the verifier reads, for one batched call: per claim, the graph facts behind its
+/// assertions verbalized and joined into one premise, and the context chunk that best matches it
+/// ([`retrieve::best_chunk`]). Returns the context chunks and the pairs.
+fn plan_pairs(
+    pending: &mut [Pending],
+    input: &CheckInput,
+) -> (Vec<retrieve::Chunk>, Vec<(String, String)>) {
+    let passages: Vec<&str> = input.context.iter().map(|p| p.text.as_str()).collect();
+    let chunks = retrieve::chunk_passages(&passages);
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for p in pending.iter_mut() {
+        if !p.graph_evidence.is_empty() {
+            let premise: Vec<&str> = p.graph_evidence.iter().map(|e| e.text.as_str()).collect();
+            p.graph_pair = Some(pairs.len());
+            pairs.push((premise.join(" "), p.hypothesis.clone()));
+        }
+        if let Some(k) = retrieve::best_chunk(&chunks, &p.hypothesis) {
+            let c = &chunks[k];
+            p.context_pair = Some((pairs.len(), k));
+            pairs.push((
+                passages[c.passage][c.start..c.end].to_string(),
+                p.hypothesis.clone(),
+            ));
+        }
+    }
+    (chunks, pairs)
+}
+
 /// One claim between the symbolic and neural passes.
 struct Pending {
     symbolic: Option<Status>,
@@ -695,7 +707,8 @@ struct Pending {
     evidence: Vec<EvidenceItem>,
     explanations: Vec<String>,
     graph_pair: Option<usize>,
-    context_pairs: Vec<(usize, usize)>,
+    /// (pair index, chunk index) of the context premise read, if any.
+    context_pair: Option<(usize, usize)>,
 }
 
 /// Claims that could not be checked because of an internal failure.

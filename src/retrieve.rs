@@ -49,46 +49,69 @@ fn content_words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Splits passages into windows of up to two consecutive sentences (stride one sentence), so a
-/// claim can be checked against the sentence that states it plus its neighbour.
+/// Pronouns that, opening a sentence, point back to the sentence before ("Its capital is Nairobi.").
+const PRONOUNS: &[&str] = &[
+    "it", "its", "he", "his", "him", "she", "her", "they", "their", "them",
+];
+
+/// Determiners that, followed by a common noun, point back ("The company was founded in 1998.").
+const DETERMINERS: &[&str] = &["the", "this", "that", "these", "those", "such"];
+
+/// Does the sentence depend on the one before it for what it talks about? It opens with a
+/// pronoun, or with a determiner and a lowercase word (a common noun, not a name:
+/// "The company…" does, "The Amazon…" does not).
+fn points_back(sentence: &str) -> bool {
+    let mut words = sentence
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty());
+    let first = words.next().unwrap_or("").to_lowercase();
+    if PRONOUNS.contains(&first.as_str()) {
+        return true;
+    }
+    DETERMINERS.contains(&first.as_str())
+        && words
+            .next()
+            .and_then(|w| w.chars().next())
+            .is_some_and(char::is_lowercase)
+}
+
+/// Splits passages into premises of one sentence each; a sentence that [points back](points_back)
+/// also takes the sentence before it, so the verifier sees what "it" or "the company" is.
 pub fn chunk_passages(passages: &[&str]) -> Vec<Chunk> {
     let mut out = Vec::new();
     for (pi, text) in passages.iter().enumerate() {
-        let sentences = crate::claims::split(text);
-        if sentences.is_empty() {
-            continue;
-        }
-        for i in 0..sentences.len() {
-            let j = (i + 1).min(sentences.len() - 1);
-            let (start, end) = (sentences[i].span.start, sentences[j].span.end);
+        let sentences = crate::claims::sentence_spans(text);
+        for (i, &(start, end)) in sentences.iter().enumerate() {
+            let start = if i > 0 && points_back(&text[start..end]) {
+                sentences[i - 1].0
+            } else {
+                start
+            };
             out.push(Chunk {
                 passage: pi,
                 start,
                 end,
                 words: content_words(&text[start..end]),
             });
-            if j == sentences.len() - 1 {
-                break;
-            }
         }
     }
     out
 }
 
-/// The `k` chunks that share the most content words with `hypothesis` (ties: earlier first),
-/// scored by overlap / sqrt(chunk length) so long windows do not win by size alone.
-pub fn best_chunks(chunks: &[Chunk], hypothesis: &str, k: usize) -> Vec<usize> {
+/// The chunk that shares the most content words with `hypothesis`, scored by overlap /
+/// sqrt(chunk length) so long sentences do not win by size alone (ties: the earlier one). `None`
+/// when no chunk shares a content word: the context says nothing about the claim.
+pub fn best_chunk(chunks: &[Chunk], hypothesis: &str) -> Option<usize> {
     let h: std::collections::HashSet<String> = content_words(hypothesis).into_iter().collect();
-    let mut scored: Vec<(f64, usize)> = chunks
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let overlap = c.words.iter().filter(|w| h.contains(*w)).count() as f64;
-            (overlap / (c.words.len().max(1) as f64).sqrt(), i)
-        })
-        .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    scored.into_iter().take(k).map(|(_, i)| i).collect()
+    let mut best: Option<(f64, usize)> = None;
+    for (i, c) in chunks.iter().enumerate() {
+        let overlap = c.words.iter().filter(|w| h.contains(*w)).count() as f64;
+        let score = overlap / (c.words.len().max(1) as f64).sqrt();
+        if score > 0.0 && best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, i));
+        }
+    }
+    best.map(|(_, i)| i)
 }
 
 #[cfg(test)]
@@ -97,11 +120,38 @@ mod tests {
 
     #[test]
     fn chunks_and_lexical_retrieval() {
-        let p = "Mount Kenya is the highest mountain in Kenya. It is an extinct volcano. \
-                 Nairobi is the capital and largest city of Kenya.";
+        let p = "Mount Kenya is the highest mountain in Kenya, and it is an extinct volcano. \
+                 Its summit is 5,199 m high. Nairobi is the capital and largest city of Kenya.";
         let chunks = chunk_passages(&[p]);
-        assert_eq!(chunks.len(), 2, "windows: (1,2) and (2,3)");
-        let best = best_chunks(&chunks, "The capital of Kenya is Nairobi.", 1);
-        assert!(p[chunks[best[0]].start..chunks[best[0]].end].contains("Nairobi"));
+        let texts: Vec<&str> = chunks.iter().map(|c| &p[c.start..c.end]).collect();
+        assert_eq!(
+            texts,
+            [
+                "Mount Kenya is the highest mountain in Kenya, and it is an extinct volcano.",
+                "Mount Kenya is the highest mountain in Kenya, and it is an extinct volcano. \
+                 Its summit is 5,199 m high.",
+                "Nairobi is the capital and largest city of Kenya."
+            ],
+            "one sentence each, whole sentences, the one opening with Its takes its antecedent"
+        );
+        assert_eq!(best_chunk(&chunks, "The capital of Kenya is Nairobi."), Some(2));
+        assert_eq!(
+            best_chunk(&chunks, "How high is Mount Kenya's summit?"),
+            Some(1)
+        );
+        assert_eq!(
+            best_chunk(&chunks, "Bananas grow on trees."),
+            None,
+            "a context sharing no content word is not read"
+        );
+        assert!(points_back("The company was founded in 1998."));
+        assert!(points_back("They moved to Oslo."));
+        assert!(!points_back("The Amazon is a rainforest."));
+        assert!(!points_back(
+            "Theirs is a long story about Oslo, told by Ithaca."
+        ));
+        let two = chunk_passages(&["It rains.", "Its capital is Nairobi."]);
+        assert_eq!(two.len(), 2, "no antecedent across passages");
+        assert_eq!((two[1].passage, two[1].start), (1, 0));
     }
 }
