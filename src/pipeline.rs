@@ -423,7 +423,36 @@ impl Checker {
         claims: &[claims::Claim],
         timings: &mut BTreeMap<String, u64>,
     ) -> Result<Vec<ClaimResult>, String> {
-        let mut pending = self.symbolic_pass(input, claims, timings)?;
+        // With the verifier on, each claim's pairs go to the model as soon as its symbolic pass
+        // is done, so the model works on claim 1 while claims 2.. are linked and tokenized.
+        let passages: Vec<&str> = input.context.iter().map(|p| p.text.as_str()).collect();
+        let t = Instant::now();
+        let chunks = match self.verifier {
+            Some(_) => retrieve::chunk_passages(&passages),
+            None => Vec::new(),
+        };
+        let (mut t_context, mut t_verify) = (micros(t), 0);
+        let mut submitted: Vec<Option<crate::verify::Submitted>> = Vec::new();
+        let pending = self.symbolic_pass(input, claims, timings, &mut |p| {
+            let Some(verifier) = &self.verifier else {
+                return Ok(());
+            };
+            let t = Instant::now();
+            let pairs = plan_claim(p, &chunks, &passages);
+            t_context += micros(t);
+            let t = Instant::now();
+            submitted.push(if pairs.is_empty() {
+                None
+            } else {
+                Some(
+                    verifier
+                        .submit(&pairs)
+                        .map_err(|e| format!("verify: {e}"))?,
+                )
+            });
+            t_verify += micros(t);
+            Ok(())
+        })?;
         let mut signals: Vec<Signals> = pending
             .iter()
             .map(|p| Signals {
@@ -432,30 +461,25 @@ impl Checker {
                 ..Signals::default()
             })
             .collect();
-        let mut best_chunk: Vec<Option<(usize, usize)>> = vec![None; pending.len()];
-        if let Some(verifier) = &self.verifier {
+        if self.verifier.is_some() {
+            timings.insert("retrieve_context".into(), t_context);
             let t = Instant::now();
-            let (chunks, pairs) = plan_pairs(&mut pending, input);
-            timings.insert("retrieve_context".into(), micros(t));
-            let t = Instant::now();
-            let probs = if pairs.is_empty() {
-                Vec::new()
-            } else {
-                verifier.score(&pairs).map_err(|e| format!("verify: {e}"))?
-            };
-            timings.insert("verify".into(), micros(t));
-            for (i, p) in pending.iter().enumerate() {
-                signals[i].graph = p.graph_pair.map(|k| probs[k]);
+            for ((p, s), sub) in pending.iter().zip(&mut signals).zip(submitted) {
+                let probs = match sub {
+                    Some(sub) => sub.probs().map_err(|e| format!("verify: {e}"))?,
+                    None => Vec::new(),
+                };
+                s.graph = p.graph_pair.map(|k| probs[k]);
                 // One premise read: its probabilities are both the strongest support and the
                 // strongest refutation the context gave (the features keep room for several).
-                signals[i].context_support = p.context_pair.map(|(k, _)| probs[k]);
-                signals[i].context_refute = signals[i].context_support;
-                best_chunk[i] = p.context_pair;
+                s.context_support = p.context_pair.map(|(k, _)| probs[k]);
+                s.context_refute = s.context_support;
             }
+            timings.insert("verify".into(), t_verify + micros(t));
             let t = Instant::now();
             let mut out = Vec::with_capacity(pending.len());
-            for (i, (p, c)) in pending.into_iter().zip(claims).enumerate() {
-                out.push(self.fuse(p, &signals[i], best_chunk[i], &chunks, input, c));
+            for ((p, c), s) in pending.into_iter().zip(claims).zip(&signals) {
+                out.push(self.fuse(p, s, &chunks, input, c));
             }
             timings.insert("calibrate".into(), micros(t));
             return Ok(out);
@@ -483,8 +507,14 @@ impl Checker {
     /// them (for benchmarks and tools that replay the model's work; no audit record is written).
     pub fn verifier_pairs(&self, input: &CheckInput) -> Result<Vec<(String, String)>, String> {
         let claims = claims::split(&input.response);
-        let mut pending = self.symbolic_pass(input, &claims, &mut BTreeMap::new())?;
-        Ok(plan_pairs(&mut pending, input).1)
+        let passages: Vec<&str> = input.context.iter().map(|p| p.text.as_str()).collect();
+        let chunks = retrieve::chunk_passages(&passages);
+        let mut pairs = Vec::new();
+        self.symbolic_pass(input, &claims, &mut BTreeMap::new(), &mut |p| {
+            pairs.extend(plan_claim(p, &chunks, &passages));
+            Ok(())
+        })?;
+        Ok(pairs)
     }
 
     /// link -> retrieve -> reason for every claim, with the verifier's hypothesis and graph
@@ -494,6 +524,7 @@ impl Checker {
         input: &CheckInput,
         claims: &[claims::Claim],
         timings: &mut BTreeMap<String, u64>,
+        on_claim: &mut dyn FnMut(&mut Pending) -> Result<(), String>,
     ) -> Result<Vec<Pending>, String> {
         let kg = &*self.kg;
         let all_lower = !input.response.chars().any(char::is_uppercase);
@@ -564,7 +595,7 @@ impl Checker {
                 .map(|f| evidence_from_fact(kg, f))
                 .collect();
             t_reason += micros(t);
-            pending.push(Pending {
+            let mut p = Pending {
                 symbolic: (!judgements.is_empty() && status != Status::Unverifiable)
                     .then_some(status),
                 status,
@@ -576,7 +607,9 @@ impl Checker {
                 explanations,
                 graph_pair: None,
                 context_pair: None,
-            });
+            };
+            on_claim(&mut p)?;
+            pending.push(p);
         }
 
         timings.insert("link".into(), t_link);
@@ -590,7 +623,6 @@ impl Checker {
         &self,
         p: Pending,
         s: &Signals,
-        best: Option<(usize, usize)>,
         chunks: &[retrieve::Chunk],
         input: &CheckInput,
         claim: &claims::Claim,
@@ -634,7 +666,7 @@ impl Checker {
             };
             let mut ev: Vec<EvidenceItem> = Vec::new();
             if decided != Status::Unverifiable {
-                if let Some((_, k)) = best {
+                if let Some((_, k)) = p.context_pair {
                     ev.push(context_evidence(k));
                 }
                 if s.graph.is_some() {
@@ -644,7 +676,7 @@ impl Checker {
             if ev.is_empty() {
                 (Status::Unverifiable, ev)
             } else {
-                let source = if best.is_some() {
+                let source = if p.context_pair.is_some() {
                     "context passage"
                 } else {
                     "graph facts"
@@ -668,32 +700,29 @@ impl Checker {
     }
 }
 
-/// What the verifier reads, for one batched call: per claim, the graph facts behind its
-/// assertions verbalized and joined into one premise, and the context chunk that best matches it
-/// ([`retrieve::best_chunk`]). Returns the context chunks and the pairs.
-fn plan_pairs(
-    pending: &mut [Pending],
-    input: &CheckInput,
-) -> (Vec<retrieve::Chunk>, Vec<(String, String)>) {
-    let passages: Vec<&str> = input.context.iter().map(|p| p.text.as_str()).collect();
-    let chunks = retrieve::chunk_passages(&passages);
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    for p in pending.iter_mut() {
-        if !p.graph_evidence.is_empty() {
-            let premise: Vec<&str> = p.graph_evidence.iter().map(|e| e.text.as_str()).collect();
-            p.graph_pair = Some(pairs.len());
-            pairs.push((premise.join(" "), p.hypothesis.clone()));
-        }
-        if let Some(k) = retrieve::best_chunk(&chunks, &p.hypothesis) {
-            let c = &chunks[k];
-            p.context_pair = Some((pairs.len(), k));
-            pairs.push((
-                passages[c.passage][c.start..c.end].to_string(),
-                p.hypothesis.clone(),
-            ));
-        }
+/// What the verifier reads for one claim: the graph facts behind its assertions, verbalized and
+/// joined into one premise, and the context chunk that best matches it
+/// ([`retrieve::best_chunk`]). Records in `p` which pair is which.
+fn plan_claim(
+    p: &mut Pending,
+    chunks: &[retrieve::Chunk],
+    passages: &[&str],
+) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    if !p.graph_evidence.is_empty() {
+        let premise: Vec<&str> = p.graph_evidence.iter().map(|e| e.text.as_str()).collect();
+        p.graph_pair = Some(pairs.len());
+        pairs.push((premise.join(" "), p.hypothesis.clone()));
     }
-    (chunks, pairs)
+    if let Some(k) = retrieve::best_chunk(chunks, &p.hypothesis) {
+        let c = &chunks[k];
+        p.context_pair = Some((pairs.len(), k));
+        pairs.push((
+            passages[c.passage][c.start..c.end].to_string(),
+            p.hypothesis.clone(),
+        ));
+    }
+    pairs
 }
 
 /// One claim between the symbolic and neural passes.

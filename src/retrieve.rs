@@ -134,7 +134,10 @@ mod tests {
             ],
             "one sentence each, whole sentences, the one opening with Its takes its antecedent"
         );
-        assert_eq!(best_chunk(&chunks, "The capital of Kenya is Nairobi."), Some(2));
+        assert_eq!(
+            best_chunk(&chunks, "The capital of Kenya is Nairobi."),
+            Some(2)
+        );
         assert_eq!(
             best_chunk(&chunks, "How high is Mount Kenya's summit?"),
             Some(1)

@@ -557,8 +557,9 @@ impl Verifier {
         })
     }
 
-    /// Raw logits for pairs (blocking; call from a blocking thread).
-    pub fn logits(&self, pairs: &[(String, String)]) -> Result<Vec<[f32; 3]>, VerifyError> {
+    /// Tokenizes pairs and hands each to the backend thread as soon as it is tokenized; the
+    /// model starts on the first while the rest are tokenized. Wait with [`Submitted::probs`].
+    pub fn submit(&self, pairs: &[(String, String)]) -> Result<Submitted, VerifyError> {
         let tx = self
             .tx
             .lock()
@@ -575,20 +576,20 @@ impl Verifier {
             .map_err(|_| VerifyError::Closed)?;
             waits.push(rx);
         }
-        waits
-            .into_iter()
-            .map(|rx| rx.blocking_recv().map_err(|_| VerifyError::Closed)?)
-            .collect()
+        Ok(Submitted {
+            waits,
+            temperature: self.config.temperature,
+        })
     }
 
-    /// Temperature-scaled probabilities for pairs.
+    /// Raw logits for pairs (blocking; call from a blocking thread).
+    pub fn logits(&self, pairs: &[(String, String)]) -> Result<Vec<[f32; 3]>, VerifyError> {
+        self.submit(pairs)?.logits()
+    }
+
+    /// Temperature-scaled probabilities for pairs (blocking).
     pub fn score(&self, pairs: &[(String, String)]) -> Result<Vec<Probs>, VerifyError> {
-        let t = self.config.temperature;
-        Ok(self
-            .logits(pairs)?
-            .into_iter()
-            .map(|l| softmax(l, t))
-            .collect())
+        self.submit(pairs)?.probs()
     }
 
     /// Stops the backend thread.
@@ -599,6 +600,28 @@ impl Verifier {
         if let Some(h) = self.handle.lock().ok().and_then(|mut h| h.take()) {
             let _ = h.join();
         }
+    }
+}
+
+/// Pairs queued by [`Verifier::submit`]; dropping it cancels those not yet run.
+pub struct Submitted {
+    waits: Vec<oneshot::Receiver<Result<[f32; 3], VerifyError>>>,
+    temperature: f64,
+}
+
+impl Submitted {
+    /// Waits for the raw logits, in submission order (blocking).
+    pub fn logits(self) -> Result<Vec<[f32; 3]>, VerifyError> {
+        self.waits
+            .into_iter()
+            .map(|rx| rx.blocking_recv().map_err(|_| VerifyError::Closed)?)
+            .collect()
+    }
+
+    /// Waits for the temperature-scaled probabilities, in submission order (blocking).
+    pub fn probs(self) -> Result<Vec<Probs>, VerifyError> {
+        let t = self.temperature;
+        Ok(self.logits()?.into_iter().map(|l| softmax(l, t)).collect())
     }
 }
 

@@ -72,6 +72,17 @@ fn context_passages_ground_faithful_and_hallucinated_answers() {
         hallucinated.claims[0].confidence,
         faithful.claims[0].confidence
     );
+    // Checked together (each claim's pairs go to the model as its symbolic pass ends), each
+    // claim gets exactly its own result.
+    let both = run(
+        "Acme Corp was founded in 1998 by Jane Doe. Acme Corp was founded in 2011 by John Smith.",
+    );
+    assert_eq!(both.claims.len(), 2);
+    for (together, alone) in both.claims.iter().zip([&faithful, &hallucinated]) {
+        assert_eq!(together.status, alone.claims[0].status);
+        assert_eq!(together.confidence, alone.claims[0].confidence);
+        assert_eq!(together.evidence, alone.claims[0].evidence);
+    }
     assert_ne!(faithful.versions.model, "none");
     assert!(faithful.versions.calibration.starts_with("cal-"));
     assert!(faithful.timings.contains_key("verify"));
