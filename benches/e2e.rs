@@ -14,9 +14,10 @@
 //! processes took while it was measured. Results and analysis: `benches/README.md`.
 //!
 //! What a claim costs: the response carries one context passage, so the verifier reads every
-//! claim against the 2 best-matching passage chunks, plus its verbalized graph facts when the
-//! claim links to some: 2 or 3 (premise, claim) pairs per claim (2.67 on average here), each one
-//! ORT run on CPU (the production row limit: 0 = by provider, 1 on CPU).
+//! claim against its best-matching passage sentence (when it shares a content word with it), plus
+//! its verbalized graph facts when the claim links to some: 0 to 2 (premise, claim) pairs per
+//! claim (1.47 on average here), each one ORT run on CPU (the production row limit: 0 = by
+//! provider, 1 on CPU).
 //!
 //! Knobs (environment): `FACTGATE_BENCH_SCALE` multiplies the request counts (default 1);
 //! `FACTGATE_BENCH_PYTHON` is the Python to run the baseline with (default the training venv
