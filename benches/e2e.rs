@@ -2,12 +2,13 @@
 //! side-by-side Python baseline.
 //!
 //! `cargo bench --bench e2e` starts the real server in-process on `127.0.0.1:0` (default graph
-//! `knowledge/`, verifier on the CPU with 2 intra-op threads, audit log with the default `batch`
-//! sync in a temp dir), waits for SERVING through health, and for responses of 1, 5 and 20 claims
+//! `knowledge/`, verifier on the CPU with the default workers — one single-threaded ONNX session
+//! per core — audit log with the default `batch` sync in a temp dir), waits for SERVING through health, and for responses of 1, 5 and 20 claims
 //! at concurrency 1 and 16 prints p50 / p99 latency and throughput, the server's own stage timings
 //! (`CheckResponse.timings`) averaged, and the time the ONNX session spent inside the server.
 //! Then, with the server stopped, it times the raw model on exactly the pairs the server sent
-//! (batched as the server batches them, and as one padded batch per response), writes those pairs
+//! (batched as the server batches them, on as many sessions in parallel as the server has
+//! workers, and as one padded batch per response on one session), writes those pairs
 //! to `target/bench-pairs.json`, and runs `benches/python_baseline.py` on them (PyTorch fp32 and
 //! onnxruntime-python) for the side-by-side table. Figures, not assertions: the machine is shared
 //! and noisy, so every figure is printed with the load average and the share of the CPUs other
@@ -36,9 +37,7 @@ use factgate::knowledge::Knowledge;
 use factgate::pb;
 use factgate::pb::guard_client::GuardClient;
 use factgate::pipeline::{CheckInput, Checker, Passage};
-use factgate::verify::{
-    self, Backend, Batch, Encoded, OrtBackend, Provider, Verifier, VerifyError,
-};
+use factgate::verify::{self, Backend, Batch, Encoded, OrtBackend, Verifier, VerifyError};
 use serde_json::{json, Value};
 use tokenizers::Tokenizer;
 use tonic::transport::Channel;
@@ -181,6 +180,8 @@ fn request(size: usize, variant: usize) -> pb::CheckRequest {
 
 #[derive(Debug, Clone)]
 struct BatchRecord {
+    /// When the run started.
+    start: Instant,
     rows: usize,
     cols: usize,
     micros: u64,
@@ -206,6 +207,37 @@ struct Recording {
     rec: Arc<Recorder>,
 }
 
+/// Wall time during which at least one worker ran the model (the union of the runs' intervals):
+/// with several workers the runs of one request overlap.
+fn model_wall_ms(runs: &[BatchRecord]) -> f64 {
+    let mut iv: Vec<(Instant, Instant)> = runs
+        .iter()
+        .map(|r| {
+            (
+                r.start,
+                r.start + std::time::Duration::from_micros(r.micros),
+            )
+        })
+        .collect();
+    iv.sort();
+    let mut total = std::time::Duration::ZERO;
+    let mut current: Option<(Instant, Instant)> = None;
+    for (s, e) in iv {
+        current = match current {
+            Some((cs, ce)) if s <= ce => Some((cs, ce.max(e))),
+            Some((cs, ce)) => {
+                total += ce - cs;
+                Some((s, e))
+            }
+            None => Some((s, e)),
+        };
+    }
+    if let Some((cs, ce)) = current {
+        total += ce - cs;
+    }
+    total.as_secs_f64() * 1e3
+}
+
 fn unpadded_rows(b: &Batch) -> Vec<Vec<i64>> {
     (0..b.rows)
         .map(|r| {
@@ -221,9 +253,9 @@ fn unpadded_rows(b: &Batch) -> Vec<Vec<i64>> {
 
 impl Backend for Recording {
     fn predict(&mut self, b: &Batch) -> Result<Vec<[f32; 3]>, VerifyError> {
-        let t = Instant::now();
+        let start = Instant::now();
         let out = self.inner.predict(b);
-        let micros = t.elapsed().as_micros() as u64;
+        let micros = start.elapsed().as_micros() as u64;
         let ids = self
             .rec
             .capture_ids
@@ -234,6 +266,7 @@ impl Backend for Recording {
             .lock()
             .expect("recorder lock; this is a bug")
             .push(BatchRecord {
+                start,
                 rows: b.rows,
                 cols: b.cols,
                 micros,
@@ -389,7 +422,7 @@ async fn run_load(
             rec.take();
             let (latency_ms, timings) = check_once(c, req, size).await;
             let b = rec.take();
-            let model_ms = b.iter().map(|r| r.micros as f64 / 1e3).sum();
+            let model_ms = model_wall_ms(&b);
             out.push(Sample {
                 latency_ms,
                 model_ms: Some(model_ms),
@@ -486,11 +519,74 @@ fn server_batches(encs: &[Encoded], max_tokens: usize, max_rows: usize, pad_id: 
 }
 
 struct RawSetup<'a> {
-    backend: &'a mut OrtBackend,
+    /// One session per server worker, same settings.
+    pool: &'a RawPool,
+    /// One session with all the workers' threads, for the one-padded-batch figures.
+    one: &'a mut OrtBackend,
     tok: &'a Tokenizer,
     pad_id: i64,
     max_tokens: usize,
     max_rows: usize,
+}
+
+/// Raw sessions run as the server's workers run them: one thread per session, each taking the
+/// next batch of a job, no tokenization or queue.
+struct RawPool {
+    jobs: Vec<std::sync::mpsc::Sender<Arc<RawJob>>>,
+    done: std::sync::mpsc::Receiver<()>,
+    threads: Vec<std::thread::JoinHandle<OrtBackend>>,
+}
+
+struct RawJob {
+    batches: Vec<Batch>,
+    next: AtomicUsize,
+}
+
+impl RawPool {
+    fn new(backends: Vec<OrtBackend>) -> Self {
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let (mut jobs, mut threads) = (Vec::new(), Vec::new());
+        for mut be in backends {
+            let (tx, rx) = std::sync::mpsc::channel::<Arc<RawJob>>();
+            let done_tx = done_tx.clone();
+            jobs.push(tx);
+            threads.push(std::thread::spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    while let Some(b) = job.batches.get(job.next.fetch_add(1, Ordering::Relaxed)) {
+                        be.predict(b).expect("raw predict");
+                    }
+                    done_tx.send(()).expect("bench main thread waits");
+                }
+                be
+            }));
+        }
+        Self {
+            jobs,
+            done,
+            threads,
+        }
+    }
+
+    /// Runs the batches on all sessions in parallel and waits for them.
+    fn run(&self, batches: &[Batch]) {
+        let job = Arc::new(RawJob {
+            batches: batches.to_vec(),
+            next: AtomicUsize::new(0),
+        });
+        for tx in &self.jobs {
+            tx.send(job.clone()).expect("raw worker alive");
+        }
+        for _ in &self.jobs {
+            self.done.recv().expect("raw worker done");
+        }
+    }
+
+    fn close(self) {
+        drop(self.jobs);
+        for t in self.threads {
+            t.join().expect("raw worker");
+        }
+    }
 }
 
 fn raw_model(
@@ -517,23 +613,25 @@ fn raw_model(
         .iter()
         .map(|b| {
             b.as_ref()
-                .map_or_else(Vec::new, |b| s.backend.predict(b).expect("raw predict"))
+                .map_or_else(Vec::new, |b| s.one.predict(b).expect("raw predict"))
         })
         .collect();
     let cpu = CpuSnap::now();
     let (mut model, mut one_batch, mut tokenize, mut tok_one) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // Separate loops: the one-batch session's spinning threads would slow the parallel sessions.
     for i in 0..n {
         let v = i % pairs.len();
         let t = Instant::now();
-        for b in &as_server[v] {
-            s.backend.predict(b).expect("raw predict");
-        }
+        s.pool.run(&as_server[v]);
         model.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    for i in 0..n {
+        let v = i % pairs.len();
 
         let t = Instant::now();
         if let Some(b) = &one[v] {
-            s.backend.predict(b).expect("raw predict");
+            s.one.predict(b).expect("raw predict");
         }
         one_batch.push(t.elapsed().as_secs_f64() * 1e3);
 
@@ -542,7 +640,7 @@ fn raw_model(
         tokenize.push(t.elapsed().as_secs_f64() * 1e3);
         if !enc.is_empty() {
             let b = Batch::pad(&enc.iter().collect::<Vec<_>>(), s.pad_id);
-            s.backend.predict(&b).expect("raw predict");
+            s.one.predict(&b).expect("raw predict");
         }
         tok_one.push(t.elapsed().as_secs_f64() * 1e3);
     }
@@ -582,7 +680,7 @@ fn stage_order() -> [&'static str; 10] {
     ]
 }
 
-fn print_load_table(results: &[LoadResult], raw: &[RawResult]) {
+fn print_load_table(results: &[LoadResult], raw: &[RawResult], workers: usize) {
     println!();
     println!("## End-to-end Check over gRPC (in-process server, verifier on, audit sync=batch)");
     println!(
@@ -622,18 +720,18 @@ fn print_load_table(results: &[LoadResult], raw: &[RawResult]) {
         );
     }
     println!(
-        "  model ms = ONNX Runtime `run` time inside the server per response (whole run / n);"
+        "  model ms = ONNX Runtime `run` time inside the server per response, summed over the workers (whole run / n);"
     );
     println!("  batches = ORT runs per response; rows/b = pairs per ORT run (concurrency 16 merges requests), cols/b = padded tokens per row.");
     println!(
-        "  model busy at c=16: {}",
+        "  model workers busy at c=16: {}",
         results
             .iter()
             .filter(|r| r.concurrency > 1)
             .map(|r| format!(
                 "{} claims {:.0} %",
                 r.size,
-                100.0 * r.model_busy_ms / (r.wall_s * 1e3)
+                100.0 * r.model_busy_ms / (r.wall_s * 1e3 * workers as f64)
             ))
             .collect::<Vec<_>>()
             .join(", ")
@@ -670,8 +768,8 @@ fn print_load_table(results: &[LoadResult], raw: &[RawResult]) {
             r.load
         );
     }
-    println!("  p50/p99/mean: the pairs of one response in `runs` ORT runs, batched as the server batches them;");
-    println!("  1-batch: all pairs of a response as one padded batch; tok+1b: tokenize + pad + 1 batch (the Python loop's work).");
+    println!("  p50/p99/mean: the pairs of one response in `runs` ORT runs, batched as the server batches them, on as many sessions in parallel as it has workers;");
+    println!("  1-batch: all pairs of a response as one padded batch on one session with all the workers' threads; tok+1b: tokenize + pad + 1 batch (the Python loop's work).");
 
     println!();
     println!("## Where the time goes at concurrency 1 (mean per response, ms; stage timings from CheckResponse.timings)");
@@ -712,7 +810,8 @@ fn print_load_table(results: &[LoadResult], raw: &[RawResult]) {
         );
     }
     println!("  grpc+rt = e2e − server `total` (client, HTTP/2, tonic, spawn_blocking hand-off);");
-    println!("  ort(srv) = ORT `run` inside the server; vfy-ort = `verify` − ORT: tokenization, queue, batching, softmax.");
+    println!("  ort(srv) = wall time with at least one ORT `run` going inside the server; vfy-ort = `verify` − ORT: tokenization, queue,");
+    println!("  batching, softmax (negative when the graph stages of later claims overlapped the model runs of earlier ones).");
 
     println!();
     println!("## Pipeline overhead at concurrency 1: e2e − ORT time of the same request, % of that ORT time");
@@ -815,7 +914,7 @@ fn python_baseline(pairs_json: &Path, out_json: &Path) -> Option<Value> {
         return None;
     }
     println!(
-        "\n## Python baseline ({}), same pairs, same 2 threads, load {}",
+        "\n## Python baseline ({}), same pairs, same 2 cores (one 2-thread session), load {}",
         python.display(),
         loadavg()
     );
@@ -948,25 +1047,19 @@ fn main() {
 
     let mut config = Config::validate(FileConfig::default()).expect("default config is valid");
     config.verifier.enabled = true;
-    let mut vcfg = config.verifier.clone();
-    // As `Verifier::load`: a row limit of 0 means "by provider" (1 on CPU, 64 on a GPU).
-    if vcfg.max_batch_size == 0 {
-        vcfg.max_batch_size = if vcfg.provider == Provider::Cpu {
-            1
-        } else {
-            64
-        };
-    }
+    // As `Verifier::load`: zeros mean "by provider" (CPU: one pair per run, one worker per core).
+    let vcfg = config.verifier.for_provider("cpu");
     let tmp = tempfile::tempdir().expect("temp dir");
     let audit_cfg = AuditConfig {
         path: tmp.path().join("audit.jsonl"),
         ..AuditConfig::default()
     };
     println!(
-        "graph {:?}, model {}, provider {:?}, intra_threads {}, batches ≤ {} pairs and ≤ {} padded tokens, audit {} (sync {:?})",
+        "graph {:?}, model {}, provider {:?}, {} workers × {} intra-op threads, batches ≤ {} pairs and ≤ {} padded tokens, audit {} (sync {:?})",
         config.graph.dirs,
         vcfg.model_dir.display(),
         vcfg.provider,
+        vcfg.workers,
         vcfg.intra_threads,
         vcfg.max_batch_size,
         vcfg.max_batch_tokens,
@@ -1024,18 +1117,18 @@ fn main() {
             let calibration = calibration.clone();
             Box::new(move || {
                 let audit = Arc::new(AuditLog::open(audit_cfg).map_err(|e| e.to_string())?);
-                let (inner, provider) = OrtBackend::new(&onnx, &vcfg).map_err(|e| e.to_string())?;
-                let verifier = Verifier::with_backend(
-                    model_cfg,
-                    tokenizer,
-                    Box::new(Recording { inner, rec }),
-                    provider,
-                    &vcfg,
-                )
-                .map_err(|e| e.to_string())?;
-                // As Verifier::load: one warm-up batch before SERVING.
+                let mut backends: Vec<Box<dyn Backend>> = Vec::new();
+                for _ in 0..vcfg.workers {
+                    let (inner, _) = OrtBackend::new(&onnx, &vcfg).map_err(|e| e.to_string())?;
+                    backends.push(Box::new(Recording { inner, rec: rec.clone() }));
+                }
+                let verifier =
+                    Verifier::with_backends(model_cfg, tokenizer, backends, "cpu".into(), &vcfg)
+                        .map_err(|e| e.to_string())?;
+                // As Verifier::load: a warm-up pair per worker before SERVING.
+                let warm = ("Paris is the capital of France.".to_string(), "Paris is in France.".to_string());
                 verifier
-                    .score(&[("Paris is the capital of France.".into(), "Paris is in France.".into())])
+                    .score(&vec![warm; vcfg.workers])
                     .map_err(|e| e.to_string())?;
                 Ok(Checker::new(kg.clone(), kg, profiles, Some(audit))
                     .with_neural(Arc::new(verifier), calibration))
@@ -1055,15 +1148,18 @@ fn main() {
         for &k in &sizes {
             for (v, rebuilt) in pairs[&k].iter().enumerate() {
                 check_once(&mut client, request(k, v), k).await;
-                let got: Vec<Vec<i64>> = rec
+                // Workers finish in any order: compare the pairs as sorted lists.
+                let mut got: Vec<Vec<i64>> = rec
                     .take()
                     .into_iter()
                     .flat_map(|b| b.ids.unwrap_or_default())
                     .collect();
-                let want: Vec<Vec<i64>> = rebuilt
+                let mut want: Vec<Vec<i64>> = rebuilt
                     .iter()
                     .map(|(p, h)| encode(&tokenizer, p, h).ids)
                     .collect();
+                got.sort();
+                want.sort();
                 total += 1;
                 if got == want {
                     same += 1;
@@ -1103,9 +1199,19 @@ fn main() {
     drop(rt);
 
     // Raw model on the same pairs, same thread count, server stopped.
-    let (mut backend, _) = OrtBackend::new(&onnx, &vcfg).expect("raw ORT session");
+    let pool = RawPool::new(
+        (0..vcfg.workers)
+            .map(|_| OrtBackend::new(&onnx, &vcfg).expect("raw ORT session").0)
+            .collect(),
+    );
+    let all_threads = factgate::verify::VerifyConfig {
+        intra_threads: vcfg.workers * vcfg.intra_threads,
+        ..vcfg.clone()
+    };
+    let (mut one, _) = OrtBackend::new(&onnx, &all_threads).expect("raw ORT session");
     let mut setup = RawSetup {
-        backend: &mut backend,
+        pool: &pool,
+        one: &mut one,
         tok: &tokenizer,
         pad_id: i64::from(model_cfg.pad_id),
         max_tokens: vcfg.max_batch_tokens.max(1),
@@ -1118,8 +1224,9 @@ fn main() {
         raw.push(r);
         logits.insert(size, l);
     }
-    drop(backend);
-    print_load_table(&results, &raw);
+    pool.close();
+    drop(one);
+    print_load_table(&results, &raw, vcfg.workers);
 
     // The pairs for the Python baseline, with the Rust logits to compare against.
     let out = target_dir();
@@ -1133,6 +1240,7 @@ fn main() {
             "temperature": model_cfg.temperature,
             "max_length": model_cfg.max_length,
             "intra_threads": vcfg.intra_threads,
+            "workers": vcfg.workers,
         },
         "context": CONTEXT,
         "sizes": PLAN.iter().map(|&(size, n1, _)| json!({

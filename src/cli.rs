@@ -89,9 +89,13 @@ pub struct CommonArgs {
     /// Verifier execution provider [default: cpu].
     #[arg(long, env = "FACTGATE_PROVIDER", value_enum)]
     pub provider: Option<crate::verify::Provider>,
-    /// Verifier intra-op threads [default: 2].
+    /// Verifier intra-op threads per model worker [default: 1].
     #[arg(long, env = "FACTGATE_INTRA_THREADS")]
     pub intra_threads: Option<usize>,
+    /// Verifier model workers, one ONNX Runtime session each; 0 = by provider (CPU: cores /
+    /// intra-op threads; GPU: 1) [default: 0].
+    #[arg(long, env = "FACTGATE_WORKERS")]
+    pub workers: Option<usize>,
     /// Verifier model directory [default: models/verifier].
     #[arg(long, env = "FACTGATE_MODEL_DIR")]
     pub model_dir: Option<PathBuf>,
@@ -171,6 +175,9 @@ fn file_config(common: &CommonArgs) -> anyhow::Result<FileConfig> {
     }
     if let Some(n) = common.intra_threads {
         f.verifier.intra_threads = n;
+    }
+    if let Some(n) = common.workers {
+        f.verifier.workers = n;
     }
     if let Some(d) = &common.model_dir {
         f.verifier.model_dir = d.clone();

@@ -19,7 +19,8 @@
 //! model_dir = "models/verifier"
 //! calibration = "models/calibration.json"
 //! provider = "cpu"          # cpu | cuda | tensorrt | auto
-//! intra_threads = 2
+//! intra_threads = 1         # per model worker
+//! workers = 0               # model workers; 0 = CPU: cores / intra_threads, GPU: 1
 //!
 //! [profiles.default]        # overrides the built-in default profile
 //! unverifiable = "flag"

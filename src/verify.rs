@@ -8,8 +8,7 @@
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use serde::Deserialize;
 use tokenizers::Tokenizer;
@@ -97,8 +96,12 @@ pub struct VerifyConfig {
     pub calibration: PathBuf,
     /// Execution provider.
     pub provider: Provider,
-    /// Intra-op threads.
+    /// Intra-op threads per model worker.
     pub intra_threads: usize,
+    /// Model workers, each with its own ONNX Runtime session, taking batches from one queue;
+    /// 0 = by provider: on CPU the available cores / `intra_threads` (short pairs use cores
+    /// better as parallel single-threaded runs than as one multi-threaded run), 1 on a GPU.
+    pub workers: usize,
     /// Most padded tokens (rows x longest row) per batch.
     pub max_batch_tokens: usize,
     /// Most pairs per batch; 0 = by provider: 1 on CPU, 64 on a GPU. On CPU the int8 model's
@@ -120,11 +123,34 @@ impl Default for VerifyConfig {
                 .map(|p| p.join("calibration.json"))
                 .unwrap_or_else(|| PathBuf::from("models/calibration.json")),
             provider: Provider::Cpu,
-            intra_threads: 2,
+            intra_threads: 1,
+            workers: 0,
             max_batch_tokens: 8192,
             max_batch_size: 0,
             ort_lib: None,
         }
+    }
+}
+
+impl VerifyConfig {
+    /// The settings with the "by provider" zeros filled in for `provider` ("cpu", "cuda", …):
+    /// `max_batch_size` 1 on CPU, 64 on a GPU; `workers` cores / `intra_threads` on CPU, 1 on a
+    /// GPU.
+    pub fn for_provider(&self, provider: &str) -> Self {
+        let mut cfg = self.clone();
+        let on_cpu = provider == "cpu";
+        if cfg.max_batch_size == 0 {
+            cfg.max_batch_size = if on_cpu { 1 } else { 64 };
+        }
+        if cfg.workers == 0 {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            cfg.workers = if on_cpu {
+                (cores / cfg.intra_threads.max(1)).max(1)
+            } else {
+                1
+            };
+        }
+        cfg
     }
 }
 
@@ -278,10 +304,81 @@ impl State {
     }
 }
 
+/// The queue the model workers share: the pure [`State`] under a lock, and a signal for work.
+#[derive(Default)]
+struct Queue {
+    inner: Mutex<(State, bool)>,
+    ready: Condvar,
+}
+
+impl Queue {
+    fn push(&self, e: Entry) -> Result<(), VerifyError> {
+        let mut q = self.inner.lock().map_err(|_| VerifyError::Closed)?;
+        if q.1 {
+            return Err(VerifyError::Closed);
+        }
+        q.0.append(e);
+        drop(q);
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// The next batch, waiting for one; `None` once closed (queued entries are still served).
+    fn next(&self, max_tokens: usize, max_rows: usize) -> Option<Vec<Entry>> {
+        let mut q = self.inner.lock().ok()?;
+        loop {
+            if let Some(batch) = q.0.next_batch(max_tokens, max_rows) {
+                return Some(batch);
+            }
+            if q.1 {
+                return None;
+            }
+            q = self.ready.wait(q).ok()?;
+        }
+    }
+
+    fn close(&self) {
+        if let Ok(mut q) = self.inner.lock() {
+            q.1 = true;
+        }
+        self.ready.notify_all();
+    }
+}
+
+/// One model worker: takes batches from the queue, runs them, replies to each entry.
+fn work(queue: &Queue, backend: &mut dyn Backend, pad: i64, max_tokens: usize, max_rows: usize) {
+    while let Some(batch) = queue.next(max_tokens, max_rows) {
+        let items: Vec<&Encoded> = batch.iter().map(|e| &e.encoded).collect();
+        let padded = Batch::pad(&items, pad);
+        match backend.predict(&padded) {
+            Ok(logits) if logits.len() == batch.len() => {
+                for (e, l) in batch.into_iter().zip(logits) {
+                    let _ = e.reply.send(Ok(l));
+                }
+            }
+            Ok(logits) => {
+                let err = VerifyError::Inference(format!(
+                    "backend returned {} rows for {}",
+                    logits.len(),
+                    batch.len()
+                ));
+                for e in batch {
+                    let _ = e.reply.send(Err(err.clone()));
+                }
+            }
+            Err(err) => {
+                for e in batch {
+                    let _ = e.reply.send(Err(err.clone()));
+                }
+            }
+        }
+    }
+}
+
 /// The verifier handle shared by all requests.
 pub struct Verifier {
-    tx: Mutex<Option<mpsc::Sender<Entry>>>,
-    handle: Mutex<Option<std::thread::JoinHandle<()>>>,
+    queue: Arc<Queue>,
+    workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
     tokenizer: Arc<Tokenizer>,
     /// Same tokenizer truncating both sides: for claims too long to leave room for a premise.
     fallback: Arc<Tokenizer>,
@@ -454,76 +551,63 @@ impl Backend for OrtBackend {
 }
 
 impl Verifier {
-    /// Loads the model from `cfg.model_dir`, starts the backend thread and runs a warm-up batch.
+    /// Loads the model from `cfg.model_dir`, starts the model workers (one ONNX Runtime session
+    /// each) and runs a warm-up pair on every one.
     pub fn load(cfg: &VerifyConfig) -> Result<Self, VerifyError> {
         let (config, tokenizer, onnx) = load_files(&cfg.model_dir)?;
-        let (backend, provider) = OrtBackend::new(&onnx, cfg)?;
-        let mut cfg = cfg.clone();
-        if cfg.max_batch_size == 0 {
-            cfg.max_batch_size = if provider == "cpu" { 1 } else { 64 };
+        let (first, provider) = OrtBackend::new(&onnx, cfg)?;
+        let cfg = cfg.for_provider(&provider);
+        let mut backends: Vec<Box<dyn Backend>> = vec![Box::new(first)];
+        for _ in 1..cfg.workers {
+            backends.push(Box::new(OrtBackend::new(&onnx, &cfg)?.0));
         }
-        let v = Self::with_backend(config, tokenizer, Box::new(backend), provider, &cfg)?;
-        // Warm-up: the first run allocates and optimizes; do it before SERVING.
-        v.score(&[(
-            "Paris is the capital of France.".into(),
-            "Paris is in France.".into(),
-        )])?;
+        let workers = backends.len();
+        let v = Self::with_backends(config, tokenizer, backends, provider, &cfg)?;
+        // Warm-up: the first run of a session allocates and optimizes; do it before SERVING.
+        let warm = ("Paris is the capital of France.", "Paris is in France.");
+        v.score(&vec![(warm.0.to_string(), warm.1.to_string()); workers])?;
+        tracing::info!(workers, intra_threads = cfg.intra_threads, provider = %v.provider, "verifier workers started");
         Ok(v)
     }
 
-    /// Starts the backend thread over any backend (tests inject failing ones).
+    /// Starts one model worker over any backend (tests inject failing ones).
     pub fn with_backend(
         config: ModelConfig,
         tokenizer: Tokenizer,
-        mut backend: Box<dyn Backend>,
+        backend: Box<dyn Backend>,
         provider: String,
         cfg: &VerifyConfig,
     ) -> Result<Self, VerifyError> {
-        let (tx, rx) = mpsc::channel::<Entry>();
+        Self::with_backends(config, tokenizer, vec![backend], provider, cfg)
+    }
+
+    /// Starts one model worker per backend, all taking batches from one queue.
+    pub fn with_backends(
+        config: ModelConfig,
+        tokenizer: Tokenizer,
+        backends: Vec<Box<dyn Backend>>,
+        provider: String,
+        cfg: &VerifyConfig,
+    ) -> Result<Self, VerifyError> {
+        let queue = Arc::new(Queue::default());
         let pad = i64::from(config.pad_id);
         let (max_tokens, max_rows) = (cfg.max_batch_tokens.max(1), cfg.max_batch_size.max(1));
-        let handle = std::thread::Builder::new()
-            .name("factgate-verifier".into())
-            .spawn(move || {
-                let mut state = State::default();
-                while let Ok(first) = rx.recv() {
-                    state.append(first);
-                    while let Ok(e) = rx.try_recv() {
-                        state.append(e);
-                    }
-                    while let Some(batch) = state.next_batch(max_tokens, max_rows) {
-                        let items: Vec<&Encoded> = batch.iter().map(|e| &e.encoded).collect();
-                        let padded = Batch::pad(&items, pad);
-                        match backend.predict(&padded) {
-                            Ok(logits) if logits.len() == batch.len() => {
-                                for (e, l) in batch.into_iter().zip(logits) {
-                                    let _ = e.reply.send(Ok(l));
-                                }
-                            }
-                            Ok(logits) => {
-                                let err = VerifyError::Inference(format!(
-                                    "backend returned {} rows for {}",
-                                    logits.len(),
-                                    batch.len()
-                                ));
-                                for e in batch {
-                                    let _ = e.reply.send(Err(err.clone()));
-                                }
-                            }
-                            Err(err) => {
-                                for e in batch {
-                                    let _ = e.reply.send(Err(err.clone()));
-                                }
-                            }
-                        }
-                        // New arrivals join the queue between batches.
-                        while let Ok(e) = rx.try_recv() {
-                            state.append(e);
-                        }
-                    }
+        let mut workers = Vec::with_capacity(backends.len());
+        for (i, mut backend) in backends.into_iter().enumerate() {
+            let q = queue.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("factgate-verifier-{i}"))
+                .spawn(move || work(&q, backend.as_mut(), pad, max_tokens, max_rows));
+            match handle {
+                Ok(h) => workers.push(h),
+                Err(e) => {
+                    queue.close();
+                    return Err(VerifyError::Inference(format!(
+                        "cannot start model worker: {e}"
+                    )));
                 }
-            })
-            .map_err(|e| VerifyError::Inference(format!("cannot start backend thread: {e}")))?;
+            }
+        }
         let mut fallback = tokenizer.clone();
         fallback
             .with_truncation(Some(tokenizers::TruncationParams {
@@ -533,8 +617,8 @@ impl Verifier {
             }))
             .map_err(|e| VerifyError::Inference(format!("tokenizer: {e}")))?;
         Ok(Self {
-            tx: Mutex::new(Some(tx)),
-            handle: Mutex::new(Some(handle)),
+            queue,
+            workers: Mutex::new(workers),
             tokenizer: Arc::new(tokenizer),
             fallback: Arc::new(fallback),
             config,
@@ -557,23 +641,16 @@ impl Verifier {
         })
     }
 
-    /// Tokenizes pairs and hands each to the backend thread as soon as it is tokenized; the
+    /// Tokenizes pairs and queues each for the model workers as soon as it is tokenized; the
     /// model starts on the first while the rest are tokenized. Wait with [`Submitted::probs`].
     pub fn submit(&self, pairs: &[(String, String)]) -> Result<Submitted, VerifyError> {
-        let tx = self
-            .tx
-            .lock()
-            .map_err(|_| VerifyError::Closed)?
-            .clone()
-            .ok_or(VerifyError::Closed)?;
         let mut waits = Vec::with_capacity(pairs.len());
         for (p, h) in pairs {
             let (reply, rx) = oneshot::channel();
-            tx.send(Entry {
+            self.queue.push(Entry {
                 encoded: self.encode(p, h)?,
                 reply,
-            })
-            .map_err(|_| VerifyError::Closed)?;
+            })?;
             waits.push(rx);
         }
         Ok(Submitted {
@@ -592,12 +669,15 @@ impl Verifier {
         self.submit(pairs)?.probs()
     }
 
-    /// Stops the backend thread.
+    /// Stops the model workers (queued pairs are still answered).
     pub fn close(&self) {
-        if let Ok(mut tx) = self.tx.lock() {
-            tx.take();
-        }
-        if let Some(h) = self.handle.lock().ok().and_then(|mut h| h.take()) {
+        self.queue.close();
+        let handles = self
+            .workers
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default();
+        for h in handles {
             let _ = h.join();
         }
     }

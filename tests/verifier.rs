@@ -124,3 +124,57 @@ fn missing_runtime_library_names_the_setup_command() {
         "{m}"
     );
 }
+
+/// A backend that answers each row with (its token count, which worker ran it, 0), slowly
+/// enough that several workers share a request's pairs.
+struct Echo(f32);
+
+impl factgate::verify::Backend for Echo {
+    fn predict(&mut self, b: &factgate::verify::Batch) -> Result<Vec<[f32; 3]>, VerifyError> {
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        Ok((0..b.rows)
+            .map(|r| {
+                let row = &b.attention_mask[r * b.cols..(r + 1) * b.cols];
+                [row.iter().sum::<i64>() as f32, self.0, 0.0]
+            })
+            .collect())
+    }
+}
+
+#[test]
+fn parallel_workers_answer_every_pair_with_its_own_result() {
+    let (config, tokenizer, _) = load_files(&default_model_dir()).expect("files");
+    let cfg = VerifyConfig {
+        max_batch_size: 1,
+        ..VerifyConfig::default()
+    };
+    let backends: Vec<Box<dyn factgate::verify::Backend>> = vec![
+        Box::new(Echo(0.0)),
+        Box::new(Echo(1.0)),
+        Box::new(Echo(2.0)),
+    ];
+    let v =
+        Verifier::with_backends(config, tokenizer, backends, "test".into(), &cfg).expect("starts");
+    let pairs: Vec<(String, String)> = (1..=24)
+        .map(|i| ("word ".repeat(i), "A claim.".to_string()))
+        .collect();
+    let logits = v.logits(&pairs).expect("scored");
+    assert_eq!(logits.len(), pairs.len());
+    for ((p, h), l) in pairs.iter().zip(&logits) {
+        let tokens = v.encode(p, h).expect("encodes").ids.len();
+        assert_eq!(l[0] as usize, tokens, "a reply belongs to its own pair");
+    }
+    let mut used: Vec<i64> = logits.iter().map(|l| l[1] as i64).collect();
+    used.sort();
+    used.dedup();
+    assert!(
+        used.len() > 1,
+        "the pairs were shared by the workers: {used:?}"
+    );
+
+    v.close();
+    assert!(
+        matches!(v.logits(&pairs[..1]), Err(VerifyError::Closed)),
+        "after close a pair is refused, not left waiting"
+    );
+}
