@@ -1,10 +1,12 @@
 //! Verify stage (neural): an encoder cross-encoder scores (evidence, claim) pairs as
 //! SUPPORTS / REFUTES / NOT_ENOUGH_INFO through ONNX Runtime (`ort`, library loaded at run time).
 //!
-//! Requests are tokenized by the caller's thread before queueing. One backend thread owns the
-//! ONNX session and pulls batches from a pure queue [`State`] bounded by a token budget (padded
-//! rows x columns) and a row limit; entries whose caller went away are dropped before running.
-//! A backend failure reaches every request of its batch (the error is `Clone`).
+//! Pairs are tokenized by the caller's thread and queued one by one. Model workers (threads, each
+//! owning its own ONNX session) take batches from one pure queue [`State`] bounded by a token
+//! budget (padded rows x columns) and a row limit; entries whose caller went away are dropped
+//! before running. A backend failure reaches every request of its batch (the error is `Clone`).
+//! On CPU the default is one single-threaded worker per core: short pairs keep cores busier as
+//! parallel runs than as one multi-threaded run (measured 916 vs 529 pairs/s on 2 cores).
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -44,7 +46,7 @@ pub enum VerifyError {
     /// Inference failed.
     #[error("verifier inference failed: {0}")]
     Inference(String),
-    /// The backend thread is gone.
+    /// The model workers are stopped.
     #[error("verifier backend is not running")]
     Closed,
 }
