@@ -150,6 +150,9 @@ impl FileConfig {
     }
 }
 
+/// Most model workers, and most intra-op threads per worker.
+pub const MAX_WORKERS: usize = 256;
+
 impl Config {
     /// Validates a file config (after flags were applied to it).
     pub fn validate(file: FileConfig) -> Result<Self, ConfigError> {
@@ -175,6 +178,19 @@ impl Config {
                 "verifier.max_batch_tokens must be > 0".into(),
             ));
         }
+        // Each worker holds its own ONNX session (~25 MB for the int8 model) and thread.
+        if file.verifier.workers > MAX_WORKERS {
+            return Err(ConfigError::Invalid(format!(
+                "verifier.workers is {}; at most {MAX_WORKERS} (0 = by provider)",
+                file.verifier.workers
+            )));
+        }
+        if file.verifier.intra_threads == 0 || file.verifier.intra_threads > MAX_WORKERS {
+            return Err(ConfigError::Invalid(format!(
+                "verifier.intra_threads is {}; must be 1 to {MAX_WORKERS}",
+                file.verifier.intra_threads
+            )));
+        }
         if file.graph.dirs.is_empty() {
             return Err(ConfigError::Invalid("graph.dirs is empty".into()));
         }
@@ -191,6 +207,21 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn worker_and_thread_counts_are_bounded_by_name() {
+        for (toml, field) in [
+            ("[verifier]\nworkers = 100000\n", "verifier.workers"),
+            ("[verifier]\nintra_threads = 0\n", "verifier.intra_threads"),
+        ] {
+            let file: FileConfig = toml::from_str(toml).expect("parses");
+            let err = Config::validate(file).expect_err("out of range");
+            assert!(err.to_string().contains(field), "{err}");
+        }
+        let ok: FileConfig =
+            toml::from_str("[verifier]\nworkers = 4\nintra_threads = 2\n").expect("parses");
+        assert!(Config::validate(ok).is_ok());
+    }
 
     #[test]
     fn unknown_keys_are_rejected_by_name() {
