@@ -93,7 +93,7 @@ pub struct CommonArgs {
     #[arg(long, env = "FACTGATE_INTRA_THREADS")]
     pub intra_threads: Option<usize>,
     /// Verifier model workers, one ONNX Runtime session each; 0 = by provider (CPU: cores /
-    /// intra-op threads; GPU: 1) [default: 0].
+    /// intra-op threads, at most 8; GPU: 1) [default: 0].
     #[arg(long, env = "FACTGATE_WORKERS")]
     pub workers: Option<usize>,
     /// Verifier model directory [default: models/verifier].

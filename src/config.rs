@@ -20,7 +20,7 @@
 //! calibration = "models/calibration.json"
 //! provider = "cpu"          # cpu | cuda | tensorrt | auto
 //! intra_threads = 1         # per model worker
-//! workers = 0               # model workers; 0 = CPU: cores / intra_threads, GPU: 1
+//! workers = 0               # model workers; 0 = CPU: cores / intra_threads (≤ 8), GPU: 1
 //!
 //! [profiles.default]        # overrides the built-in default profile
 //! unverifiable = "flag"

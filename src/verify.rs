@@ -101,8 +101,8 @@ pub struct VerifyConfig {
     /// Intra-op threads per model worker.
     pub intra_threads: usize,
     /// Model workers, each with its own ONNX Runtime session, taking batches from one queue;
-    /// 0 = by provider: on CPU the available cores / `intra_threads` (short pairs use cores
-    /// better as parallel single-threaded runs than as one multi-threaded run), 1 on a GPU.
+    /// 0 = by provider: on CPU the available cores / `intra_threads`, at most 8 (short pairs use
+    /// cores better as parallel single-threaded runs than as one multi-threaded run), 1 on a GPU.
     pub workers: usize,
     /// Most padded tokens (rows x longest row) per batch.
     pub max_batch_tokens: usize,
@@ -134,10 +134,13 @@ impl Default for VerifyConfig {
     }
 }
 
+/// Most workers `workers = 0` starts on CPU (each holds its own session, ~30 MB resident).
+pub const DEFAULT_MAX_WORKERS: usize = 8;
+
 impl VerifyConfig {
     /// The settings with the "by provider" zeros filled in for `provider` ("cpu", "cuda", …):
-    /// `max_batch_size` 1 on CPU, 64 on a GPU; `workers` cores / `intra_threads` on CPU, 1 on a
-    /// GPU.
+    /// `max_batch_size` 1 on CPU, 64 on a GPU; `workers` cores / `intra_threads` on CPU (at
+    /// most [`DEFAULT_MAX_WORKERS`]), 1 on a GPU.
     pub fn for_provider(&self, provider: &str) -> Self {
         let mut cfg = self.clone();
         let on_cpu = provider == "cpu";
@@ -147,7 +150,7 @@ impl VerifyConfig {
         if cfg.workers == 0 {
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             cfg.workers = if on_cpu {
-                (cores / cfg.intra_threads.max(1)).max(1)
+                (cores / cfg.intra_threads.max(1)).clamp(1, DEFAULT_MAX_WORKERS)
             } else {
                 1
             };
