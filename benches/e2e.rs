@@ -299,10 +299,7 @@ fn encode(tok: &Tokenizer, premise: &str, hypothesis: &str) -> Encoded {
     let enc = tok
         .encode((premise, hypothesis), true)
         .expect("tokenizer encodes a bench pair");
-    Encoded {
-        ids: enc.get_ids().iter().map(|&i| i64::from(i)).collect(),
-        type_ids: enc.get_type_ids().iter().map(|&i| i64::from(i)).collect(),
-    }
+    Encoded::from(&enc)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1125,7 +1122,7 @@ fn main() {
                 let verifier =
                     Verifier::with_backends(model_cfg, tokenizer, backends, "cpu".into(), &vcfg)
                         .map_err(|e| e.to_string())?;
-                // As Verifier::load: a warm-up pair per worker before SERVING.
+                // Warm-up before SERVING, as Verifier::load does (it runs one pair on every session).
                 let warm = ("Paris is the capital of France.".to_string(), "Paris is in France.".to_string());
                 verifier
                     .score(&vec![warm; vcfg.workers])

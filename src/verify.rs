@@ -193,6 +193,15 @@ pub struct Encoded {
     pub type_ids: Vec<i64>,
 }
 
+impl From<&tokenizers::Encoding> for Encoded {
+    fn from(enc: &tokenizers::Encoding) -> Self {
+        Self {
+            ids: enc.get_ids().iter().map(|&i| i64::from(i)).collect(),
+            type_ids: enc.get_type_ids().iter().map(|&i| i64::from(i)).collect(),
+        }
+    }
+}
+
 /// A padded batch, row-major.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Batch {
@@ -562,17 +571,24 @@ impl Verifier {
         let (config, tokenizer, onnx) = load_files(&cfg.model_dir)?;
         let (first, provider) = OrtBackend::new(&onnx, cfg)?;
         let cfg = cfg.for_provider(&provider);
+        // Warm-up: the first run of a session allocates and optimizes; every session runs one
+        // pair before the workers start (and so before SERVING).
+        let warm = tokenizer
+            .encode(
+                ("Paris is the capital of France.", "Paris is in France."),
+                true,
+            )
+            .map_err(|e| VerifyError::Inference(format!("tokenizer: {e}")))?;
+        let warm = Batch::pad(&[&Encoded::from(&warm)], i64::from(config.pad_id));
         let mut backends: Vec<Box<dyn Backend>> = vec![Box::new(first)];
         for _ in 1..cfg.workers {
             backends.push(Box::new(OrtBackend::new(&onnx, &cfg)?.0));
         }
-        let workers = backends.len();
-        let v = Self::with_backends(config, tokenizer, backends, provider, &cfg)?;
-        // Warm-up: the first run of a session allocates and optimizes; do it before SERVING.
-        let warm = ("Paris is the capital of France.", "Paris is in France.");
-        v.score(&vec![(warm.0.to_string(), warm.1.to_string()); workers])?;
-        tracing::info!(workers, intra_threads = cfg.intra_threads, provider = %v.provider, "verifier workers started");
-        Ok(v)
+        for b in &mut backends {
+            b.predict(&warm)?;
+        }
+        tracing::info!(workers = backends.len(), intra_threads = cfg.intra_threads, provider = %provider, "verifier workers started");
+        Self::with_backends(config, tokenizer, backends, provider, &cfg)
     }
 
     /// Starts one model worker over any backend (tests inject failing ones).
@@ -640,10 +656,7 @@ impl Verifier {
             .encode((premise, hypothesis), true)
             .or_else(|_| self.fallback.encode((premise, hypothesis), true))
             .map_err(|e| VerifyError::Inference(format!("tokenizer: {e}")))?;
-        Ok(Encoded {
-            ids: enc.get_ids().iter().map(|&i| i64::from(i)).collect(),
-            type_ids: enc.get_type_ids().iter().map(|&i| i64::from(i)).collect(),
-        })
+        Ok(Encoded::from(&enc))
     }
 
     /// Tokenizes pairs and queues each for the model workers as soon as it is tokenized; the
