@@ -24,6 +24,15 @@ pub mod stream;
 pub mod telemetry;
 pub mod verify;
 
+/// The message of a caught panic (`&str` or `String` payloads; anything else is "unknown panic").
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
 /// Generated protobuf and gRPC code for `factgate.v1`.
 #[allow(missing_docs, clippy::all)]
 pub mod pb {

@@ -314,12 +314,10 @@ impl Checker {
             self.run_stages(input, claims, timings)
         }))
         .unwrap_or_else(|panic| {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(format!("panic in pipeline: {what}"))
+            Err(format!(
+                "panic in pipeline: {}",
+                crate::panic_message(panic.as_ref())
+            ))
         })
     }
 

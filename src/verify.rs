@@ -359,12 +359,22 @@ impl Queue {
     }
 }
 
-/// One model worker: takes batches from the queue, runs them, replies to each entry.
+/// One model worker: takes batches from the queue, runs them, replies to each entry. A panic in
+/// the backend fails that batch and the worker goes on, so queued pairs never wait for a worker
+/// that is gone.
 fn work(queue: &Queue, backend: &mut dyn Backend, pad: i64, max_tokens: usize, max_rows: usize) {
     while let Some(batch) = queue.next(max_tokens, max_rows) {
         let items: Vec<&Encoded> = batch.iter().map(|e| &e.encoded).collect();
         let padded = Batch::pad(&items, pad);
-        match backend.predict(&padded) {
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| backend.predict(&padded)))
+                .unwrap_or_else(|panic| {
+                    Err(VerifyError::Inference(format!(
+                        "model worker panicked: {}",
+                        crate::panic_message(panic.as_ref())
+                    )))
+                });
+        match result {
             Ok(logits) if logits.len() == batch.len() => {
                 for (e, l) in batch.into_iter().zip(logits) {
                     let _ = e.reply.send(Ok(l));

@@ -178,3 +178,41 @@ fn parallel_workers_answer_every_pair_with_its_own_result() {
         "after close a pair is refused, not left waiting"
     );
 }
+
+/// Panics on its first run, then answers like `Echo`.
+struct PanicsOnce(bool);
+
+impl factgate::verify::Backend for PanicsOnce {
+    fn predict(&mut self, b: &factgate::verify::Batch) -> Result<Vec<[f32; 3]>, VerifyError> {
+        if !self.0 {
+            self.0 = true;
+            panic!("injected: kernel crashed");
+        }
+        Ok(vec![[1.0, 0.0, 0.0]; b.rows])
+    }
+}
+
+#[test]
+fn a_panicking_model_run_fails_its_pairs_and_the_worker_goes_on() {
+    let (config, tokenizer, _) = load_files(&default_model_dir()).expect("files");
+    let v = Verifier::with_backend(
+        config,
+        tokenizer,
+        Box::new(PanicsOnce(false)),
+        "test".into(),
+        &VerifyConfig::default(),
+    )
+    .expect("starts");
+    let pair = [(
+        "Paris is in France.".to_string(),
+        "Paris is French.".to_string(),
+    )];
+    match v.logits(&pair) {
+        Err(VerifyError::Inference(m)) => assert!(m.contains("injected: kernel crashed"), "{m}"),
+        other => panic!("expected the panic as an inference error, got {other:?}"),
+    }
+    assert_eq!(
+        v.logits(&pair).expect("the worker still serves"),
+        vec![[1.0, 0.0, 0.0]]
+    );
+}
