@@ -13,21 +13,17 @@ use std::path::Path;
 use std::time::Instant;
 
 use factgate::verify::{Provider, Verifier, VerifyConfig};
-use serde_json::{json, Value};
+use serde_json::json;
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_string())
 }
 
 fn pairs(n: usize) -> Vec<(String, String)> {
-    let text = std::fs::read_to_string("models/data/vitaminc_test.jsonl")
-        .expect("models/data/vitaminc_test.jsonl is readable");
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(|r| {
-            let premise = r["context"][0]["text"].as_str()?.to_string();
-            Some((premise, r["text"].as_str()?.to_string()))
-        })
+    factgate::eval::read(Path::new("models/data/vitaminc_test.jsonl"))
+        .expect("models/data/vitaminc_test.jsonl is readable")
+        .into_iter()
+        .filter_map(|r| Some((r.context.into_iter().next()?.text, r.text)))
         .take(n)
         .collect()
 }
