@@ -59,10 +59,8 @@ pub struct Signals {
     pub linked: bool,
     /// Verifier probabilities against the verbalized graph facts.
     pub graph: Option<Probs>,
-    /// Verifier probabilities against the best context chunk (highest P(SUPPORTS)).
-    pub context_support: Option<Probs>,
-    /// Verifier probabilities against the most refuting context chunk.
-    pub context_refute: Option<Probs>,
+    /// Verifier probabilities against the context premise read (the best-matching chunk).
+    pub context: Option<Probs>,
 }
 
 /// Feature names, in order (stored in the calibration file and checked at load).
@@ -92,9 +90,8 @@ impl Signals {
     pub fn features(&self) -> [f64; 13] {
         let b = |x: bool| if x { 1.0 } else { 0.0 };
         let g = self.graph.unwrap_or([0.0; 3]);
-        let cs = self.context_support.unwrap_or([0.0; 3]);
-        let cr = self.context_refute.unwrap_or([0.0; 3]);
-        let has_ctx = self.context_support.is_some();
+        let c = self.context.unwrap_or([0.0; 3]);
+        let has_ctx = self.context.is_some();
         [
             1.0,
             b(self.symbolic == Some(Status::Supported)),
@@ -104,11 +101,11 @@ impl Signals {
             g[0],
             g[1],
             b(has_ctx),
-            cs[0],
-            cr[1],
-            if has_ctx { cs[2].min(cr[2]) } else { 0.0 },
-            if has_ctx { logit(cs[0]) } else { 0.0 },
-            if has_ctx { logit(cr[1]) } else { 0.0 },
+            c[0],
+            c[1],
+            if has_ctx { c[2] } else { 0.0 },
+            if has_ctx { logit(c[0]) } else { 0.0 },
+            if has_ctx { logit(c[1]) } else { 0.0 },
         ]
     }
 }
@@ -423,8 +420,7 @@ mod tests {
             let mut s = Signals::default();
             let label = match i % 3 {
                 0 => {
-                    s.context_support = Some([0.9, 0.05, 0.05]);
-                    s.context_refute = Some([0.9, 0.05, 0.05]);
+                    s.context = Some([0.9, 0.05, 0.05]);
                     0
                 }
                 1 => {
@@ -432,8 +428,7 @@ mod tests {
                     1
                 }
                 _ => {
-                    s.context_support = Some([0.1, 0.1, 0.8]);
-                    s.context_refute = Some([0.1, 0.1, 0.8]);
+                    s.context = Some([0.1, 0.1, 0.8]);
                     2
                 }
             };

@@ -468,10 +468,7 @@ impl Checker {
                     None => Vec::new(),
                 };
                 s.graph = p.graph_pair.map(|k| probs[k]);
-                // One premise read: its probabilities are both the strongest support and the
-                // strongest refutation the context gave (the features keep room for several).
-                s.context_support = p.context_pair.map(|(k, _)| probs[k]);
-                s.context_refute = s.context_support;
+                s.context = p.context_pair.map(|(k, _)| probs[k]);
             }
             timings.insert("verify".into(), t_verify + micros(t));
             let t = Instant::now();
