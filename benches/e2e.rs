@@ -42,6 +42,10 @@ use serde_json::{json, Value};
 use tokenizers::Tokenizer;
 use tonic::transport::Channel;
 
+#[path = "../tests/common/health.rs"]
+mod health;
+use health::wait_serving;
+
 /// Sentences responses are built from: graph facts (true and false), claims the graph cannot
 /// decide, and free text. Response `i` of size `k` is sentences `i..i+k` (wrapping), so every
 /// sentence appears equally often at every size.
@@ -1268,29 +1272,4 @@ fn main() {
     }
     print_goals(&results, py.as_ref());
     println!("\nload average at end: {}", loadavg());
-}
-
-/// Waits (through health Watch, no sleeps) until the server reports SERVING.
-async fn wait_serving(url: &str) {
-    use tonic_health::pb::health_check_response::ServingStatus;
-    use tonic_health::pb::health_client::HealthClient;
-    use tonic_health::pb::HealthCheckRequest;
-    let channel = Channel::from_shared(url.to_string())
-        .expect("url")
-        .connect()
-        .await
-        .expect("connect");
-    let mut stream = HealthClient::new(channel)
-        .watch(HealthCheckRequest {
-            service: String::new(),
-        })
-        .await
-        .expect("watch")
-        .into_inner();
-    while let Some(msg) = stream.message().await.expect("health stream") {
-        if msg.status == ServingStatus::Serving as i32 {
-            return;
-        }
-    }
-    panic!("health stream ended before SERVING (start-up failed: see the log)");
 }

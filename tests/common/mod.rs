@@ -1,5 +1,7 @@
 //! Shared helpers: an in-process server on 127.0.0.1:0 over the fixture graph.
 
+pub mod health;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -99,28 +101,7 @@ impl TestServer {
 
     /// Waits (through health Watch, no sleeps) until the server reports SERVING.
     pub async fn wait_serving(&self) {
-        use tonic_health::pb::health_client::HealthClient;
-        use tonic_health::pb::HealthCheckRequest;
-        let channel = Channel::from_shared(self.url.clone())
-            .expect("url")
-            .connect()
-            .await
-            .expect("connect");
-        let mut h = HealthClient::new(channel);
-        let mut stream = h
-            .watch(HealthCheckRequest {
-                service: String::new(),
-            })
-            .await
-            .expect("watch")
-            .into_inner();
-        while let Some(msg) = stream.message().await.expect("health stream") {
-            if msg.status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32
-            {
-                return;
-            }
-        }
-        panic!("health stream ended before SERVING");
+        health::wait_serving(&self.url).await;
     }
 
     /// Stops the server and waits for it to finish (drain + audit flush).
