@@ -321,17 +321,25 @@ impl State {
 /// The queue the model workers share: the pure [`State`] under a lock, and a signal for work.
 #[derive(Default)]
 struct Queue {
-    inner: Mutex<(State, bool)>,
+    inner: Mutex<Shared>,
     ready: Condvar,
+}
+
+/// What the queue's lock guards.
+#[derive(Default)]
+struct Shared {
+    state: State,
+    /// No new entries; workers stop once the queued ones are served.
+    closed: bool,
 }
 
 impl Queue {
     fn push(&self, e: Entry) -> Result<(), VerifyError> {
         let mut q = self.inner.lock().map_err(|_| VerifyError::Closed)?;
-        if q.1 {
+        if q.closed {
             return Err(VerifyError::Closed);
         }
-        q.0.append(e);
+        q.state.append(e);
         drop(q);
         self.ready.notify_one();
         Ok(())
@@ -341,10 +349,10 @@ impl Queue {
     fn next(&self, max_tokens: usize, max_rows: usize) -> Option<Vec<Entry>> {
         let mut q = self.inner.lock().ok()?;
         loop {
-            if let Some(batch) = q.0.next_batch(max_tokens, max_rows) {
+            if let Some(batch) = q.state.next_batch(max_tokens, max_rows) {
                 return Some(batch);
             }
-            if q.1 {
+            if q.closed {
                 return None;
             }
             q = self.ready.wait(q).ok()?;
@@ -353,7 +361,7 @@ impl Queue {
 
     fn close(&self) {
         if let Ok(mut q) = self.inner.lock() {
-            q.1 = true;
+            q.closed = true;
         }
         self.ready.notify_all();
     }
