@@ -2,7 +2,7 @@
 """Evaluate the exported ONNX models with ONNX Runtime, fit temperature on dev, measure latency,
 pick the shipped variant, and write models/verifier/{model.onnx,tokenizer.json,config.json,metrics.json}
 and tests/fixtures/verifier_parity.json."""
-import argparse, hashlib, json, os, shutil, statistics, time
+import argparse, hashlib, json, os, random, shutil, statistics, time
 import numpy as np
 import onnxruntime as ort
 from common import *
@@ -128,6 +128,7 @@ def main():
     ap.add_argument("--max-drop", type=float, default=0.015, help="max dev accuracy loss accepted for int8")
     ap.add_argument("--graph-dev-limit", type=int, default=1500)
     ap.add_argument("--limit", type=int, default=0, help="smoke test: only the first N rows of each split")
+    ap.add_argument("--mix-limit", type=int, default=3000, help="rows sampled from each mix dev / test file")
     a = ap.parse_args()
     exp = json.load(open(os.path.join(a.onnx, "export.json")))
     max_length = exp["max_length"]
@@ -139,6 +140,12 @@ def main():
             splits[f"graph_{s}"] = read_jsonl(p)
     if "graph_dev" in splits:
         splits["graph_dev"] = splits["graph_dev"][:a.graph_dev_limit]
+    # the grounding mix (prep_mix.py): dev / test pairs, seeded sample, figures per source
+    for s in ("dev", "test"):
+        p = WORK / f"mix_{s}.jsonl"
+        if p.exists():
+            rows = read_jsonl(p)
+            splits[f"mix_{s}"] = random.Random(SEED).sample(rows, min(a.mix_limit, len(rows)))
     if a.limit:
         splits = {k: v[:a.limit] for k, v in splits.items()}
     ys = {k: np.array([L2I[r["label"]] for r in v]) for k, v in splits.items()}
@@ -159,6 +166,8 @@ def main():
             r[k]["number_mismatch"] = subset_metrics(lg[k], splits[k], ys[k], T, number_mismatch)
         for k in [k for k in splits if k.startswith("graph_")]:
             r[k]["by_kind"] = by_kind(lg[k], splits[k], ys[k])
+        for k in [k for k in splits if k.startswith("mix_")]:
+            r[k]["by_source"] = by_kind(lg[k], [{"kind": x["source"]} for x in splits[k]], ys[k])
         r["latency_2threads"] = latency(sess, tok, splits["vitaminc_test"])
         r["bytes"] = os.path.getsize(os.path.join(a.onnx, f"model_{var}.onnx"))
         res["variants"][var] = r
@@ -180,7 +189,7 @@ def main():
     h = sha256(dst)
     cfg = {"labels": LABELS, "max_length": max_length, "input_names": INPUTS, "output_name": "logits",
            "temperature": res["variants"][ship]["temperature"], "onnx_sha256": h, "pad_id": 0, "variant": ship,
-           "version": f"minilm-l6-vitc-g1-{h[:8]}", "pooling": exp["pool"],
+           "version": f"minilm-l6-mix2-{h[:8]}", "pooling": exp["pool"],
            "truncation": "only_first (premise truncated first)", "pair": "premise=evidence (A), hypothesis=claim (B)"}
     json.dump(cfg, open(VERIFIER / "config.json", "w"), indent=2)
     # examples the shipped model gets wrong (test splits), for the card
@@ -204,7 +213,7 @@ def main():
     if os.path.exists(ckm):
         res["training"] = json.load(open(ckm))
     res["sources"] = json.load(open(SRC / "SOURCES.json"))
-    for p in (WORK / "vitc_stats.json", WORK / "graph_stats.json"):
+    for p in (WORK / "vitc_stats.json", WORK / "graph_stats.json", WORK / "mix_stats.json"):
         if p.exists():
             res[p.stem] = json.load(open(p))
     res["config"] = cfg

