@@ -2,7 +2,7 @@
 ORT_LIB := $(CURDIR)/.onnxruntime/libonnxruntime.so.1.31.1
 export ORT_DYLIB_PATH ?= $(ORT_LIB)
 
-.PHONY: run test build ort lint bench-load bench graph
+.PHONY: run test build ort lint bench-load bench graph calibrate eval
 
 ## Run the gRPC server on 127.0.0.1:50051 with the embedded default graph.
 run: ort
@@ -37,3 +37,13 @@ bench: ort
 ## Rebuild knowledge/ from its PyPI sources (authoring time, not needed to run).
 graph:
 	python3 knowledge/build.py
+
+## Refit models/calibration.json on the dev files (never the test files).
+DEV_DATA := $(addprefix models/data/,vitaminc_dev.jsonl graph_dev.jsonl qa_dev.jsonl dialogue_dev.jsonl noevidence_dev.jsonl)
+calibrate: build
+	./target/release/factgate calibrate --data $(DEV_DATA) --out models/calibration.json
+
+## The README's evaluation table: the whole pipeline on the held-out test files (report in models/eval).
+TEST_DATA := $(addprefix models/data/,vitaminc_test.jsonl graph_test.jsonl vitaminc_test_passages.jsonl qa_test.jsonl dialogue_test.jsonl summary_test.jsonl noevidence_test.jsonl)
+eval: build
+	./target/release/factgate eval --data $(TEST_DATA) --report models/eval

@@ -20,6 +20,12 @@
 //! claim (1.47 on average here), each one ORT run on CPU (the production row limit: 0 = by
 //! provider, 1 on CPU).
 //!
+//! The long-context row: a 5-claim answer about a made-up city ([`LONG_ANSWER`]) checked against
+//! four encyclopedic passages of about 1,500 MiniLM tokens in all ([`LONG_CONTEXT`]), at
+//! concurrency 1 and 16, with the same columns, plus its pairs per claim: the (premise, claim)
+//! pairs `Checker::verifier_pairs` plans for the request divided by its claims (and, as a check,
+//! the rows the server's model ran per response divided by the same).
+//!
 //! Knobs (environment): `FACTGATE_BENCH_SCALE` multiplies the request counts (default 1);
 //! `FACTGATE_BENCH_PYTHON` is the Python to run the baseline with (default the training venv
 //! `models/train/.venv/bin/python`; `0` skips it).
@@ -83,6 +89,121 @@ const CONTEXT: &str =
     Mount Everest is the highest mountain above sea level. \
     The Amazon is the largest tropical rainforest in the world. \
     Tokyo is the capital of Japan.";
+
+/// The long-context row's context: four encyclopedic passages about a made-up harbour city
+/// (written for this bench), sent as four `context` passages — 1,476 MiniLM tokens, 1,282 words
+/// in all (the bench prints the count it measures).
+const LONG_CONTEXT: &[(&str, &str)] = &[
+    (
+        "city-history",
+        "Halvorsund is a harbour city on the western shore of a long, narrow fjord, about forty \
+        kilometres from the open sea. The old town sits on a low peninsula between two rivers, the \
+        Strand and the Ossa, which meet below the cathedral hill before they flow into the harbour \
+        basin. Steep wooded slopes rise behind the city to a plateau of lakes and moorland. In \
+        winter the fjord rarely freezes, because a branch of a warm ocean current reaches its mouth. \
+        The settlement is first mentioned in a church record of 1183, which describes a fishing \
+        village of some thirty households gathered around a wooden chapel. Over the next two \
+        centuries it grew into a market town where farmers from the inland valleys traded wool, \
+        hides and timber for salted fish and imported grain. A charter granted in 1342 gave the \
+        merchants the right to elect their own council and to collect a toll on every ship that \
+        anchored in the harbour. Much of the medieval town burned in the great fire of 1716, which \
+        started in a bakery near the fish market and spread along the wooden quays for three days. \
+        The council rebuilt the centre in stone and brick on a regular grid of streets, and several \
+        warehouses from that period still stand along the eastern quay. During the nineteenth \
+        century Halvorsund became an industrial centre with shipyards, a rope works and two large \
+        canneries, and its population rose from about 9,000 in 1820 to more than 60,000 by 1900. \
+        Today the municipality has roughly 214,000 inhabitants, which makes it the third largest \
+        city in the region, while the wider metropolitan area is home to about 310,000 people. The \
+        name is usually explained as the sound of Halvor, after a landowner who is said to have held \
+        the peninsula before the town existed, although historians regard the story as a later \
+        invention. Between 1640 and 1660 the town was occupied twice during wars between \
+        neighbouring kingdoms, and its fortress on the northern headland dates from that time.",
+    ),
+    (
+        "city-economy",
+        "The port remains the backbone of the local economy. It handles around 14 million tonnes of \
+        cargo a year, most of it containers, forest products and refined fuel. It is also the \
+        busiest ferry harbour on the coast, with daily crossings to three island communities and a \
+        weekly service abroad. In 1994 the container terminal moved from the old inner harbour to a \
+        deep-water site at Kvarnvik, twelve kilometres further down the fjord, so that the largest \
+        vessels can call without waiting for the tide. Shipbuilding declined sharply in the 1980s \
+        and the last of the big yards closed in 1991, although several smaller firms still build and \
+        repair fishing boats, research ships and offshore supply vessels. The city council estimates \
+        that about one job in six is linked to the sea, counting fishing, fish processing, \
+        logistics, marine engineering and the ferry lines. In recent decades the economy has \
+        broadened. A technology park opened next to the university in 2003 and now hosts more than \
+        120 companies, many of them working on sensors, ocean monitoring and software for shipping. \
+        Tourism has grown as well: cruise ships brought some 280,000 passengers in the last season \
+        before the pandemic, and the old warehouse district has been turned into a quarter of \
+        restaurants, galleries and small shops. The largest private employer is Nordlys Foods, a \
+        seafood company founded in the city in 1957, which employs about 2,300 people in its \
+        processing plants and its head office. Unemployment has stayed below the national average \
+        for most of the last twenty years, although wages in the fishing industry remain lower than \
+        in the technology sector. The port authority plans to extend the quays at Kvarnvik by \
+        another 400 metres before 2030 and to supply shore power to all berths, so that ships \
+        alongside can switch off their engines. Fish farming in the outer fjord has also grown \
+        quickly, although it remains controversial because of its effect on wild salmon in the \
+        rivers.",
+    ),
+    (
+        "city-transport",
+        "Public transport in Halvorsund is run by a company that the city and the county own \
+        together. The tram system opened in 1904 and was electric from the start. It has four lines \
+        with a combined length of about 27 kilometres and carries roughly 31 million passengers a \
+        year. Trams run every six minutes on the two central lines during the day and every quarter \
+        of an hour in the evening. A fleet of some 190 buses serves the suburbs and the surrounding \
+        villages. Since 2021 all city buses have been battery electric, charged overnight at two \
+        depots and at fast chargers at the main terminals. Bicycles are common despite the hills: \
+        the city has built more than 80 kilometres of separated cycle paths, and a bike sharing \
+        scheme with 1,400 bicycles started in 2016. The central railway station, rebuilt in 1938 in \
+        a functionalist style, has direct trains to the capital, a journey of just under five hours, \
+        as well as regional trains along the coast. The airport lies on a plateau 18 kilometres \
+        north of the centre. In its busiest year it handled about 4.5 million passengers, with most \
+        flights going to the capital and to a handful of European hubs. A road tunnel under the \
+        fjord, opened in 2008, cut the drive to the southern districts from forty minutes to about \
+        ten, and its tolls paid for the construction within fifteen years. Ferries to the islands \
+        leave from the inner harbour, a short walk from the tram stop at the fish market. A second \
+        road tunnel, to the western suburbs, has been planned since 2015 but has not yet been \
+        approved. During the summer months a water bus links the old town with the beaches on the \
+        northern side of the fjord, and it is popular with residents and visitors alike.",
+    ),
+    (
+        "city-culture",
+        "The University of Halvorsund was founded in 1897 as a college of navigation and engineering \
+        and received full university status in 1946. It now has about 18,000 students and is known \
+        in particular for marine biology, naval architecture and climate research. Its research \
+        station on the outer islands has recorded the sea temperature every day since 1925. The city \
+        also has a school of art and design, a music conservatory and a large vocational college. \
+        The cathedral, a Romanesque stone church begun in the late twelfth century, is the oldest \
+        building in the city and survived the fire of 1716 with only its roof damaged. The maritime \
+        museum, housed in a former cannery on the eastern quay, tells the history of fishing and \
+        shipbuilding on the coast and keeps a restored steam trawler that visitors can board in the \
+        summer. Every August the city holds a harbour festival that lasts ten days and draws about \
+        150,000 visitors to concerts, boat races and a market along the quays. The symphony \
+        orchestra, founded in 1919, plays in a concert hall that opened on the waterfront in 2012, \
+        and its glass front has become one of the most photographed views of the city. The local \
+        football club has played in the top division for most seasons since the 1970s and has won \
+        the national championship twice. Halvorsund is often called the rainiest city in the \
+        country. It receives about 2,200 millimetres of precipitation a year, spread over more than \
+        two hundred wet days, which local people describe with a mixture of pride and resignation. \
+        The public library, which moved into a new building next to the railway station in 2019, \
+        lends more than a million items a year. The city's best known writer, the poet Ingrid \
+        Mossberg, lived in a house on the cathedral hill that is now a small museum dedicated to her \
+        work.",
+    ),
+];
+
+/// The long-context row's answer: one claim per sentence — three supported paraphrases (the
+/// twelfth-century fishing village, the cargo tonnage, the four tram lines), one contradiction
+/// (the university was founded in 1897, not 1921) and one addition the passages do not support.
+const LONG_ANSWER: &str = "Halvorsund began as a small fishing village in the twelfth century. \
+    The port handles about 14 million tonnes of cargo every year. \
+    The city's tram network consists of four lines. \
+    The University of Halvorsund was founded in 1921. \
+    Halvorsund hosted the European Rowing Championships in 2014.";
+
+/// Requests of the long-context row at concurrency 1 and 16 (as the 5-claim row).
+const LONG_PLAN: (usize, usize) = (300, 400);
 
 /// (claims per response, requests at concurrency 1, requests at concurrency 16).
 const PLAN: &[(usize, usize, usize)] = &[(1, 300, 600), (5, 300, 400), (20, 100, 160)];
@@ -167,16 +288,28 @@ fn response_text(size: usize, variant: usize) -> String {
         .join(" ")
 }
 
-fn request(size: usize, variant: usize) -> pb::CheckRequest {
+fn check_request(response: String, context: &[(&str, &str)]) -> pb::CheckRequest {
     pb::CheckRequest {
-        response: response_text(size, variant),
-        context: vec![pb::Passage {
-            id: "doc-1".into(),
-            text: CONTEXT.into(),
-        }],
+        response,
+        context: context
+            .iter()
+            .map(|&(id, text)| pb::Passage {
+                id: id.into(),
+                text: text.into(),
+            })
+            .collect(),
         labels: [("tenant".to_string(), "bench".to_string())].into(),
         ..Default::default()
     }
+}
+
+fn request(size: usize, variant: usize) -> pb::CheckRequest {
+    check_request(response_text(size, variant), &[("doc-1", CONTEXT)])
+}
+
+/// The long-context row's request (one variant: [`LONG_ANSWER`] against [`LONG_CONTEXT`]).
+fn long_context_request(_size: usize, _variant: usize) -> pb::CheckRequest {
+    check_request(LONG_ANSWER.into(), LONG_CONTEXT)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -284,13 +417,20 @@ impl Backend for Recording {
 // The pairs the pipeline sends come from `Checker::verifier_pairs` (the planning code the server
 // runs), and are checked token for token against what the server's backend received.
 
-fn pipeline_pairs(checker: &Checker, response: &str, context: &str) -> Vec<(String, String)> {
+fn pipeline_pairs(
+    checker: &Checker,
+    response: &str,
+    context: &[(&str, &str)],
+) -> Vec<(String, String)> {
     let input = CheckInput {
         response: response.into(),
-        context: vec![Passage {
-            id: "doc-1".into(),
-            text: context.into(),
-        }],
+        context: context
+            .iter()
+            .map(|&(id, text)| Passage {
+                id: id.into(),
+                text: text.into(),
+            })
+            .collect(),
         ..CheckInput::default()
     };
     checker
@@ -304,6 +444,55 @@ fn encode(tok: &Tokenizer, premise: &str, hypothesis: &str) -> Encoded {
         .encode((premise, hypothesis), true)
         .expect("tokenizer encodes a bench pair");
     Encoded::from(&enc)
+}
+
+/// The long-context request and what the verifier reads for it.
+struct LongContext {
+    /// Claims of [`LONG_ANSWER`], split as the server splits them.
+    claims: usize,
+    /// MiniLM tokens of the [`LONG_CONTEXT`] passages (untruncated, no special tokens).
+    context_tokens: usize,
+    /// The (premise, claim) pairs `Checker::verifier_pairs` plans for the request.
+    pairs: Vec<(String, String)>,
+    /// Mean tokens of a pair as the model reads it (special tokens in, truncated as the server
+    /// truncates); NaN when there is no pair.
+    pair_tokens: f64,
+}
+
+impl LongContext {
+    fn plan(planner: &Checker, tok: &Tokenizer) -> Self {
+        let pairs = pipeline_pairs(planner, LONG_ANSWER, LONG_CONTEXT);
+        let mut whole = tok.clone();
+        whole
+            .with_truncation(None)
+            .expect("the tokenizer accepts no truncation");
+        let context_tokens = LONG_CONTEXT
+            .iter()
+            .map(|&(_, text)| {
+                whole
+                    .encode(text, false)
+                    .expect("tokenizer encodes a bench passage")
+                    .len()
+            })
+            .sum();
+        let pair_tokens = mean(
+            &pairs
+                .iter()
+                .map(|(p, h)| encode(tok, p, h).ids.len() as f64)
+                .collect::<Vec<_>>(),
+        );
+        Self {
+            claims: factgate::claims::split(LONG_ANSWER).len(),
+            context_tokens,
+            pairs,
+            pair_tokens,
+        }
+    }
+
+    /// Pairs the verifier reads for the request / its claims.
+    fn pairs_per_claim(&self) -> f64 {
+        self.pairs.len() as f64 / self.claims.max(1) as f64
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -389,14 +578,16 @@ async fn check_once(
     (ms, resp.timings.into_iter().collect())
 }
 
+/// `make(size, variant)` builds request `variant` (of `variants`) with `size` claims.
 async fn run_load(
     url: &str,
     rec: &Arc<Recorder>,
     size: usize,
     concurrency: usize,
     n: usize,
+    make: fn(usize, usize) -> pb::CheckRequest,
+    variants: usize,
 ) -> LoadResult {
-    let variants = SENTENCES.len();
     // Warm-up: every variant once per worker connection, not measured.
     let mut clients = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {
@@ -408,7 +599,7 @@ async fn run_load(
     }
     for (w, c) in clients.iter_mut().enumerate() {
         for v in 0..variants.min(if concurrency == 1 { variants } else { 2 }) {
-            check_once(c, request(size, (v + w) % variants), size).await;
+            check_once(c, make(size, (v + w) % variants), size).await;
         }
     }
     rec.take();
@@ -419,7 +610,7 @@ async fn run_load(
         let c = &mut clients[0];
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
-            let req = request(size, i % variants);
+            let req = make(size, i % variants);
             rec.take();
             let (latency_ms, timings) = check_once(c, req, size).await;
             let b = rec.take();
@@ -446,7 +637,7 @@ async fn run_load(
                         break out;
                     }
                     let (latency_ms, timings) =
-                        check_once(&mut c, request(size, i % variants), size).await;
+                        check_once(&mut c, make(size, i % variants), size).await;
                     out.push(Sample {
                         latency_ms,
                         timings,
@@ -681,9 +872,47 @@ fn stage_order() -> [&'static str; 10] {
     ]
 }
 
-fn print_load_table(results: &[LoadResult], raw: &[RawResult], workers: usize) {
-    println!();
-    println!("## End-to-end Check over gRPC (in-process server, verifier on, audit sync=batch)");
+fn print_stage_header() {
+    print!("{:>6}", "claims");
+    for s in stage_order() {
+        print!(" {:>9}", s.replace("retrieve_context", "ctx_chunk"));
+    }
+    println!(
+        " {:>9} {:>9} {:>9} {:>9}",
+        "e2e", "grpc+rt", "ort(srv)", "vfy-ort"
+    );
+}
+
+fn print_stage_row(r: &LoadResult) {
+    print!("{:>6}", r.size);
+    let stage = |s: &str| {
+        mean(
+            &r.samples
+                .iter()
+                .map(|x| x.timings.get(s).copied().unwrap_or(0) as f64 / 1e3)
+                .collect::<Vec<_>>(),
+        )
+    };
+    for s in stage_order() {
+        print!(" {:>9.3}", stage(s));
+    }
+    let e2e = mean(&r.samples.iter().map(|x| x.latency_ms).collect::<Vec<_>>());
+    let model = mean(
+        &r.samples
+            .iter()
+            .filter_map(|x| x.model_ms)
+            .collect::<Vec<_>>(),
+    );
+    println!(
+        " {:>9.3} {:>9.3} {:>9.3} {:>9.3}",
+        e2e,
+        e2e - stage("total"),
+        model,
+        stage("verify") - model
+    );
+}
+
+fn print_load_header() {
     println!(
         "{:>6} {:>3} {:>5} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10} {:>9} {:>7} {:>7}  load",
         "claims",
@@ -699,26 +928,36 @@ fn print_load_table(results: &[LoadResult], raw: &[RawResult], workers: usize) {
         "rows/b",
         "cols/b"
     );
+}
+
+fn print_load_row(r: &LoadResult) {
+    let lat: Vec<f64> = r.samples.iter().map(|s| s.latency_ms).collect();
+    let d = dist(&lat);
+    let n = r.samples.len() as f64;
+    println!(
+        "{:>6} {:>3} {:>5} {:>8.2} {:>8.2} {:>8.2} {:>8.1} {:>9.1} {:>10.2} {:>9.2} {:>7.1} {:>7.1}  {}",
+        r.size,
+        r.concurrency,
+        r.samples.len(),
+        d.p50,
+        d.p99,
+        d.mean,
+        n / r.wall_s,
+        n * r.size as f64 / r.wall_s,
+        r.model_busy_ms / n,
+        r.batches as f64 / n,
+        r.rows as f64 / r.batches.max(1) as f64,
+        r.cols as f64 / r.batches.max(1) as f64,
+        r.load
+    );
+}
+
+fn print_load_table(results: &[LoadResult], raw: &[RawResult], workers: usize) {
+    println!();
+    println!("## End-to-end Check over gRPC (in-process server, verifier on, audit sync=batch)");
+    print_load_header();
     for r in results {
-        let lat: Vec<f64> = r.samples.iter().map(|s| s.latency_ms).collect();
-        let d = dist(&lat);
-        let n = r.samples.len() as f64;
-        println!(
-            "{:>6} {:>3} {:>5} {:>8.2} {:>8.2} {:>8.2} {:>8.1} {:>9.1} {:>10.2} {:>9.2} {:>7.1} {:>7.1}  {}",
-            r.size,
-            r.concurrency,
-            r.samples.len(),
-            d.p50,
-            d.p99,
-            d.mean,
-            n / r.wall_s,
-            n * r.size as f64 / r.wall_s,
-            r.model_busy_ms / n,
-            r.batches as f64 / n,
-            r.rows as f64 / r.batches.max(1) as f64,
-            r.cols as f64 / r.batches.max(1) as f64,
-            r.load
-        );
+        print_load_row(r);
     }
     println!(
         "  model ms = ONNX Runtime `run` time inside the server per response, summed over the workers (whole run / n);"
@@ -774,41 +1013,9 @@ fn print_load_table(results: &[LoadResult], raw: &[RawResult], workers: usize) {
 
     println!();
     println!("## Where the time goes at concurrency 1 (mean per response, ms; stage timings from CheckResponse.timings)");
-    print!("{:>6}", "claims");
-    for s in stage_order() {
-        print!(" {:>9}", s.replace("retrieve_context", "ctx_chunk"));
-    }
-    println!(
-        " {:>9} {:>9} {:>9} {:>9}",
-        "e2e", "grpc+rt", "ort(srv)", "vfy-ort"
-    );
+    print_stage_header();
     for r in results.iter().filter(|r| r.concurrency == 1) {
-        print!("{:>6}", r.size);
-        let stage = |s: &str| {
-            mean(
-                &r.samples
-                    .iter()
-                    .map(|x| x.timings.get(s).copied().unwrap_or(0) as f64 / 1e3)
-                    .collect::<Vec<_>>(),
-            )
-        };
-        for s in stage_order() {
-            print!(" {:>9.3}", stage(s));
-        }
-        let e2e = mean(&r.samples.iter().map(|x| x.latency_ms).collect::<Vec<_>>());
-        let model = mean(
-            &r.samples
-                .iter()
-                .filter_map(|x| x.model_ms)
-                .collect::<Vec<_>>(),
-        );
-        println!(
-            " {:>9.3} {:>9.3} {:>9.3} {:>9.3}",
-            e2e,
-            e2e - stage("total"),
-            model,
-            stage("verify") - model
-        );
+        print_stage_row(r);
     }
     println!("  grpc+rt = e2e − server `total` (client, HTTP/2, tonic, spawn_blocking hand-off);");
     println!("  ort(srv) = wall time with at least one ORT `run` going inside the server; vfy-ort = `verify` − ORT: tokenization, queue,");
@@ -846,6 +1053,50 @@ fn print_load_table(results: &[LoadResult], raw: &[RawResult], workers: usize) {
             );
         }
     }
+}
+
+/// The long-context row: the end-to-end table's columns, its pairs per claim, where the time
+/// goes at concurrency 1 and the raw model on the same pairs.
+fn print_long_context(long: &LongContext, results: &[LoadResult], raw: &RawResult) {
+    println!();
+    println!(
+        "## {} claims against a {}-token context ({} passages in `context`; same server, same columns)",
+        long.claims,
+        long.context_tokens,
+        LONG_CONTEXT.len()
+    );
+    print_load_header();
+    for r in results {
+        print_load_row(r);
+    }
+    println!(
+        "  pairs per claim: {:.2} ({} (premise, claim) pairs from `Checker::verifier_pairs` / {} claims), {:.1} tokens per pair",
+        long.pairs_per_claim(),
+        long.pairs.len(),
+        long.claims,
+        long.pair_tokens
+    );
+    if long.pairs.is_empty() {
+        println!("  no verifier pair for this request: the verifier reads nothing, so the model columns are 0 and the row times the symbolic path only.");
+    }
+    if let Some(c1) = results.iter().find(|r| r.concurrency == 1) {
+        let read = c1.rows as f64 / c1.samples.len().max(1) as f64;
+        println!(
+            "  read by the server's model at c=1: {:.2} rows per response = {:.2} per claim",
+            read,
+            read / long.claims.max(1) as f64
+        );
+        if c1.rows == 0 && !long.pairs.is_empty() {
+            println!("  the server's model ran no pair (verifier off?): the latencies are without the model, pairs per claim is what it would read.");
+        }
+        println!("  where the time goes at c=1 (mean ms, as above):");
+        print_stage_header();
+        print_stage_row(c1);
+    }
+    println!(
+        "  raw model, same pairs, server stopped: p50 {:.2} ms, p99 {:.2} ms in {:.1} runs; 1-batch p50 {:.2} ms; tok p50 {:.3} ms  {}",
+        raw.model.p50, raw.model.p99, raw.runs, raw.one_batch.p50, raw.tokenize.p50, raw.load
+    );
 }
 
 /// Overhead of a concurrency-1 run against the ORT time of the same requests.
@@ -1097,18 +1348,28 @@ fn main() {
             (
                 k,
                 (0..SENTENCES.len())
-                    .map(|v| pipeline_pairs(&planner, &response_text(k, v), CONTEXT))
+                    .map(|v| pipeline_pairs(&planner, &response_text(k, v), &[("doc-1", CONTEXT)]))
                     .collect(),
             )
         })
         .collect();
+    let long = LongContext::plan(&planner, &tokenizer);
+    println!(
+        "long-context row: {} claims against {} passages of {} tokens in all; {} verifier pairs ({:.2} per claim, {:.1} tokens each)",
+        long.claims,
+        LONG_CONTEXT.len(),
+        long.context_tokens,
+        long.pairs.len(),
+        long.pairs_per_claim(),
+        long.pair_tokens
+    );
 
     let rec = Arc::new(Recorder::default());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let results = rt.block_on(async {
+    let (results, long_results) = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -1146,32 +1407,43 @@ fn main() {
         rec.take();
         let mut client = GuardClient::connect(url.clone()).await.expect("connect");
         let (mut same, mut total) = (0, 0);
+        // (what, request, claims, the pairs `Checker::verifier_pairs` planned for it)
+        let mut checks = Vec::new();
         for &k in &sizes {
             for (v, rebuilt) in pairs[&k].iter().enumerate() {
-                check_once(&mut client, request(k, v), k).await;
-                // Workers finish in any order: compare the pairs as sorted lists.
-                let mut got: Vec<Vec<i64>> = rec
-                    .take()
-                    .into_iter()
-                    .flat_map(|b| b.ids.unwrap_or_default())
-                    .collect();
-                let mut want: Vec<Vec<i64>> = rebuilt
-                    .iter()
-                    .map(|(p, h)| encode(&tokenizer, p, h).ids)
-                    .collect();
-                got.sort();
-                want.sort();
-                total += 1;
-                if got == want {
-                    same += 1;
-                } else if total - same <= 3 {
-                    println!(
-                        "WARNING: pairs differ for {k} claims, variant {v}: server sent {} rows, rebuilt {} \
-                        ",
-                        got.len(),
-                        want.len()
-                    );
-                }
+                checks.push((format!("{k} claims, variant {v}"), request(k, v), k, rebuilt));
+            }
+        }
+        checks.push((
+            "the long-context request".into(),
+            long_context_request(long.claims, 0),
+            long.claims,
+            &long.pairs,
+        ));
+        for (what, req, k, rebuilt) in checks {
+            check_once(&mut client, req, k).await;
+            // Workers finish in any order: compare the pairs as sorted lists.
+            let mut got: Vec<Vec<i64>> = rec
+                .take()
+                .into_iter()
+                .flat_map(|b| b.ids.unwrap_or_default())
+                .collect();
+            let mut want: Vec<Vec<i64>> = rebuilt
+                .iter()
+                .map(|(p, h)| encode(&tokenizer, p, h).ids)
+                .collect();
+            got.sort();
+            want.sort();
+            total += 1;
+            if got == want {
+                same += 1;
+            } else if total - same <= 3 {
+                println!(
+                    "WARNING: pairs differ for {what}: server sent {} rows, rebuilt {} \
+                    ",
+                    got.len(),
+                    want.len()
+                );
             }
         }
         rec.capture_ids.store(false, Ordering::Relaxed);
@@ -1181,7 +1453,7 @@ fn main() {
         for &(size, n1, n16) in PLAN {
             for c in CONCURRENCY {
                 let n = scaled(if c == 1 { n1 } else { n16 });
-                let r = run_load(&url, &rec, size, c, n).await;
+                let r = run_load(&url, &rec, size, c, n, request, SENTENCES.len()).await;
                 let d = dist(&r.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>());
                 println!(
                     "  {size:>2} claims c={c:<2} n={n:<4} p50 {:.2} ms p99 {:.2} ms, {:.1} resp/s ({})",
@@ -1193,9 +1465,25 @@ fn main() {
                 results.push(r);
             }
         }
+        let mut long_results = Vec::new();
+        for c in CONCURRENCY {
+            let n = scaled(if c == 1 { LONG_PLAN.0 } else { LONG_PLAN.1 });
+            let r = run_load(&url, &rec, long.claims, c, n, long_context_request, 1).await;
+            let d = dist(&r.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>());
+            println!(
+                "  {:>2} claims + {}-token context c={c:<2} n={n:<4} p50 {:.2} ms p99 {:.2} ms, {:.1} resp/s ({})",
+                long.claims,
+                long.context_tokens,
+                d.p50,
+                d.p99,
+                r.samples.len() as f64 / r.wall_s,
+                r.load
+            );
+            long_results.push(r);
+        }
         let _ = stop_tx.send(());
         server.await.expect("server task").expect("server stops cleanly");
-        results
+        (results, long_results)
     });
     drop(rt);
 
@@ -1225,9 +1513,16 @@ fn main() {
         raw.push(r);
         logits.insert(size, l);
     }
+    let (long_raw, long_logits) = raw_model(
+        &mut setup,
+        long.claims,
+        std::slice::from_ref(&long.pairs),
+        scaled(LONG_PLAN.0),
+    );
     pool.close();
     drop(one);
     print_load_table(&results, &raw, vcfg.workers);
+    print_long_context(&long, &long_results, &long_raw);
 
     // The pairs for the Python baseline, with the Rust logits to compare against.
     let out = target_dir();
@@ -1253,6 +1548,20 @@ fn main() {
                 "rust_logits": logits[&size][v],
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
+        "long_context": {
+            "passages": LONG_CONTEXT.iter().map(|&(id, text)| json!({"id": id, "text": text})).collect::<Vec<_>>(),
+            "context_tokens": long.context_tokens,
+            "response": LONG_ANSWER,
+            "claims": long.claims,
+            "pairs": long.pairs,
+            "pairs_per_claim": long.pairs_per_claim(),
+            "rust_logits": long_logits.first(),
+            "rust": long_results.iter().map(|r| {
+                let d = dist(&r.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>());
+                json!({"concurrency": r.concurrency, "p50_ms": d.p50, "p99_ms": d.p99,
+                       "resp_per_s": r.samples.len() as f64 / r.wall_s, "load": r.load})
+            }).collect::<Vec<_>>(),
+        },
         "rust": results.iter().map(|r| {
             let d = dist(&r.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>());
             json!({"claims": r.size, "concurrency": r.concurrency, "p50_ms": d.p50, "p99_ms": d.p99,

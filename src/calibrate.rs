@@ -1,10 +1,23 @@
 //! Calibrate stage: turns the signals of a claim into probabilities that mean what they say.
 //!
 //! With the neural verifier, a fitted multinomial logistic regression (softmax) over the claim's
-//! [`Signals`] gives P(SUPPORTED), P(CONTRADICTED), P(UNVERIFIABLE); the claim's `confidence` is
-//! P(SUPPORTED), the probability that the claim is correct. The model is fitted by
-//! `factgate calibrate` on labeled dev data only, stored as versioned JSON (`models/calibration.json`)
-//! with what it was fitted on and its metrics, and its id is reported in `versions.calibration`.
+//! [`Signals`] gives P(SUPPORTED), P(CONTRADICTED), P(UNVERIFIABLE): how the evidence relates to
+//! the claim. The claim's `support` is P(SUPPORTED) (the evidence entails it) and its
+//! `confidence` is the probability that the claim is correct:
+//!
+//! `confidence = P(SUPPORTED) + prior × P(UNVERIFIABLE)`
+//!
+//! where `prior` is the fitted probability that a claim the evidence says nothing about is
+//! correct, one for claims sent with context passages (in RAG, an answer the passages do not
+//! back is usually a hallucination) and one for claims with no passages (open-domain claims,
+//! mostly true). Absence of evidence so no longer drives confidence towards 0. Both priors are
+//! fitted by `factgate calibrate` (least squares on the rows whose correctness is known), stored
+//! in the same versioned JSON (`models/calibration.json`) with what it was fitted on and its
+//! metrics; its id is reported in `versions.calibration`.
+//!
+//! Status and confidence never disagree: the verifier's SUPPORTED needs confidence > 0.5, its
+//! CONTRADICTED confidence < 0.5 (otherwise the claim is UNVERIFIABLE); an exact graph decision
+//! keeps its status and its confidence is held on the same side of 0.5 ([`agree`]).
 //!
 //! Without a verifier, confidence comes from the symbolic result alone with the fixed values
 //! below (`versions.calibration = "none"`), deliberately conservative round numbers:
@@ -59,12 +72,38 @@ pub struct Signals {
     pub linked: bool,
     /// Verifier probabilities against the verbalized graph facts.
     pub graph: Option<Probs>,
-    /// Verifier probabilities against the context premise read (the best-matching chunk).
+    /// Verifier probabilities against the context windows read, aggregated over the windows
+    /// ([`aggregate_windows`]: strongest support, strongest contradiction, least NEI).
     pub context: Option<Probs>,
+    /// The request carried context passages (whether or not a window was read).
+    pub context_given: bool,
+}
+
+/// Aggregates the verifier's probabilities over the windows a claim was read against: the
+/// strongest support, the strongest contradiction and the lowest NOT_ENOUGH_INFO, with the
+/// index of the window that supports most and the one that contradicts most. One window that
+/// states the fact is enough to support a claim, wherever the rest of the passage wanders.
+pub fn aggregate_windows(probs: &[Probs]) -> Option<(Probs, usize, usize)> {
+    let argmax =
+        |k: usize| (0..probs.len()).reduce(|a, b| if probs[b][k] > probs[a][k] { b } else { a });
+    let (sup, refute) = (argmax(0)?, argmax(1)?);
+    let nei = probs.iter().map(|p| p[2]).fold(f64::INFINITY, f64::min);
+    Some(([probs[sup][0], probs[refute][1], nei], sup, refute))
+}
+
+/// Holds a decided status and its confidence on the same side of 0.5: SUPPORTED at least 0.51,
+/// CONTRADICTED at most 0.49 (a UI must never show "63 % likely correct" on a red badge).
+/// Unverifiable confidences are returned as they are.
+pub fn agree(status: Status, confidence: f64) -> f64 {
+    match status {
+        Status::Supported => confidence.max(0.51),
+        Status::Contradicted => confidence.min(0.49),
+        Status::Unverifiable => confidence,
+    }
 }
 
 /// Feature names, in order (stored in the calibration file and checked at load).
-pub const FEATURES: [&str; 13] = [
+pub const FEATURES: [&str; 14] = [
     "bias",
     "sym_supported",
     "sym_contradicted",
@@ -78,6 +117,7 @@ pub const FEATURES: [&str; 13] = [
     "ctx_nei",
     "ctx_logit_sup",
     "ctx_logit_ref",
+    "ctx_given",
 ];
 
 fn logit(p: f64) -> f64 {
@@ -87,7 +127,7 @@ fn logit(p: f64) -> f64 {
 
 impl Signals {
     /// The feature vector ([`FEATURES`] order).
-    pub fn features(&self) -> [f64; 13] {
+    pub fn features(&self) -> [f64; 14] {
         let b = |x: bool| if x { 1.0 } else { 0.0 };
         let g = self.graph.unwrap_or([0.0; 3]);
         let c = self.context.unwrap_or([0.0; 3]);
@@ -106,6 +146,7 @@ impl Signals {
             if has_ctx { c[2] } else { 0.0 },
             if has_ctx { logit(c[0]) } else { 0.0 },
             if has_ctx { logit(c[1]) } else { 0.0 },
+            b(self.context_given),
         ]
     }
 }
@@ -137,10 +178,22 @@ pub struct Calibration {
     pub classes: Vec<String>,
     /// Weights, one row per class.
     pub weights: Vec<Vec<f64>>,
+    /// P(correct) of a claim the evidence says nothing about (see the module docs).
+    pub unverifiable_prior: Prior,
     /// What it was fitted on (files, rows, model id).
     pub fitted_on: serde_json::Value,
     /// Metrics on the fitting data (the held-out figures come from `factgate eval`).
     pub metrics: serde_json::Value,
+}
+
+/// Fitted probability that an unverifiable claim is correct, by what the request carried.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prior {
+    /// The request carried context passages.
+    pub context: f64,
+    /// No context passages (graph only, or nothing).
+    pub none: f64,
 }
 
 /// Calibration file errors.
@@ -179,12 +232,45 @@ impl Calibration {
         if c.weights.iter().flatten().any(|w| !w.is_finite()) {
             return Err(err("weights contain NaN or infinity".into()));
         }
+        let Prior { context, none } = c.unverifiable_prior;
+        if !(0.0..=1.0).contains(&context) || !(0.0..=1.0).contains(&none) {
+            return Err(err(format!(
+                "unverifiable_prior {{context: {context}, none: {none}}} must lie in 0..1"
+            )));
+        }
         Ok(c)
     }
 
     /// Class probabilities for a claim's signals.
     pub fn predict(&self, s: &Signals) -> [f64; 3] {
         predict(&self.weights, &s.features())
+    }
+
+    /// P(claim is correct) from the class probabilities `p` of a claim with signals `s`.
+    pub fn confidence(&self, p: &[f64; 3], s: &Signals) -> f64 {
+        let prior = if s.context_given {
+            self.unverifiable_prior.context
+        } else {
+            self.unverifiable_prior.none
+        };
+        (p[0] + prior * p[2]).clamp(0.0, 1.0)
+    }
+}
+
+/// The prior that minimises the squared error of `p[0] + prior × p[2]` against `correct` over
+/// rows (class probabilities, is the claim correct), clamped to 0.02..0.98; 0.5 without rows that
+/// carry information (no unverifiable mass).
+pub fn fit_prior(rows: &[([f64; 3], bool)]) -> f64 {
+    let (mut num, mut den) = (0.0, 0.0);
+    for (p, correct) in rows {
+        let y = if *correct { 1.0 } else { 0.0 };
+        num += p[2] * (y - p[0]);
+        den += p[2] * p[2];
+    }
+    if den < 1e-9 {
+        0.5
+    } else {
+        (num / den).clamp(0.02, 0.98)
     }
 }
 
@@ -202,7 +288,7 @@ pub fn predict(w: &[Vec<f64>], x: &[f64]) -> [f64; 3] {
 
 /// Fits softmax regression with L2 (`l2` on all weights but the bias) by full-batch gradient
 /// descent with Adam. Deterministic.
-pub fn fit(x: &[[f64; 13]], y: &[usize], l2: f64, iterations: usize) -> Vec<Vec<f64>> {
+pub fn fit(x: &[[f64; 14]], y: &[usize], l2: f64, iterations: usize) -> Vec<Vec<f64>> {
     let n = x.len().max(1) as f64;
     let d = FEATURES.len();
     let mut w = vec![vec![0.0; d]; 3];
@@ -235,7 +321,39 @@ pub fn fit(x: &[[f64; 13]], y: &[usize], l2: f64, iterations: usize) -> Vec<Vec<
     w
 }
 
-/// Evaluation metrics for (confidence, predicted status, true status) triples.
+/// One evaluated row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    /// The confidence reported (P(correct)).
+    pub confidence: f64,
+    /// The status reported.
+    pub predicted: Status,
+    /// The labeled status.
+    pub label: Status,
+    /// Whether the text is correct, when known ([`Scored::correct_target`]).
+    pub correct: Option<bool>,
+}
+
+impl Scored {
+    /// The target the confidence is scored against: the row's own `correct` when the data says
+    /// it (e.g. a hallucinated HaluEval response, labeled UNVERIFIABLE and incorrect); otherwise
+    /// SUPPORTED is correct, CONTRADICTED is not, and UNVERIFIABLE is not correct when evidence
+    /// was sent (`context_given`: faithfulness to the passages is what is asked) and unknown
+    /// without it (such rows are left out of ECE, Brier and AUROC).
+    pub fn correct_target(
+        label: Status,
+        correct: Option<bool>,
+        context_given: bool,
+    ) -> Option<bool> {
+        correct.or(match label {
+            Status::Supported => Some(true),
+            Status::Contradicted => Some(false),
+            Status::Unverifiable => (context_given).then_some(false),
+        })
+    }
+}
+
+/// Evaluation metrics over [`Scored`] rows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metrics {
     /// Rows.
@@ -244,13 +362,21 @@ pub struct Metrics {
     pub accuracy: f64,
     /// Mean per-class recall over classes present.
     pub balanced_accuracy: f64,
+    /// Balanced accuracy of "SUPPORTED or not" (the grounding question: is the text backed by
+    /// the evidence?); NaN when one side has no rows.
+    pub supported_balanced_accuracy: f64,
+    /// Of the rows not labeled SUPPORTED, the fraction reported SUPPORTED (a hallucination let
+    /// through as grounded); NaN without such rows.
+    pub false_supported_rate: f64,
+    /// Rows whose correctness is known (the ones ECE, Brier and AUROC are computed on).
+    pub n_scored: usize,
     /// Per status: precision, recall, support.
     pub per_status: Vec<(String, f64, f64, usize)>,
-    /// Expected calibration error of `confidence` as P(label = SUPPORTED), 15 equal-width bins.
+    /// Expected calibration error of `confidence` as P(correct), 15 equal-width bins.
     pub ece: f64,
-    /// Brier score of `confidence` against (label = SUPPORTED).
+    /// Brier score of `confidence` against correctness.
     pub brier: f64,
-    /// AUROC of `confidence` for SUPPORTED vs the rest.
+    /// AUROC of `confidence` for correct vs incorrect.
     pub auroc: f64,
     /// Reliability bins: (mean confidence, observed frequency, count).
     pub bins: Vec<(f64, f64, usize)>,
@@ -259,12 +385,39 @@ pub struct Metrics {
 }
 
 /// Computes [`Metrics`].
-pub fn metrics(rows: &[(f64, Status, Status)]) -> Metrics {
-    let n = rows.len();
+pub fn metrics(all: &[Scored]) -> Metrics {
+    let n = all.len();
     let mut confusion = [[0usize; 3]; 3];
-    for &(_, pred, truth) in rows {
-        confusion[class_index(truth)][class_index(pred)] += 1;
+    for r in all {
+        confusion[class_index(r.label)][class_index(r.predicted)] += 1;
     }
+    let rate = |num: usize, den: usize| {
+        if den == 0 {
+            f64::NAN
+        } else {
+            num as f64 / den as f64
+        }
+    };
+    let pos = all.iter().filter(|r| r.label == Status::Supported);
+    let neg = all.iter().filter(|r| r.label != Status::Supported);
+    let tpr = rate(
+        pos.clone()
+            .filter(|r| r.predicted == Status::Supported)
+            .count(),
+        pos.count(),
+    );
+    let fsr = rate(
+        neg.clone()
+            .filter(|r| r.predicted == Status::Supported)
+            .count(),
+        neg.count(),
+    );
+    let supported_balanced_accuracy = (tpr + (1.0 - fsr)) / 2.0;
+    // Confidence is scored on the rows whose correctness is known.
+    let rows: Vec<(f64, f64)> = all
+        .iter()
+        .filter_map(|r| r.correct.map(|c| (r.confidence, if c { 1.0 } else { 0.0 })))
+        .collect();
     let correct: usize = (0..3).map(|k| confusion[k][k]).sum();
     let mut recalls = Vec::new();
     let mut per_status = Vec::new();
@@ -291,26 +444,26 @@ pub fn metrics(rows: &[(f64, Status, Status)]) -> Metrics {
             support,
         ));
     }
-    let target = |s: Status| if s == Status::Supported { 1.0 } else { 0.0 };
     let mut bins = vec![(0.0, 0.0, 0usize); 15];
     let mut brier = 0.0;
-    for &(c, _, truth) in rows {
+    for &(c, y) in &rows {
         let b = ((c * 15.0) as usize).min(14);
         bins[b].0 += c;
-        bins[b].1 += target(truth);
+        bins[b].1 += y;
         bins[b].2 += 1;
-        brier += (c - target(truth)).powi(2);
+        brier += (c - y).powi(2);
     }
+    let n_scored = rows.len();
     let mut ece = 0.0;
     for b in &mut bins {
         if b.2 > 0 {
             b.0 /= b.2 as f64;
             b.1 /= b.2 as f64;
-            ece += (b.2 as f64 / n.max(1) as f64) * (b.0 - b.1).abs();
+            ece += (b.2 as f64 / n_scored.max(1) as f64) * (b.0 - b.1).abs();
         }
     }
     // AUROC by the rank-sum formula (ties get half credit).
-    let mut scored: Vec<(f64, f64)> = rows.iter().map(|&(c, _, t)| (c, target(t))).collect();
+    let mut scored = rows;
     scored.sort_by(|a, b| a.0.total_cmp(&b.0));
     let pos = scored.iter().filter(|s| s.1 > 0.5).count() as f64;
     let neg = scored.len() as f64 - pos;
@@ -334,9 +487,12 @@ pub fn metrics(rows: &[(f64, Status, Status)]) -> Metrics {
         n,
         accuracy: correct as f64 / n.max(1) as f64,
         balanced_accuracy: recalls.iter().sum::<f64>() / recalls.len().max(1) as f64,
+        supported_balanced_accuracy,
+        false_supported_rate: fsr,
+        n_scored,
         per_status,
         ece,
-        brier: brier / n.max(1) as f64,
+        brier: brier / n_scored.max(1) as f64,
         auroc,
         bins,
         confusion,
@@ -445,6 +601,10 @@ mod tests {
                 "UNVERIFIABLE".into(),
             ],
             weights: w,
+            unverifiable_prior: Prior {
+                context: 0.2,
+                none: 0.6,
+            },
             fitted_on: serde_json::Value::Null,
             metrics: serde_json::Value::Null,
         };
@@ -465,12 +625,25 @@ mod tests {
     fn metrics_on_a_small_fixture() {
         use Status::*;
         // Two perfect predictions at confidence 0.9/0.1, one wrong.
+        let row = |confidence, predicted, label, correct| Scored {
+            confidence,
+            predicted,
+            label,
+            correct,
+        };
         let rows = [
-            (0.9, Supported, Supported),
-            (0.1, Contradicted, Contradicted),
-            (0.8, Supported, Unverifiable),
+            row(0.9, Supported, Supported, Some(true)),
+            row(0.1, Contradicted, Contradicted, Some(false)),
+            row(0.8, Supported, Unverifiable, Some(false)),
+            // Correctness unknown: counted in accuracy, left out of ECE / Brier / AUROC.
+            row(0.5, Unverifiable, Unverifiable, None),
         ];
         let m = metrics(&rows);
+        assert_eq!((m.n, m.n_scored), (4, 3));
+        // SUPPORTED-or-not: 1/1 supported rows found, 1 of 3 others reported SUPPORTED.
+        assert!((m.false_supported_rate - 1.0 / 3.0).abs() < 1e-12);
+        assert!((m.supported_balanced_accuracy - (1.0 + 2.0 / 3.0) / 2.0).abs() < 1e-12);
+        let m = metrics(&rows[..3]);
         assert!((m.accuracy - 2.0 / 3.0).abs() < 1e-12);
         // Bins: 0.9 -> observed 1, 0.1 -> observed 0, 0.8 -> observed 0.
         let expect_ece = (0.1 + 0.1 + 0.8) / 3.0;
@@ -479,6 +652,61 @@ mod tests {
         assert!((m.auroc - 1.0).abs() < 1e-12);
         assert_eq!(m.confusion[2][0], 1);
         assert!(reliability_svg("t", &m).starts_with("<svg"));
+    }
+
+    #[test]
+    fn windows_aggregate_to_strongest_support_and_contradiction() {
+        let probs = [[0.1, 0.2, 0.7], [0.8, 0.1, 0.1], [0.05, 0.6, 0.35]];
+        let (agg, sup, refute) = aggregate_windows(&probs).expect("three windows");
+        assert_eq!((sup, refute), (1, 2));
+        assert_eq!(agg, [0.8, 0.6, 0.1]);
+        assert_eq!(
+            aggregate_windows(&[]),
+            None,
+            "no window read, no context signal"
+        );
+    }
+
+    #[test]
+    fn status_and_confidence_never_disagree() {
+        for c in [0.0, 0.2, 0.49, 0.5, 0.63, 1.0] {
+            assert!(agree(Status::Contradicted, c) < 0.5);
+            assert!(agree(Status::Supported, c) > 0.5);
+            assert_eq!(agree(Status::Unverifiable, c), c);
+        }
+        assert_eq!(
+            agree(Status::Supported, 0.9),
+            0.9,
+            "agreeing values are kept"
+        );
+    }
+
+    #[test]
+    fn prior_is_fitted_and_absence_of_evidence_is_not_zero_confidence() {
+        // All mass on UNVERIFIABLE: the prior is the fraction correct (7 of 10).
+        let rows: Vec<([f64; 3], bool)> = (0..10).map(|i| ([0.0, 0.0, 1.0], i < 7)).collect();
+        assert!((fit_prior(&rows) - 0.7).abs() < 1e-12);
+        assert_eq!(fit_prior(&[([0.9, 0.1, 0.0], true)]), 0.5, "no information");
+        let c = Calibration {
+            id: "t".into(),
+            features: FEATURES.iter().map(|s| s.to_string()).collect(),
+            classes: vec![],
+            weights: vec![vec![0.0; FEATURES.len()]; 3],
+            unverifiable_prior: Prior {
+                context: 0.2,
+                none: 0.7,
+            },
+            fitted_on: serde_json::Value::Null,
+            metrics: serde_json::Value::Null,
+        };
+        let p = [0.05, 0.05, 0.9];
+        let none = Signals::default();
+        let ctx = Signals {
+            context_given: true,
+            ..Signals::default()
+        };
+        assert!((c.confidence(&p, &none) - (0.05 + 0.7 * 0.9)).abs() < 1e-12);
+        assert!((c.confidence(&p, &ctx) - (0.05 + 0.2 * 0.9)).abs() < 1e-12);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::audit::{self, AuditConfig, AuditLog, SyncMode, Verification};
 use crate::calibrate::Calibration;
 use crate::config::{Config, FileConfig};
 use crate::knowledge::Knowledge;
-use crate::pipeline::{CheckInput, CheckOutcome, Checker};
+use crate::pipeline::{CheckInput, CheckOutcome, Checker, Passage};
 use crate::telemetry::LogFormat;
 use crate::verify::Verifier;
 
@@ -136,6 +136,10 @@ pub struct CheckArgs {
     /// The prompt the text answers.
     #[arg(long, default_value = "")]
     pub prompt: String,
+    /// A context passage to ground the text in, read from this file (repeatable; each file is
+    /// one passage, its id the file name).
+    #[arg(long = "context", value_name = "FILE")]
+    pub context: Vec<PathBuf>,
     /// Policy profile.
     #[arg(long, default_value = "")]
     pub policy: String,
@@ -281,10 +285,26 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 path,
                 ..config.audit.clone()
             });
+            let context = args
+                .context
+                .iter()
+                .map(|p| {
+                    Ok(Passage {
+                        id: p.file_name().map_or_else(
+                            || p.display().to_string(),
+                            |n| n.to_string_lossy().into(),
+                        ),
+                        text: std::fs::read_to_string(p).map_err(|e| {
+                            anyhow::anyhow!("--context: cannot read {}: {e}", p.display())
+                        })?,
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
             let checker = build_checker(&config, audit, true).map_err(|e| anyhow::anyhow!(e))?;
             let outcome = checker.check(&CheckInput {
                 response: text,
                 prompt: args.prompt,
+                context,
                 policy: args.policy,
                 ..Default::default()
             });
@@ -416,13 +436,27 @@ pub fn render_table(o: &CheckOutcome) -> String {
             c.confidence,
             c.text
         );
+        if let Some(p) = c.support {
+            let _ = writeln!(s, "      support (P evidence entails): {p:.2}");
+        }
         for e in &c.evidence {
             let _ = writeln!(s, "      evidence: {}", e.text);
-            let _ = writeln!(
-                s,
-                "        <{}> <{}> {} (graph <{}>)",
-                e.subject, e.predicate, e.object, e.graph
-            );
+            match &e.passage_span {
+                Some(span) => {
+                    let _ = writeln!(
+                        s,
+                        "        passage {:?} utf-16 {}..{}",
+                        e.passage_id, span.start_utf16, span.end_utf16
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        s,
+                        "        <{}> <{}> {} (graph <{}>)",
+                        e.subject, e.predicate, e.object, e.graph
+                    );
+                }
+            }
         }
         if !c.explanation.is_empty() {
             let _ = writeln!(s, "      why: {}", c.explanation);

@@ -116,10 +116,16 @@ pub struct Reason {
     pub message: String,
 }
 
-/// The decision: verdict and reasons.
-pub fn decide(policy: &Policy, statuses: &[Status], confidence: f64) -> (Verdict, Vec<Reason>) {
+/// The decision for claims given as (status, confidence): verdict and reasons.
+///
+/// Unverifiable claims are governed by the profile's `unverifiable` action alone; the confidence
+/// thresholds (`flag_below`, `block_below`) apply to the lowest confidence among the claims the
+/// evidence decided (SUPPORTED or CONTRADICTED), so an answer whose claims are merely outside
+/// the evidence is not flagged twice, once as UNVERIFIABLE_CLAIM and again as LOW_CONFIDENCE.
+pub fn decide(policy: &Policy, claims: &[(Status, f64)]) -> (Verdict, Vec<Reason>) {
     let mut verdict = Action::Allow;
     let mut reasons = Vec::new();
+    let statuses: Vec<Status> = claims.iter().map(|c| c.0).collect();
     let count = |s: Status| statuses.iter().filter(|&&x| x == s).count();
     if statuses.is_empty() {
         verdict = verdict.max(policy.unverifiable);
@@ -148,24 +154,31 @@ pub fn decide(policy: &Policy, statuses: &[Status], confidence: f64) -> (Verdict
             message: format!("{unverifiable} claim(s) could not be checked"),
         });
     }
-    if confidence < policy.block_below {
-        verdict = Action::Block;
-        reasons.push(Reason {
-            code: "LOW_CONFIDENCE",
-            message: format!(
-                "confidence {confidence:.3} is below block_below {}",
-                policy.block_below
-            ),
-        });
-    } else if confidence < policy.flag_below {
-        verdict = verdict.max(Action::Flag);
-        reasons.push(Reason {
-            code: "LOW_CONFIDENCE",
-            message: format!(
-                "confidence {confidence:.3} is below flag_below {}",
-                policy.flag_below
-            ),
-        });
+    let decided = claims
+        .iter()
+        .filter(|c| c.0 != Status::Unverifiable)
+        .map(|c| c.1)
+        .reduce(f64::min);
+    if let Some(confidence) = decided {
+        if confidence < policy.block_below {
+            verdict = Action::Block;
+            reasons.push(Reason {
+                code: "LOW_CONFIDENCE",
+                message: format!(
+                    "lowest confidence of a checked claim {confidence:.3} is below block_below {}",
+                    policy.block_below
+                ),
+            });
+        } else if confidence < policy.flag_below {
+            verdict = verdict.max(Action::Flag);
+            reasons.push(Reason {
+                code: "LOW_CONFIDENCE",
+                message: format!(
+                    "lowest confidence of a checked claim {confidence:.3} is below flag_below {}",
+                    policy.flag_below
+                ),
+            });
+        }
     }
     if reasons.is_empty() {
         reasons.push(Reason {
@@ -201,14 +214,39 @@ mod tests {
     #[test]
     fn contradiction_blocks_and_unverifiable_follows_policy() {
         let p = Policy::default();
-        let (v, r) = decide(&p, &[Status::Supported, Status::Contradicted], 0.05);
+        let (v, r) = decide(
+            &p,
+            &[(Status::Supported, 0.9), (Status::Contradicted, 0.05)],
+        );
         assert_eq!(v, Action::Block);
         assert!(r.iter().any(|r| r.code == "CONTRADICTED_CLAIM"));
-        let (v, r) = decide(&p, &[Status::Unverifiable], 0.5);
+        let (v, r) = decide(&p, &[(Status::Unverifiable, 0.5)]);
         assert_eq!(v, Action::Allow);
         assert_eq!(r[0].code, "UNVERIFIABLE_CLAIM");
-        let (v, _) = decide(&Policy::strict(), &[Status::Unverifiable], 0.5);
+        let (v, _) = decide(&Policy::strict(), &[(Status::Unverifiable, 0.5)]);
         assert_eq!(v, Action::Flag);
+    }
+
+    #[test]
+    fn low_confidence_is_about_checked_claims_only() {
+        let p = Policy::default();
+        // Claims outside the evidence with a low prior: the `unverifiable` action decides.
+        let (v, r) = decide(
+            &p,
+            &[(Status::Unverifiable, 0.1), (Status::Unverifiable, 0.2)],
+        );
+        assert_eq!(v, Action::Allow);
+        assert_eq!(
+            r.iter().map(|r| r.code).collect::<Vec<_>>(),
+            ["UNVERIFIABLE_CLAIM"]
+        );
+        // A weakly supported claim under strict is flagged for its confidence.
+        let (v, r) = decide(
+            &Policy::strict(),
+            &[(Status::Supported, 0.55), (Status::Unverifiable, 0.1)],
+        );
+        assert_eq!(v, Action::Flag);
+        assert!(r.iter().any(|r| r.code == "LOW_CONFIDENCE"));
     }
 
     #[test]

@@ -2,7 +2,11 @@
 //!
 //! Format, one object per line (see `models/data/README.md`):
 //! `{"id": "...", "text": "<response>", "prompt": null | "...",
-//!   "context": [{"id": "...", "text": "..."}], "label": "SUPPORTED" | "CONTRADICTED" | "UNVERIFIABLE"}`.
+//!   "context": [{"id": "...", "text": "..."}], "label": "SUPPORTED" | "CONTRADICTED" | "UNVERIFIABLE",
+//!   "correct": true | false (optional)}`.
+//! `correct` says whether the text is right when the label alone does not (a hallucinated answer
+//! the evidence neither supports nor contradicts is UNVERIFIABLE and not correct); confidence is
+//! scored against it ([`Scored::correct_target`]).
 //! A row's prediction is the response-level status (any contradicted claim -> CONTRADICTED, all
 //! supported -> SUPPORTED, else UNVERIFIABLE) with the response confidence.
 
@@ -12,7 +16,7 @@ use std::time::Instant;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::calibrate::{self, class_index, Calibration, Metrics, FEATURES};
+use crate::calibrate::{self, class_index, Calibration, Metrics, Prior, Scored, FEATURES};
 use crate::pipeline::{CheckInput, CheckOutcome, Checker, Passage};
 use crate::reason::Status;
 
@@ -42,6 +46,16 @@ pub struct Labeled {
     pub context: Vec<LabeledPassage>,
     /// The expected status.
     pub label: Status,
+    /// Whether the text is correct, when the label does not say it.
+    #[serde(default)]
+    pub correct: Option<bool>,
+}
+
+impl Labeled {
+    /// What the confidence of this row is scored against (`None`: unknown).
+    pub fn correct_target(&self) -> Option<bool> {
+        Scored::correct_target(self.label, self.correct, !self.context.is_empty())
+    }
 }
 
 /// Reads a labeled file; errors name the file and line.
@@ -93,6 +107,8 @@ pub fn calibrate(checker: &Checker, files: &[PathBuf]) -> Result<Calibration, St
         .ok_or("calibration needs the verifier: enable [verifier] in the config")?;
     let mut x = Vec::new();
     let mut y = Vec::new();
+    // (features, the request had context, correctness if known) for fitting the priors.
+    let mut truth: Vec<(bool, Option<bool>)> = Vec::new();
     let mut skipped = 0usize;
     let mut fitted_files = Vec::new();
     for f in files {
@@ -112,6 +128,7 @@ pub fn calibrate(checker: &Checker, files: &[PathBuf]) -> Result<Calibration, St
                         .ok_or("verifier produced no signals; this is a bug")?;
                     x.push(s.features());
                     y.push(class_index(row.label));
+                    truth.push((s.context_given, row.correct_target()));
                 }
                 _ => skipped += 1,
             }
@@ -124,7 +141,24 @@ pub fn calibrate(checker: &Checker, files: &[PathBuf]) -> Result<Calibration, St
         ));
     }
     let weights = calibrate::fit(&x, &y, 1e-3, 1500);
-    let id_src = serde_json::to_string(&weights).map_err(|e| e.to_string())?;
+    let prior_rows = |with_context: bool| -> Vec<([f64; 3], bool)> {
+        x.iter()
+            .zip(&truth)
+            .filter(|(_, t)| t.0 == with_context)
+            .filter_map(|(xi, t)| t.1.map(|c| (calibrate::predict(&weights, xi), c)))
+            .collect()
+    };
+    let (ctx_rows, none_rows) = (prior_rows(true), prior_rows(false));
+    let unverifiable_prior = Prior {
+        context: calibrate::fit_prior(&ctx_rows),
+        none: calibrate::fit_prior(&none_rows),
+    };
+    let id_src = serde_json::to_string(&(
+        &weights,
+        unverifiable_prior.context,
+        unverifiable_prior.none,
+    ))
+    .map_err(|e| e.to_string())?;
     let mut cal = Calibration {
         id: format!(
             "cal-{}",
@@ -137,17 +171,30 @@ pub fn calibrate(checker: &Checker, files: &[PathBuf]) -> Result<Calibration, St
             "UNVERIFIABLE".into(),
         ],
         weights,
-        fitted_on: json!({"files": fitted_files, "model": model, "rows_used": x.len(), "rows_skipped_multi_claim": skipped}),
+        unverifiable_prior,
+        fitted_on: json!({"files": fitted_files, "model": model, "rows_used": x.len(), "rows_skipped_multi_claim": skipped,
+            "prior_rows": {"context": ctx_rows.len(), "none": none_rows.len()}}),
         metrics: serde_json::Value::Null,
     };
     // Metrics on the fitting data, for the record (held-out numbers come from `eval`).
-    let rows: Vec<(f64, Status, Status)> = x
+    let rows: Vec<Scored> = x
         .iter()
         .zip(&y)
-        .map(|(xi, &yi)| {
+        .zip(&truth)
+        .map(|((xi, &yi), t)| {
             let p = calibrate::predict(&cal.weights, xi);
             let k = (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(2);
-            (p[0], calibrate::CLASSES[k], calibrate::CLASSES[yi])
+            let prior = if t.0 {
+                cal.unverifiable_prior.context
+            } else {
+                cal.unverifiable_prior.none
+            };
+            Scored {
+                confidence: p[0] + prior * p[2],
+                predicted: calibrate::CLASSES[k],
+                label: calibrate::CLASSES[yi],
+                correct: t.1,
+            }
         })
         .collect();
     let m = calibrate::metrics(&rows);
@@ -182,7 +229,12 @@ pub fn evaluate(checker: &Checker, files: &[PathBuf]) -> Result<Vec<FileReport>,
             if o.reasons.iter().any(|r| r.code == "INTERNAL_ERROR") {
                 return Err(format!("row {}: {}", row.id, o.reasons[0].message));
             }
-            scored.push((o.confidence, response_status(&o), row.label));
+            scored.push(Scored {
+                confidence: o.confidence,
+                predicted: response_status(&o),
+                label: row.label,
+                correct: row.correct_target(),
+            });
         }
         lat.sort_by(f64::total_cmp);
         let pct = |p: f64| {
@@ -208,8 +260,13 @@ pub fn render(reports: &[FileReport]) -> String {
         let _ = writeln!(s, "{} (n={})", r.file, m.n);
         let _ = writeln!(
             s,
-            "  accuracy {:.3}  balanced accuracy {:.3}  ECE(15) {:.3}  Brier {:.3}  AUROC {:.3}",
-            m.accuracy, m.balanced_accuracy, m.ece, m.brier, m.auroc
+            "  accuracy {:.3}  balanced accuracy {:.3}  ECE(15) {:.3}  Brier {:.3}  AUROC {:.3} (on {} rows of known correctness)",
+            m.accuracy, m.balanced_accuracy, m.ece, m.brier, m.auroc, m.n_scored
+        );
+        let _ = writeln!(
+            s,
+            "  supported-or-not: balanced accuracy {:.3}  false-SUPPORTED rate {:.3}",
+            m.supported_balanced_accuracy, m.false_supported_rate
         );
         for (name, p, rc, n) in &m.per_status {
             let _ = writeln!(s, "  {name:<13} precision {p:.3}  recall {rc:.3}  n {n}");

@@ -93,6 +93,9 @@ pub struct ClaimResult {
     pub status: Status,
     /// P(claim is correct).
     pub confidence: f64,
+    /// P(the evidence read entails the claim), from the calibrated verifier signals; `None`
+    /// when no verifier or calibration ran (symbolic only).
+    pub support: Option<f64>,
     /// Evidence.
     pub evidence: Vec<EvidenceItem>,
     /// How the status was reached.
@@ -362,8 +365,9 @@ impl Checker {
             None => {
                 let confidences: Vec<f64> = results.iter().map(|c| c.confidence).collect();
                 let confidence = calibrate::response_confidence(&confidences);
-                let statuses: Vec<Status> = results.iter().map(|c| c.status).collect();
-                let (v, r) = decide::decide(policy, &statuses, confidence);
+                let claims: Vec<(Status, f64)> =
+                    results.iter().map(|c| (c.status, c.confidence)).collect();
+                let (v, r) = decide::decide(policy, &claims);
                 (confidence, v, r)
             }
             Some(message) => {
@@ -426,12 +430,12 @@ impl Checker {
         let passages: Vec<&str> = input.context.iter().map(|p| p.text.as_str()).collect();
         let t = Instant::now();
         let chunks = match self.verifier {
-            Some(_) => retrieve::chunk_passages(&passages),
+            Some(_) => retrieve::windows(&passages, retrieve::WINDOW_WORDS),
             None => Vec::new(),
         };
         let (mut t_context, mut t_verify) = (micros(t), 0);
         let mut submitted: Vec<Option<crate::verify::Submitted>> = Vec::new();
-        let pending = self.symbolic_pass(input, claims, timings, &mut |p| {
+        let mut pending = self.symbolic_pass(input, claims, timings, &mut |p| {
             let Some(verifier) = &self.verifier else {
                 return Ok(());
             };
@@ -456,19 +460,24 @@ impl Checker {
             .map(|p| Signals {
                 symbolic: p.symbolic,
                 linked: p.linked,
+                context_given: !input.context.is_empty(),
                 ..Signals::default()
             })
             .collect();
         if self.verifier.is_some() {
             timings.insert("retrieve_context".into(), t_context);
             let t = Instant::now();
-            for ((p, s), sub) in pending.iter().zip(&mut signals).zip(submitted) {
+            for ((p, s), sub) in pending.iter_mut().zip(&mut signals).zip(submitted) {
                 let probs = match sub {
                     Some(sub) => sub.probs().map_err(|e| format!("verify: {e}"))?,
                     None => Vec::new(),
                 };
                 s.graph = p.graph_pair.map(|k| probs[k]);
-                s.context = p.context_pair.map(|(k, _)| probs[k]);
+                let windows: Vec<_> = p.context_pairs.iter().map(|&(k, _)| probs[k]).collect();
+                if let Some((agg, sup, refute)) = calibrate::aggregate_windows(&windows) {
+                    s.context = Some(agg);
+                    p.best_windows = Some((p.context_pairs[sup].1, p.context_pairs[refute].1));
+                }
             }
             timings.insert("verify".into(), t_verify + micros(t));
             let t = Instant::now();
@@ -489,6 +498,7 @@ impl Checker {
                 span: c.span,
                 status: p.status,
                 confidence: calibrate::symbolic_confidence(p.status, p.strength),
+                support: None,
                 evidence: p.evidence,
                 explanation: p.explanations.join("; "),
                 signals: None,
@@ -503,7 +513,7 @@ impl Checker {
     pub fn verifier_pairs(&self, input: &CheckInput) -> Result<Vec<(String, String)>, String> {
         let claims = claims::split(&input.response);
         let passages: Vec<&str> = input.context.iter().map(|p| p.text.as_str()).collect();
-        let chunks = retrieve::chunk_passages(&passages);
+        let chunks = retrieve::windows(&passages, retrieve::WINDOW_WORDS);
         let mut pairs = Vec::new();
         self.symbolic_pass(input, &claims, &mut BTreeMap::new(), &mut |p| {
             pairs.extend(plan_claim(p, &chunks, &passages));
@@ -530,13 +540,8 @@ impl Checker {
             let t = Instant::now();
             let mut linked = link::link(kg, &c.text, all_lower);
             // A short answer ("Delhi.") is read in the light of the question.
-            let short = c.text.split_whitespace().count() <= 6;
-            let with_prompt = short && !input.prompt.trim().is_empty();
-            let hypothesis = if with_prompt {
-                format!("{} {}", input.prompt.trim(), c.text)
-            } else {
-                c.text.clone()
-            };
+            let hypothesis = hypothesis(&input.prompt, &c.text);
+            let with_prompt = hypothesis.len() != c.text.len();
             if with_prompt && linked.assertions.is_empty() {
                 linked = link::link(kg, &hypothesis, all_lower);
             }
@@ -601,7 +606,8 @@ impl Checker {
                 evidence,
                 explanations,
                 graph_pair: None,
-                context_pair: None,
+                context_pairs: Vec::new(),
+                best_windows: None,
             };
             on_claim(&mut p)?;
             pending.push(p);
@@ -622,15 +628,13 @@ impl Checker {
         input: &CheckInput,
         claim: &claims::Claim,
     ) -> ClaimResult {
-        let probs = match &self.calibration {
-            Some(c) => c.predict(s),
-            None => {
-                let conf = calibrate::symbolic_confidence(p.status, p.strength);
-                [conf, 1.0 - conf, 0.0]
+        let (probs, confidence) = match &self.calibration {
+            Some(c) => {
+                let probs = c.predict(s);
+                (Some(probs), c.confidence(&probs, s))
             }
+            None => (None, calibrate::symbolic_confidence(p.status, p.strength)),
         };
-        let confidence = probs[0];
-        let mut explanations = p.explanations;
         let context_evidence = |k: usize| {
             let c = &chunks[k];
             let passage = &input.context[c.passage];
@@ -648,46 +652,93 @@ impl Checker {
                 passage_span: Some(idx.span(c.start, c.end)),
             }
         };
-        // An exact symbolic decision stands; the verifier decides the rest, with evidence.
+        let window_name = |k: usize| {
+            let c = &chunks[k];
+            format!(
+                "passage {:?} bytes {}..{}",
+                input.context[c.passage].id, c.start, c.end
+            )
+        };
+        // An exact symbolic decision stands; the verifier decides the rest, with evidence. Its
+        // SUPPORTED needs confidence > 0.5; its CONTRADICTED needs P(CONTRADICTED) > 0.5 (more
+        // likely contradicted than not: a false accusation is worse than none), which also puts
+        // the confidence below 0.5.
+        let decided = match probs {
+            _ if p.symbolic.is_some() => None,
+            Some(q) if q[0] >= q[1] && q[0] >= q[2] && confidence > 0.5 => Some(Status::Supported),
+            Some(q) if q[1] > 0.5 && confidence < 0.5 => Some(Status::Contradicted),
+            _ => None,
+        };
+        let mut explanations = Vec::new();
+        if let Some(q) = probs {
+            let read = match (p.best_windows, s.graph.is_some()) {
+                (Some((sup, refute)), _) => {
+                    let k = if decided == Some(Status::Contradicted) {
+                        refute
+                    } else {
+                        sup
+                    };
+                    format!(
+                        "read {} of {} context window(s), best {}",
+                        p.context_pairs.len(),
+                        chunks.len(),
+                        window_name(k)
+                    )
+                }
+                (None, true) => "read the graph facts".to_string(),
+                (None, false) if s.context_given => {
+                    "no context window shares a content word with the claim".to_string()
+                }
+                (None, false) => String::new(),
+            };
+            if !read.is_empty() {
+                let verdict = match decided {
+                    Some(Status::Supported) => "supported",
+                    Some(Status::Contradicted) => "contradicted",
+                    _ if p.symbolic.is_some() => "the graph decides",
+                    _ => "neither supported nor contradicted",
+                };
+                explanations.push(format!(
+                    "verifier {read}: P(supported) {:.2}, P(contradicted) {:.2} -> {verdict}",
+                    q[0], q[1]
+                ));
+            }
+        }
+        // The graph's remarks follow what the verifier read; "no known entity mentioned" says
+        // nothing when the claim was read against passages.
+        explanations.extend(
+            p.explanations
+                .into_iter()
+                .filter(|e| !(s.context_given && e == "no known entity mentioned")),
+        );
         let (status, evidence) = if let Some(sym) = p.symbolic {
             (sym, p.evidence)
-        } else {
-            let decided = if probs[0] >= probs[1] && probs[0] >= probs[2] {
-                Status::Supported
-            } else if probs[1] > probs[2] {
-                Status::Contradicted
-            } else {
-                Status::Unverifiable
-            };
+        } else if let Some(d) = decided {
             let mut ev: Vec<EvidenceItem> = Vec::new();
-            if decided != Status::Unverifiable {
-                if let Some((_, k)) = p.context_pair {
-                    ev.push(context_evidence(k));
-                }
-                if s.graph.is_some() {
-                    ev.extend(p.graph_evidence);
-                }
+            if let Some((sup, refute)) = p.best_windows {
+                ev.push(context_evidence(if d == Status::Contradicted {
+                    refute
+                } else {
+                    sup
+                }));
+            }
+            if s.graph.is_some() {
+                ev.extend(p.graph_evidence);
             }
             if ev.is_empty() {
                 (Status::Unverifiable, ev)
             } else {
-                let source = if p.context_pair.is_some() {
-                    "context passage"
-                } else {
-                    "graph facts"
-                };
-                explanations.push(format!(
-                    "verifier on the {source}: P(supported) {:.2}, P(contradicted) {:.2}",
-                    probs[0], probs[1]
-                ));
-                (decided, ev)
+                (d, ev)
             }
+        } else {
+            (Status::Unverifiable, Vec::new())
         };
         ClaimResult {
             text: claim.text.clone(),
             span: claim.span,
             status,
-            confidence,
+            confidence: calibrate::agree(status, confidence),
+            support: probs.map(|q| q[0]),
             evidence,
             explanation: explanations.join("; "),
             signals: Some(*s),
@@ -695,9 +746,27 @@ impl Checker {
     }
 }
 
+/// What the verifier reads as the claim: the claim itself, or for a short answer (six words or
+/// fewer) with a prompt, "<question> <answer>" — the question gets a "?" when it ends without
+/// punctuation. The training data builds its question + answer pairs the same way
+/// (`models/train/prep_mix.py`, `qa_hyp`).
+pub fn hypothesis(prompt: &str, claim: &str) -> String {
+    let q = prompt.trim();
+    if q.is_empty() || claim.split_whitespace().count() > 6 {
+        return claim.to_string();
+    }
+    let mark = if q.ends_with(['?', '.', '!']) {
+        ""
+    } else {
+        "?"
+    };
+    format!("{q}{mark} {claim}")
+}
+
 /// What the verifier reads for one claim: the graph facts behind its assertions, verbalized and
-/// joined into one premise, and the context chunk that best matches it
-/// ([`retrieve::best_chunk`]). Records in `p` which pair is which.
+/// joined into one premise, and the context windows that share the most content words with it
+/// ([`retrieve::top_windows`], at most [`retrieve::MAX_WINDOWS`]). Records in `p` which pair is
+/// which.
 fn plan_claim(
     p: &mut Pending,
     chunks: &[retrieve::Chunk],
@@ -709,9 +778,9 @@ fn plan_claim(
         p.graph_pair = Some(pairs.len());
         pairs.push((premise.join(" "), p.hypothesis.clone()));
     }
-    if let Some(k) = retrieve::best_chunk(chunks, &p.hypothesis) {
+    for k in retrieve::top_windows(chunks, &p.hypothesis, retrieve::MAX_WINDOWS) {
         let c = &chunks[k];
-        p.context_pair = Some((pairs.len(), k));
+        p.context_pairs.push((pairs.len(), k));
         pairs.push((
             passages[c.passage][c.start..c.end].to_string(),
             p.hypothesis.clone(),
@@ -731,8 +800,10 @@ struct Pending {
     evidence: Vec<EvidenceItem>,
     explanations: Vec<String>,
     graph_pair: Option<usize>,
-    /// (pair index, chunk index) of the context premise read, if any.
-    context_pair: Option<(usize, usize)>,
+    /// (pair index, window index) of each context window read.
+    context_pairs: Vec<(usize, usize)>,
+    /// Window indices that support most and contradict most, once scored.
+    best_windows: Option<(usize, usize)>,
 }
 
 /// Claims that could not be checked because of an internal failure.
@@ -744,6 +815,7 @@ pub fn unchecked(claims: &[claims::Claim]) -> Vec<ClaimResult> {
             span: c.span,
             status: Status::Unverifiable,
             confidence: 0.0,
+            support: None,
             evidence: Vec::new(),
             explanation: "not checked: internal error".into(),
             signals: None,
@@ -806,6 +878,7 @@ pub fn audit_record(
                 "span": [c.span.start, c.span.end],
                 "status": c.status,
                 "confidence": c.confidence,
+                "support": c.support,
                 "evidence": c.evidence.iter().map(|e| json!({
                     "s": e.subject, "p": e.predicate, "o": e.object, "g": e.graph,
                     "source": e.source, "passage_id": e.passage_id,
@@ -831,4 +904,25 @@ pub fn audit_record(
     m.insert("error".into(), error.map_or(Value::Null, |e| e.into()));
     m.insert("partial".into(), partial.into());
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hypothesis;
+
+    #[test]
+    fn short_answers_are_read_with_their_question() {
+        assert_eq!(
+            hypothesis("Who directed Mommy?", "Xavier Dolan."),
+            "Who directed Mommy? Xavier Dolan."
+        );
+        assert_eq!(
+            hypothesis("  who directed mommy ", "Xavier Dolan"),
+            "who directed mommy? Xavier Dolan",
+            "a question mark is added as the training data has it"
+        );
+        let long = "Xavier Dolan directed the film in 2014 in Quebec.";
+        assert_eq!(hypothesis("Who directed Mommy?", long), long);
+        assert_eq!(hypothesis("", "Delhi."), "Delhi.");
+    }
 }

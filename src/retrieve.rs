@@ -20,7 +20,7 @@ pub fn retrieve(
         .collect()
 }
 
-/// A piece of a context passage that the verifier reads as a premise.
+/// A window of a context passage that the verifier reads as a premise.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chunk {
     /// Index of the passage in the request.
@@ -29,9 +29,18 @@ pub struct Chunk {
     pub start: usize,
     /// End byte (exclusive).
     pub end: usize,
-    /// Folded content words (for lexical retrieval).
-    words: Vec<String>,
+    /// Folded content words, deduplicated (for lexical retrieval).
+    words: std::collections::HashSet<String>,
 }
+
+/// Window budget in words (about 130 MiniLM tokens, leaving room for the claim within the
+/// model's 256-token pairs). Chosen on the dev files (README, "Pipeline"); the training script
+/// cuts its premises the same way (`models/train/prep_mix.py`, `WINDOW_WORDS`).
+pub const WINDOW_WORDS: usize = 100;
+
+/// How many windows per claim the verifier reads at most: the ones sharing the most content
+/// words with the claim (the lexical prefilter).
+pub const MAX_WINDOWS: usize = 3;
 
 /// Words too common to say anything about relevance.
 const STOPWORDS: &[&str] = &[
@@ -40,7 +49,7 @@ const STOPWORDS: &[&str] = &[
     "not", "than", "which", "who", "their", "his", "her", "they", "he", "she", "there",
 ];
 
-fn content_words(text: &str) -> Vec<String> {
+fn content_words(text: &str) -> std::collections::HashSet<String> {
     crate::knowledge::fold(text)
         .text
         .split(|c: char| !c.is_alphanumeric())
@@ -49,69 +58,54 @@ fn content_words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Pronouns that, opening a sentence, point back to the sentence before ("Its capital is Nairobi.").
-const PRONOUNS: &[&str] = &[
-    "it", "its", "he", "his", "him", "she", "her", "they", "their", "them",
-];
-
-/// Determiners that, followed by a common noun, point back ("The company was founded in 1998.").
-const DETERMINERS: &[&str] = &["the", "this", "that", "these", "those", "such"];
-
-/// Does the sentence depend on the one before it for what it talks about? It opens with a
-/// pronoun, or with a determiner and a lowercase word (a common noun, not a name:
-/// "The company…" does, "The Amazon…" does not).
-fn points_back(sentence: &str) -> bool {
-    let mut words = sentence
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty());
-    let first = words.next().unwrap_or("").to_lowercase();
-    if PRONOUNS.contains(&first.as_str()) {
-        return true;
-    }
-    DETERMINERS.contains(&first.as_str())
-        && words
-            .next()
-            .and_then(|w| w.chars().next())
-            .is_some_and(char::is_lowercase)
-}
-
-/// Splits passages into premises of one sentence each; a sentence that [points back](points_back)
-/// also takes the sentence before it, so the verifier sees what "it" or "the company" is.
-pub fn chunk_passages(passages: &[&str]) -> Vec<Chunk> {
+/// Splits passages into overlapping, sentence-aligned windows of at most `budget` words (a
+/// longer sentence is a window of its own). Each window starts at the sentence after the
+/// previous window's midpoint, so a fact near a window edge is whole in the next one. A short
+/// passage is one window. Byte ranges map back exactly into the passage.
+pub fn windows(passages: &[&str], budget: usize) -> Vec<Chunk> {
     let mut out = Vec::new();
     for (pi, text) in passages.iter().enumerate() {
         let sentences = crate::claims::sentence_spans(text);
-        for (i, &(start, end)) in sentences.iter().enumerate() {
-            let start = if i > 0 && points_back(&text[start..end]) {
-                sentences[i - 1].0
-            } else {
-                start
-            };
+        let words: Vec<usize> = sentences
+            .iter()
+            .map(|&(a, b)| text[a..b].split_whitespace().count())
+            .collect();
+        let mut i = 0;
+        while i < sentences.len() {
+            let (mut j, mut n) = (i, 0);
+            while j < sentences.len() && (j == i || n + words[j] <= budget) {
+                n += words[j];
+                j += 1;
+            }
+            let (start, end) = (sentences[i].0, sentences[j - 1].1);
             out.push(Chunk {
                 passage: pi,
                 start,
                 end,
                 words: content_words(&text[start..end]),
             });
+            if j >= sentences.len() {
+                break;
+            }
+            i = (i + 1).max((i + j) / 2);
         }
     }
     out
 }
 
-/// The chunk that shares the most content words with `hypothesis`, scored by overlap /
-/// sqrt(chunk length) so long sentences do not win by size alone (ties: the earlier one). `None`
-/// when no chunk shares a content word: the context says nothing about the claim.
-pub fn best_chunk(chunks: &[Chunk], hypothesis: &str) -> Option<usize> {
-    let h: std::collections::HashSet<String> = content_words(hypothesis).into_iter().collect();
-    let mut best: Option<(f64, usize)> = None;
-    for (i, c) in chunks.iter().enumerate() {
-        let overlap = c.words.iter().filter(|w| h.contains(*w)).count() as f64;
-        let score = overlap / (c.words.len().max(1) as f64).sqrt();
-        if score > 0.0 && best.is_none_or(|(b, _)| score > b) {
-            best = Some((score, i));
-        }
-    }
-    best.map(|(_, i)| i)
+/// Up to `k` windows that share the most distinct content words with `hypothesis`, best first
+/// (ties: the earlier window). Windows sharing no content word are never returned: a context
+/// that says nothing about the claim is not read.
+pub fn top_windows(chunks: &[Chunk], hypothesis: &str, k: usize) -> Vec<usize> {
+    let h = content_words(hypothesis);
+    let mut scored: Vec<(usize, usize)> = chunks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (h.iter().filter(|w| c.words.contains(*w)).count(), i))
+        .filter(|&(score, _)| score > 0)
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().take(k).map(|(_, i)| i).collect()
 }
 
 #[cfg(test)]
@@ -119,42 +113,59 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chunks_and_lexical_retrieval() {
-        let p = "Mount Kenya is the highest mountain in Kenya, and it is an extinct volcano. \
-                 Its summit is 5,199 m high. Nairobi is the capital and largest city of Kenya.";
-        let chunks = chunk_passages(&[p]);
-        let texts: Vec<&str> = chunks.iter().map(|c| &p[c.start..c.end]).collect();
+    fn windows_are_whole_sentences_that_overlap_and_map_back() {
+        let p = "Mount Kenya is the highest mountain in Kenya. Its summit is 5,199 m high. \
+                 Nairobi is the capital of Kenya. The city was founded in 1899. \
+                 Mombasa is a port on the coast.";
+        let w = windows(&[p], 14);
+        let texts: Vec<&str> = w.iter().map(|c| &p[c.start..c.end]).collect();
         assert_eq!(
             texts,
             [
-                "Mount Kenya is the highest mountain in Kenya, and it is an extinct volcano.",
-                "Mount Kenya is the highest mountain in Kenya, and it is an extinct volcano. \
-                 Its summit is 5,199 m high.",
-                "Nairobi is the capital and largest city of Kenya."
+                "Mount Kenya is the highest mountain in Kenya. Its summit is 5,199 m high.",
+                "Its summit is 5,199 m high. Nairobi is the capital of Kenya.",
+                "Nairobi is the capital of Kenya. The city was founded in 1899.",
+                "The city was founded in 1899. Mombasa is a port on the coast.",
             ],
-            "one sentence each, whole sentences, the one opening with Its takes its antecedent"
+            "sentence-aligned, at most 14 words, each window overlapping the next"
         );
+        // The whole passage is covered and every window starts and ends on a sentence.
+        assert_eq!(w[0].start, 0);
+        assert_eq!(w.last().map(|c| c.end), Some(p.len()));
+        let spans = crate::claims::sentence_spans(p);
+        for c in &w {
+            assert!(spans.iter().any(|s| s.0 == c.start) && spans.iter().any(|s| s.1 == c.end));
+        }
+        // A short passage is one window; a sentence longer than the budget is its own window.
+        assert_eq!(windows(&["One short passage."], 100).len(), 1);
+        let long = "This single sentence has far more than the five words of the budget.";
+        let w = windows(&[long, "Tiny."], 5);
         assert_eq!(
-            best_chunk(&chunks, "The capital of Kenya is Nairobi."),
-            Some(2)
+            w.iter()
+                .map(|c| (c.passage, c.start, c.end))
+                .collect::<Vec<_>>(),
+            [(0, 0, long.len()), (1, 0, 5)],
+            "windows never cross passages"
         );
+        // Multi-byte text: spans are byte offsets that slice on char boundaries.
+        let u = "Zürich liegt am Zürichsee. Genève est au bord du Léman.";
+        for c in windows(&[u], 4) {
+            assert!(u.is_char_boundary(c.start) && u.is_char_boundary(c.end));
+        }
+    }
+
+    #[test]
+    fn prefilter_ranks_by_shared_words_and_skips_unrelated_windows() {
+        let p = "Nairobi is the capital of Kenya. Bananas are yellow. \
+                 Mombasa is the main port of Kenya.";
+        let w = windows(&[p], 6);
+        let top = top_windows(&w, "The capital of Kenya is Nairobi.", 2);
         assert_eq!(
-            best_chunk(&chunks, "How high is Mount Kenya's summit?"),
-            Some(1)
+            &p[w[top[0]].start..w[top[0]].end],
+            "Nairobi is the capital of Kenya."
         );
-        assert_eq!(
-            best_chunk(&chunks, "Bananas grow on trees."),
-            None,
-            "a context sharing no content word is not read"
-        );
-        assert!(points_back("The company was founded in 1998."));
-        assert!(points_back("They moved to Oslo."));
-        assert!(!points_back("The Amazon is a rainforest."));
-        assert!(!points_back(
-            "Theirs is a long story about Oslo, told by Ithaca."
-        ));
-        let two = chunk_passages(&["It rains.", "Its capital is Nairobi."]);
-        assert_eq!(two.len(), 2, "no antecedent across passages");
-        assert_eq!((two[1].passage, two[1].start), (1, 0));
+        assert_eq!(top.len(), 2, "the Mombasa window shares 'Kenya'");
+        assert!(top_windows(&w, "Quantum chromodynamics.", 3).is_empty());
+        assert_eq!(top_windows(&w, "Kenya", 1).len(), 1, "k bounds the count");
     }
 }

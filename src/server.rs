@@ -167,6 +167,7 @@ pub fn claim_to_pb(c: ClaimResult) -> pb::Claim {
             reason::Status::Unverifiable => pb::ClaimStatus::ClaimUnverifiable,
         } as i32,
         confidence: c.confidence,
+        support: c.support,
         evidence: c
             .evidence
             .into_iter()

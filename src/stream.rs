@@ -190,13 +190,12 @@ impl StreamCheck {
         if self.results.is_empty() {
             return (decide::Action::Allow, Vec::new());
         }
-        let confidences: Vec<f64> = self.results.iter().map(|c| c.confidence).collect();
-        let statuses: Vec<_> = self.results.iter().map(|c| c.status).collect();
-        decide::decide(
-            policy,
-            &statuses,
-            crate::calibrate::response_confidence(&confidences),
-        )
+        let claims: Vec<_> = self
+            .results
+            .iter()
+            .map(|c| (c.status, c.confidence))
+            .collect();
+        decide::decide(policy, &claims)
     }
 
     /// Checks that the input ended cleanly: some text, no half character.

@@ -5,6 +5,7 @@ mod common;
 mod check;
 mod default_graph;
 mod extproc;
+mod grounding;
 mod neural;
 mod stream;
 mod verifier;

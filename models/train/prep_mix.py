@@ -292,6 +292,16 @@ def main():
 
     for s, ps in pairs.items():
         (trng if s == "test" else rng).shuffle(ps)
+    # VitaminC evidence inside a window: the evidence sentence placed among 2-4 sentences of other
+    # pages of the same split (as a RAG passage hides it), label unchanged. Its own random stream,
+    # appended after the shuffle, so the other pairs do not change (train.py shuffles per source).
+    wrng = random.Random(SEED + 2)
+    vtrain = read_jsonl(WORK / "vitc_train.jsonl")
+    for r in wrng.sample(vtrain, 15000):
+        others = [o["premise"] for o in wrng.sample(vtrain, 8) if o["page"] != r["page"]][:wrng.randint(2, 4)]
+        others.insert(wrng.randrange(len(others) + 1), r["premise"])
+        add("train", " ".join(others), r["hypothesis"], r["label"], "vitaminc-window")
+    for s, ps in pairs.items():
         write_jsonl(WORK / f"mix_{s}.jsonl", ps)
     caps = {"qa": 800, "dialogue": 600, "summary": 300, "noevidence": 400}
     # the no-evidence files also carry VitaminC claims (true / false, sent with no evidence)

@@ -78,7 +78,8 @@ def main():
     ap.add_argument("--no-mix", action="store_true")
     ap.add_argument("--mix-caps", default="cpkc=16000,cpkc-otherq=3000,disfl_qa=6000,question_selection=2540,"
                     "epistemic_reasoning=1589,presuppositions_as_nli=593,halueval-dialogue=12000,"
-                    "halueval-summary=20000,synthetic-number=3746,synthetic-entity=5000,synthetic-addition=5000")
+                    "halueval-summary=20000,synthetic-number=3746,synthetic-entity=5000,synthetic-addition=5000,"
+                    "vitaminc-window=15000")
     ap.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
     a = ap.parse_args()
     t0 = time.time()

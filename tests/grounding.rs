@@ -1,0 +1,263 @@
+//! Grounding with the committed verifier on realistic passages: faithful paraphrases and
+//! unsupported additions are not called CONTRADICTED, real contradictions are; a short answer
+//! is read with its question; answers with only unverifiable claims are ALLOWed under the
+//! default profile and FLAGged under `strict`; status and confidence never disagree; and
+//! `factgate check --context FILE` runs the same from the command line.
+
+use std::sync::Arc;
+
+use factgate::calibrate::Calibration;
+use factgate::decide::Action;
+use factgate::pipeline::{CheckInput, CheckOutcome, Checker, Passage};
+use factgate::reason::Status;
+use factgate::verify::{Verifier, VerifyConfig};
+
+use crate::common;
+
+const BIOGRAPHY: &str = "Marie Curie was a Polish and naturalised-French physicist and chemist \
+who conducted pioneering research on radioactivity. She was born in Warsaw in 1867 and moved to \
+Paris in 1891 to study at the University of Paris. She was the first woman to win a Nobel Prize, \
+the first person to win a Nobel Prize twice, and the only person to win a Nobel Prize in two \
+scientific fields. She shared the 1903 Nobel Prize in Physics with her husband Pierre Curie and \
+the physicist Henri Becquerel. In 1911 she won the Nobel Prize in Chemistry for the discovery of \
+polonium and radium. During the First World War she developed mobile radiography units to \
+provide X-ray services to field hospitals. She died in 1934 at a sanatorium in France.";
+
+const REFUND_POLICY: &str = "Refund policy. If you are not satisfied with your purchase, you can \
+return it within 30 days of delivery for a full refund. Items must be unused and in their \
+original packaging. Refunds are issued to the original payment method within 5 business days \
+after we receive the return. Shipping costs are not refundable, except when the item arrived \
+damaged. Gift cards and downloadable software cannot be returned.";
+
+fn checker() -> Checker {
+    let config = VerifyConfig::default();
+    let verifier = Arc::new(Verifier::load(&config).expect("committed verifier loads"));
+    let calibration = Arc::new(Calibration::load(&config.calibration).expect("calibration loads"));
+    common::checker(None, "", None).with_neural(verifier, Some(calibration))
+}
+
+fn shared() -> &'static Checker {
+    static C: std::sync::OnceLock<Checker> = std::sync::OnceLock::new();
+    C.get_or_init(checker)
+}
+
+fn check(response: &str, prompt: &str, passages: &[(&str, &str)], policy: &str) -> CheckOutcome {
+    let o = shared()
+        .check(&CheckInput {
+            response: response.into(),
+            prompt: prompt.into(),
+            context: passages
+                .iter()
+                .map(|(id, text)| Passage {
+                    id: (*id).into(),
+                    text: (*text).into(),
+                })
+                .collect(),
+            policy: policy.into(),
+            ..Default::default()
+        })
+        .expect("valid request");
+    assert_invariants(&o);
+    o
+}
+
+/// What a UI relies on: a red badge never says "likely correct", a green one never "likely
+/// wrong"; context evidence points at the exact passage text.
+fn assert_invariants(o: &CheckOutcome) {
+    for c in &o.claims {
+        match c.status {
+            Status::Contradicted => assert!(c.confidence < 0.5, "{c:?}"),
+            Status::Supported => assert!(c.confidence > 0.5, "{c:?}"),
+            Status::Unverifiable => assert!((0.0..=1.0).contains(&c.confidence)),
+        }
+        for e in c.evidence.iter().filter(|e| e.source == "context") {
+            let span = e.passage_span.expect("context evidence has a span");
+            assert!(span.end > span.start && !e.passage_id.is_empty());
+        }
+    }
+}
+
+fn one(o: &CheckOutcome) -> &factgate::pipeline::ClaimResult {
+    assert_eq!(o.claims.len(), 1, "{:?}", o.claims);
+    &o.claims[0]
+}
+
+#[test]
+fn faithful_paraphrase_and_unsupported_addition_are_not_contradicted() {
+    let bio = [("bio-1", BIOGRAPHY)];
+    let faithful = check(
+        "Curie is the only person who has won Nobel Prizes in two different sciences.",
+        "",
+        &bio,
+        "",
+    );
+    let c = one(&faithful);
+    assert_ne!(c.status, Status::Contradicted, "{}", c.explanation);
+    assert_ne!(faithful.verdict, Action::Block);
+
+    let addition = check(
+        "Marie Curie enjoyed playing the piano in her spare time.",
+        "",
+        &bio,
+        "",
+    );
+    let c = one(&addition);
+    assert_ne!(c.status, Status::Contradicted, "{}", c.explanation);
+    assert!(
+        !addition
+            .reasons
+            .iter()
+            .any(|r| r.code == "CONTRADICTED_CLAIM"),
+        "{:?}",
+        addition.reasons
+    );
+    // The explanation says which window was read, not a graph remark about entities.
+    assert!(c.explanation.contains("bio-1"), "{}", c.explanation);
+    assert!(
+        !c.explanation.starts_with("no known entity"),
+        "{}",
+        c.explanation
+    );
+
+    let refund = [("policy", REFUND_POLICY)];
+    let paraphrase = check(
+        "You can get your money back if you return the item within a month of delivery.",
+        "",
+        &refund,
+        "",
+    );
+    assert_ne!(one(&paraphrase).status, Status::Contradicted);
+}
+
+#[test]
+fn a_real_contradiction_is_contradicted_with_the_window_as_evidence() {
+    let o = check(
+        "Refunds are issued within 90 business days.",
+        "",
+        &[("policy", REFUND_POLICY)],
+        "",
+    );
+    let c = one(&o);
+    assert_eq!(c.status, Status::Contradicted, "{}", c.explanation);
+    assert_eq!(o.verdict, Action::Block);
+    let e = &c.evidence[0];
+    assert_eq!(e.passage_id, "policy");
+    let span = e.passage_span.expect("span");
+    assert_eq!(&REFUND_POLICY[span.start..span.end], e.text);
+    assert!(e.text.contains("5 business days"), "{}", e.text);
+}
+
+#[test]
+fn supported_claim_in_a_long_passage_points_at_its_window() {
+    let long = format!("{BIOGRAPHY} {REFUND_POLICY} {BIOGRAPHY}");
+    let o = check(
+        "In 1911 Marie Curie won the Nobel Prize in Chemistry.",
+        "",
+        &[("long", &long)],
+        "",
+    );
+    let c = one(&o);
+    assert_eq!(c.status, Status::Supported, "{}", c.explanation);
+    let e = &c.evidence[0];
+    let span = e.passage_span.expect("span");
+    assert_eq!(
+        &long[span.start..span.end],
+        e.text,
+        "the span maps back exactly"
+    );
+    assert!(e.text.contains("1911") && e.text.len() < long.len() / 2);
+    assert!(c.support.is_some_and(|s| s > 0.5));
+}
+
+#[test]
+fn short_answer_is_read_with_its_question_and_passage() {
+    let passage = [(
+        "film",
+        "Mommy is a 2014 Canadian drama film written and directed by Xavier Dolan. It stars \
+         Anne Dorval, Antoine-Olivier Pilon and Suzanne Clement. The film premiered at the \
+         Cannes Film Festival, where it won the Jury Prize.",
+    )];
+    let right = check(
+        "Xavier Dolan.",
+        "Who directed the film Mommy?",
+        &passage,
+        "",
+    );
+    assert_eq!(
+        one(&right).status,
+        Status::Supported,
+        "{}",
+        one(&right).explanation
+    );
+    let wrong = check(
+        "Denis Villeneuve.",
+        "Who directed the film Mommy?",
+        &passage,
+        "",
+    );
+    assert_ne!(
+        one(&wrong).status,
+        Status::Supported,
+        "{}",
+        one(&wrong).explanation
+    );
+    assert!(one(&wrong).confidence < one(&right).confidence);
+}
+
+#[test]
+fn only_unverifiable_claims_follow_the_profile_not_low_confidence() {
+    let text = "The Great Wall of China is visible from many places in northern China. \
+                Pandas eat mostly bamboo.";
+    let default = check(text, "", &[], "");
+    assert!(default
+        .claims
+        .iter()
+        .all(|c| c.status == Status::Unverifiable));
+    assert_eq!(default.verdict, Action::Allow, "{:?}", default.reasons);
+    let codes: Vec<&str> = default.reasons.iter().map(|r| r.code).collect();
+    assert_eq!(codes, ["UNVERIFIABLE_CLAIM"]);
+    // Absence of evidence is not evidence of falsehood: the fitted prior, not ~0.
+    for c in &default.claims {
+        assert!(c.confidence > 0.3, "{c:?}");
+    }
+    let strict = check(text, "", &[], "strict");
+    assert_eq!(strict.verdict, Action::Flag);
+    assert!(strict
+        .reasons
+        .iter()
+        .any(|r| r.code == "UNVERIFIABLE_CLAIM"));
+}
+
+#[test]
+fn check_command_reads_context_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("refund-policy.txt");
+    std::fs::write(&path, REFUND_POLICY).expect("write");
+    let out = common::factgate_bin()
+        .args(["check", "--json", "--knowledge"])
+        .arg(common::fixture_graph())
+        .arg("--context")
+        .arg(&path)
+        .arg("Refunds are issued within 90 business days.")
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_str(&common::stdout_ok(out)).expect("json");
+    let claim = &v["claims"][0];
+    assert_eq!(claim["status"], "CONTRADICTED", "{claim}");
+    assert_eq!(claim["evidence"][0]["passage_id"], "refund-policy.txt");
+    let missing = common::factgate_bin()
+        .args([
+            "check",
+            "--context",
+            "/nonexistent/passage.txt",
+            "Some text.",
+        ])
+        .output()
+        .expect("runs");
+    assert!(!missing.status.success());
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        err.contains("--context") && err.contains("/nonexistent/passage.txt"),
+        "{err}"
+    );
+}
