@@ -51,13 +51,19 @@ const CLAUSE_VERBS: &[&str] = &[
     "melts", "boils", "uses", "speaks", "belongs", "serves", "contains", "became", "becomes",
 ];
 
-/// Splits `text` into claims. Whitespace-only pieces and bullet markers are not claims.
+/// Splits `text` into claims. Whitespace-only pieces, bullet markers and questions ("Do you like
+/// crime fiction?": a question asserts nothing) are not claims.
 pub fn split(text: &str) -> Vec<Claim> {
     let utf16 = Utf16Index::new(text);
     let mut claims = Vec::new();
     for (line_start, line_end) in lines(text) {
         let (s, e) = strip_bullet(text, line_start, line_end);
         for (ss, se) in sentences(text, s, e) {
+            let sentence =
+                text[ss..se].trim_end_matches(|c: char| c.is_whitespace() || is_closer(c));
+            if sentence.ends_with(['?', '？']) {
+                continue;
+            }
             for (cs, ce) in coordinations(text, ss, se) {
                 let (cs, ce) = trim(text, cs, ce);
                 if cs < ce && text[cs..ce].chars().any(char::is_alphanumeric) {
@@ -402,6 +408,18 @@ mod tests {
         // The flag emoji is 2 chars of 4 bytes = 4 UTF-16 units; "ã" is 2 bytes, 1 unit.
         assert_eq!(claims[1].span.start, 34);
         assert_eq!(claims[1].span.start_utf16, 29);
+    }
+
+    #[test]
+    fn questions_are_not_claims() {
+        assert_eq!(
+            texts("Do you like Iron Man? Robert Downey Jr. starred in it. Who else was in it?"),
+            ["Robert Downey Jr. starred in it."]
+        );
+        assert_eq!(
+            texts("Is it \"true?\" Paris is in France."),
+            ["Paris is in France."]
+        );
     }
 
     #[test]

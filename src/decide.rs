@@ -54,6 +54,14 @@ pub struct Policy {
     pub max_context_bytes: usize,
     /// Most accepted `context` passages.
     pub max_passages: usize,
+    /// Largest accepted `prompt`, in bytes.
+    pub max_prompt_bytes: usize,
+    /// Most accepted `labels`.
+    pub max_labels: usize,
+    /// Largest accepted label key and label value, in bytes each.
+    pub max_label_bytes: usize,
+    /// Largest accepted `request_id`, in bytes.
+    pub max_request_id_bytes: usize,
 }
 
 impl Default for Policy {
@@ -69,6 +77,10 @@ impl Default for Policy {
             max_response_bytes: 64 * 1024,
             max_context_bytes: 256 * 1024,
             max_passages: 32,
+            max_prompt_bytes: 32 * 1024,
+            max_labels: 32,
+            max_label_bytes: 256,
+            max_request_id_bytes: 128,
         }
     }
 }

@@ -278,6 +278,54 @@ impl Checker {
                 policy.max_passages
             )));
         }
+        let over = |field: &str, len: usize, limit: usize, setting: &str| {
+            (len > limit).then(|| {
+                CheckError::InvalidArgument(format!(
+                    "{field}: {len} is over the limit of {limit} (policy {setting})"
+                ))
+            })
+        };
+        let checks = [
+            over(
+                "prompt (bytes)",
+                input.prompt.len(),
+                policy.max_prompt_bytes,
+                "max_prompt_bytes",
+            ),
+            over(
+                "request_id (bytes)",
+                input.request_id.len(),
+                policy.max_request_id_bytes,
+                "max_request_id_bytes",
+            ),
+            over(
+                "labels (entries)",
+                input.labels.len(),
+                policy.max_labels,
+                "max_labels",
+            ),
+        ];
+        if let Some(e) = checks.into_iter().flatten().next() {
+            return Err(e);
+        }
+        for (k, v) in &input.labels {
+            if let Some(e) = over(
+                "labels key (bytes)",
+                k.len(),
+                policy.max_label_bytes,
+                "max_label_bytes",
+            )
+            .or_else(|| {
+                over(
+                    &format!("labels[{:?}] value (bytes)", truncate(k, 64)),
+                    v.len(),
+                    policy.max_label_bytes,
+                    "max_label_bytes",
+                )
+            }) {
+                return Err(e);
+            }
+        }
         let ctx: usize = input.context.iter().map(|p| p.text.len()).sum();
         if ctx > policy.max_context_bytes {
             return Err(CheckError::InvalidArgument(format!(
@@ -804,6 +852,15 @@ struct Pending {
     context_pairs: Vec<(usize, usize)>,
     /// Window indices that support most and contradict most, once scored.
     best_windows: Option<(usize, usize)>,
+}
+
+/// At most `max` bytes of `s`, cut on a character boundary (for naming a field in an error).
+fn truncate(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 /// Claims that could not be checked because of an internal failure.

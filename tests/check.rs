@@ -190,6 +190,37 @@ async fn bad_input_is_invalid_argument_naming_the_field() {
     let e = client.check(r).await.expect_err("too many passages");
     assert_eq!(e.code(), Code::InvalidArgument);
     assert!(e.message().starts_with("context:"), "{}", e.message());
+    // Every other field is bounded too, and the message names the field and the limit.
+    let mut r = req("Paris is in France.");
+    r.prompt = "x".repeat(40_000);
+    let e = client.check(r).await.expect_err("prompt too big");
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(
+        e.message().starts_with("prompt") && e.message().contains("32768"),
+        "{}",
+        e.message()
+    );
+    let mut r = req("Paris is in France.");
+    r.request_id = "r".repeat(1000);
+    let e = client.check(r).await.expect_err("request id too big");
+    assert!(e.message().starts_with("request_id"), "{}", e.message());
+    let mut r = req("Paris is in France.");
+    r.labels = (0..100).map(|i| (i.to_string(), "v".into())).collect();
+    let e = client.check(r).await.expect_err("too many labels");
+    assert!(
+        e.message().starts_with("labels") && e.message().contains("32"),
+        "{}",
+        e.message()
+    );
+    let mut r = req("Paris is in France.");
+    r.labels = [("model".to_string(), "v".repeat(10_000))].into();
+    let e = client.check(r).await.expect_err("label value too big");
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(
+        e.message().contains("labels[\"model\"] value") && e.message().contains("256"),
+        "{}",
+        e.message()
+    );
     // Nothing was audited for rejected requests, and the server still works.
     let ok = client
         .check(req("Paris is in France."))
