@@ -829,10 +829,7 @@ fn plan_claim(
     for k in retrieve::top_windows(chunks, &p.hypothesis, retrieve::MAX_WINDOWS) {
         let c = &chunks[k];
         p.context_pairs.push((pairs.len(), k));
-        pairs.push((
-            passages[c.passage][c.start..c.end].to_string(),
-            p.hypothesis.clone(),
-        ));
+        pairs.push((c.premise(passages[c.passage]), p.hypothesis.clone()));
     }
     pairs
 }

@@ -29,6 +29,9 @@ pub struct Chunk {
     pub start: usize,
     /// End byte (exclusive).
     pub end: usize,
+    /// The passage's first sentence (byte range) when the window starts after it: read with the
+    /// window so "She won the prize in 1911" keeps the name the passage opened with.
+    pub lead: Option<(usize, usize)>,
     /// Folded content words, deduplicated (for lexical retrieval).
     words: std::collections::HashSet<String>,
 }
@@ -82,6 +85,7 @@ pub fn windows(passages: &[&str], budget: usize) -> Vec<Chunk> {
                 passage: pi,
                 start,
                 end,
+                lead: (i > 0).then_some(sentences[0]),
                 words: content_words(&text[start..end]),
             });
             if j >= sentences.len() {
@@ -91,6 +95,17 @@ pub fn windows(passages: &[&str], budget: usize) -> Vec<Chunk> {
         }
     }
     out
+}
+
+impl Chunk {
+    /// What the verifier reads for this window of `passage`: the window, after the passage's
+    /// first sentence when the window does not include it.
+    pub fn premise(&self, passage: &str) -> String {
+        match self.lead {
+            Some((a, b)) => format!("{} {}", &passage[a..b], &passage[self.start..self.end]),
+            None => passage[self.start..self.end].to_string(),
+        }
+    }
 }
 
 /// Up to `k` windows that share the most distinct content words with `hypothesis`, best first
@@ -136,6 +151,13 @@ mod tests {
         for c in &w {
             assert!(spans.iter().any(|s| s.0 == c.start) && spans.iter().any(|s| s.1 == c.end));
         }
+        // Windows after the first read the passage's opening sentence first.
+        assert_eq!(w[0].lead, None);
+        assert_eq!(
+            w[2].premise(p),
+            "Mount Kenya is the highest mountain in Kenya. \
+             Nairobi is the capital of Kenya. The city was founded in 1899."
+        );
         // A short passage is one window; a sentence longer than the budget is its own window.
         assert_eq!(windows(&["One short passage."], 100).len(), 1);
         let long = "This single sentence has far more than the five words of the budget.";

@@ -18,7 +18,7 @@ def session(path):
 
 
 def pad(encs, n=None):
-    n = n or max(len(e.ids) for e in encs)
+    n = max(n or 0, max(len(e.ids) for e in encs))
     ids = np.zeros((len(encs), n), np.int64); am = np.zeros_like(ids); tt = np.zeros_like(ids)
     for i, e in enumerate(encs):
         ids[i, :len(e.ids)] = e.ids; am[i, :len(e.ids)] = 1; tt[i, :len(e.ids)] = e.type_ids
