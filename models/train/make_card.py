@@ -152,7 +152,8 @@ attention_mask 0. Calibrated probabilities = `softmax(logits / T)`.
   step-limited; when the CPU is shared it still anneals fully inside the wall-clock budget.
 - This run: {tr.get('steps')} steps ({tr.get('steps', 0) * args.get('bs', 32)} examples ≈
   {tr.get('steps', 0) * args.get('bs', 32) / max(1, tr.get('n_train', 1)):.2f} epochs of {tr.get('n_train')} training pairs),
-  {tr.get('train_wall_s', 0) / 60:.1f} min wall clock (torch {tr.get('torch')}), on a 2-core machine shared with a Rust build.
+  {tr.get('train_total_s', tr.get('train_wall_s', 0)) / 60:.1f} min wall clock in all (torch {tr.get('torch')}; {tr.get('segments', 'one segment')}; the training-pair
+  count is the last segment's), on a 2-core machine shared with a Rust build.
   Checkpoint kept = best dev score (mean of VitaminC dev, graph dev and grounding-mix dev accuracy;
   {args.get('dev_size')} + 600 + {args.get('dev_size')} dev pairs), VitaminC / graph / mix dev accuracy per evaluation:
   {'; '.join(f"step {x['step']}: {x['dev_acc']:.4f} / {f(x['graph_dev_acc'])} / {f(x.get('mix_dev_acc'))}" for x in log)}.
