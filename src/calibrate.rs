@@ -196,6 +196,19 @@ pub struct Prior {
     pub none: f64,
 }
 
+impl Prior {
+    /// `P(SUPPORTED) + prior × P(UNVERIFIABLE)` for class probabilities `p`, with the prior of a
+    /// request that did (`context_given`) or did not carry context passages.
+    pub fn confidence(&self, p: &[f64; 3], context_given: bool) -> f64 {
+        let prior = if context_given {
+            self.context
+        } else {
+            self.none
+        };
+        (p[0] + prior * p[2]).clamp(0.0, 1.0)
+    }
+}
+
 /// Calibration file errors.
 #[derive(Debug, thiserror::Error)]
 pub enum CalibrationError {
@@ -248,12 +261,7 @@ impl Calibration {
 
     /// P(claim is correct) from the class probabilities `p` of a claim with signals `s`.
     pub fn confidence(&self, p: &[f64; 3], s: &Signals) -> f64 {
-        let prior = if s.context_given {
-            self.unverifiable_prior.context
-        } else {
-            self.unverifiable_prior.none
-        };
-        (p[0] + prior * p[2]).clamp(0.0, 1.0)
+        self.unverifiable_prior.confidence(p, s.context_given)
     }
 }
 

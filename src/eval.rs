@@ -141,11 +141,17 @@ pub fn calibrate(checker: &Checker, files: &[PathBuf]) -> Result<Calibration, St
         ));
     }
     let weights = calibrate::fit(&x, &y, 1e-3, 1500);
+    // Class probabilities of every fitting row, for the priors and the fit metrics.
+    let probs: Vec<[f64; 3]> = x
+        .iter()
+        .map(|xi| calibrate::predict(&weights, xi))
+        .collect();
     let prior_rows = |with_context: bool| -> Vec<([f64; 3], bool)> {
-        x.iter()
+        probs
+            .iter()
             .zip(&truth)
             .filter(|(_, t)| t.0 == with_context)
-            .filter_map(|(xi, t)| t.1.map(|c| (calibrate::predict(&weights, xi), c)))
+            .filter_map(|(p, t)| t.1.map(|c| (*p, c)))
             .collect()
     };
     let (ctx_rows, none_rows) = (prior_rows(true), prior_rows(false));
@@ -177,20 +183,14 @@ pub fn calibrate(checker: &Checker, files: &[PathBuf]) -> Result<Calibration, St
         metrics: serde_json::Value::Null,
     };
     // Metrics on the fitting data, for the record (held-out numbers come from `eval`).
-    let rows: Vec<Scored> = x
+    let rows: Vec<Scored> = probs
         .iter()
         .zip(&y)
         .zip(&truth)
-        .map(|((xi, &yi), t)| {
-            let p = calibrate::predict(&cal.weights, xi);
+        .map(|((p, &yi), t)| {
             let k = (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(2);
-            let prior = if t.0 {
-                cal.unverifiable_prior.context
-            } else {
-                cal.unverifiable_prior.none
-            };
             Scored {
-                confidence: p[0] + prior * p[2],
+                confidence: cal.unverifiable_prior.confidence(p, t.0),
                 predicted: calibrate::CLASSES[k],
                 label: calibrate::CLASSES[yi],
                 correct: t.1,

@@ -182,14 +182,18 @@ fn sentences_through_factgate_check() {
 #[test]
 fn a_name_written_shorter_is_not_a_contradiction() {
     // The graph's capital of India is "New Delhi"; "Delhi" links to the city of that name.
-    let out = crate::common::factgate_bin()
-        .args(["check", "--json", "--verifier", "off", "--knowledge"])
-        .arg(knowledge_dir())
-        .args(["--prompt", "What is the capital of India?", "Delhi."])
-        .output()
-        .expect("runs");
-    let v: serde_json::Value = serde_json::from_str(&crate::common::stdout_ok(out)).expect("json");
-    let claim = &v["claims"][0];
+    let answer = |text: &str| -> serde_json::Value {
+        let out = crate::common::factgate_bin()
+            .args(["check", "--json", "--verifier", "off", "--knowledge"])
+            .arg(knowledge_dir())
+            .args(["--prompt", "What is the capital of India?", text])
+            .output()
+            .expect("runs");
+        let v: serde_json::Value =
+            serde_json::from_str(&crate::common::stdout_ok(out)).expect("json");
+        v["claims"][0].clone()
+    };
+    let claim = answer("Delhi.");
     assert_ne!(claim["status"], "CONTRADICTED", "{claim}");
     assert!(
         claim["explanation"]
@@ -198,16 +202,6 @@ fn a_name_written_shorter_is_not_a_contradiction() {
         "{claim}"
     );
     // A different capital still is one.
-    let out = crate::common::factgate_bin()
-        .args(["check", "--json", "--verifier", "off", "--knowledge"])
-        .arg(knowledge_dir())
-        .args(["--prompt", "What is the capital of India?", "Mumbai."])
-        .output()
-        .expect("runs");
-    let v: serde_json::Value = serde_json::from_str(&crate::common::stdout_ok(out)).expect("json");
-    assert_eq!(
-        v["claims"][0]["status"], "CONTRADICTED",
-        "{}",
-        v["claims"][0]
-    );
+    let claim = answer("Mumbai.");
+    assert_eq!(claim["status"], "CONTRADICTED", "{claim}");
 }

@@ -9,12 +9,13 @@ ONNX Runtime on CPU with one intra-op and one inter-op thread, as one server wor
 Batch 1 at 64, 160 and 256 tokens; 5 warm-up runs, median of 30, the two bases interleaved run by
 run so background load hits both alike. Results: work/base_latency.json.
 """
-import hashlib, json, os, platform, shutil, statistics, time, zipfile
+import json, os, platform, shutil, statistics, time, zipfile
 import numpy as np
 import torch
 from torch import nn
 from transformers import AutoModel, AutoTokenizer
 from common import HERE, SEED, SRC, WORK
+from fetch import sha256
 from model import CrossEncoder
 
 PKGS = HERE / ".cache" / "pkgs"
@@ -37,14 +38,6 @@ PREMISE = (
     "galleries inside the concrete, which is still slowly curing almost ninety years later. "
 )
 HYPOTHESIS = "Lake Mead dropped to roughly 25 percent of capacity in 2022 because of drought."
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def ensure_mpnet():
