@@ -2,7 +2,7 @@
 ORT_LIB := $(CURDIR)/.onnxruntime/libonnxruntime.so.1.31.1
 export ORT_DYLIB_PATH ?= $(ORT_LIB)
 
-.PHONY: run test build ort lint bench-load bench graph calibrate eval
+.PHONY: run test build ort lint bench-load bench-scaling bench graph calibrate eval
 
 ## Run the gRPC server on 127.0.0.1:50051 with the embedded default graph.
 run: ort
@@ -30,6 +30,10 @@ lint:
 bench-load:
 	cargo bench --bench graph_load
 
+## Check time vs response size, ordinary and adversarial text (benches/README.md).
+bench-scaling: ort
+	cargo bench --bench scaling
+
 ## End-to-end gRPC benchmark, raw model time and the Python baseline (benches/README.md).
 bench: ort
 	cargo bench --bench e2e
@@ -39,7 +43,7 @@ graph:
 	python3 knowledge/build.py
 
 ## Refit models/calibration.json on the dev files (never the test files).
-DEV_DATA := $(addprefix models/data/,vitaminc_dev.jsonl graph_dev.jsonl qa_dev.jsonl dialogue_dev.jsonl noevidence_dev.jsonl)
+DEV_DATA := $(addprefix models/data/,vitaminc_dev.jsonl graph_dev.jsonl qa_dev.jsonl dialogue_dev.jsonl summary_dev.jsonl noevidence_dev.jsonl)
 calibrate: build
 	./target/release/factgate calibrate --data $(DEV_DATA) --out models/calibration.json
 

@@ -1396,7 +1396,7 @@ fn main() {
                     .with_neural(Arc::new(verifier), calibration))
             })
         };
-        let server = tokio::spawn(factgate::server::run(listener, 64, loader, async {
+        let server = tokio::spawn(factgate::server::run(listener, 64, std::time::Duration::from_secs(10), loader, async {
             let _ = stop_rx.await;
         }));
         wait_serving(&url).await;

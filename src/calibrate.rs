@@ -29,8 +29,12 @@
 //! | CONTRADICTED                              | 0.05 |
 //! | UNVERIFIABLE                              | 0.50 |
 //!
-//! The response confidence is the lowest claim confidence (a response is only as trustworthy as
-//! its weakest claim); 0.5 when there is no claim.
+//! The response confidence of a single-claim response is the claim's. For several claims it is
+//! a fitted logistic combination of the claim confidences ([`ResponseFit`]: lowest and mean
+//! log-odds, number of claims), fitted by `factgate calibrate` on multi-claim dev rows, because
+//! the lowest claim confidence under-states long faithful answers (most of their sentences are
+//! only partly covered by any one window); without a fit it is the lowest claim confidence. It
+//! never exceeds the confidence of a CONTRADICTED claim; 0.5 when there is no claim.
 
 use std::path::{Path, PathBuf};
 
@@ -52,15 +56,23 @@ pub fn symbolic_confidence(status: Status, strength: MatchKind) -> f64 {
     }
 }
 
-/// Response confidence: the lowest claim confidence; 0.5 when there are no claims.
-pub fn response_confidence(claims: &[f64]) -> f64 {
+/// Response confidence from its claims' (status, confidence): 0.5 without claims; a single
+/// claim's own confidence; for several claims the fitted [`ResponseFit`] when there is one, else
+/// the lowest claim confidence. It never exceeds the confidence of a CONTRADICTED claim (a
+/// response with a claim that is more likely wrong than right is too).
+pub fn response_confidence(claims: &[(Status, f64)], fit: Option<&ResponseFit>) -> f64 {
+    let confidences: Vec<f64> = claims.iter().map(|c| c.1).collect();
+    let combined = match (confidences.as_slice(), fit) {
+        ([], _) => return 0.5,
+        ([one], _) => *one,
+        (many, Some(f)) => f.predict(many),
+        (many, None) => many.iter().copied().fold(1.0, f64::min),
+    };
     claims
         .iter()
-        .copied()
-        .fold(None, |acc: Option<f64>, c| {
-            Some(acc.map_or(c, |a| a.min(c)))
-        })
-        .unwrap_or(0.5)
+        .filter(|c| c.0 == Status::Contradicted)
+        .map(|c| c.1)
+        .fold(combined, f64::min)
 }
 
 /// Everything known about a claim when it is calibrated.
@@ -180,6 +192,9 @@ pub struct Calibration {
     pub weights: Vec<Vec<f64>>,
     /// P(correct) of a claim the evidence says nothing about (see the module docs).
     pub unverifiable_prior: Prior,
+    /// How several claim confidences combine into the response confidence (absent: the lowest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<ResponseFit>,
     /// What it was fitted on (files, rows, model id).
     pub fitted_on: serde_json::Value,
     /// Metrics on the fitting data (the held-out figures come from `factgate eval`).
@@ -251,6 +266,16 @@ impl Calibration {
                 "unverifiable_prior {{context: {context}, none: {none}}} must lie in 0..1"
             )));
         }
+        if let Some(r) = &c.response {
+            if r.weights.len() != RESPONSE_FEATURES.len()
+                || r.weights.iter().any(|w| !w.is_finite())
+            {
+                return Err(err(format!(
+                    "response.weights must be {} finite numbers ({RESPONSE_FEATURES:?})",
+                    RESPONSE_FEATURES.len()
+                )));
+            }
+        }
         Ok(c)
     }
 
@@ -282,42 +307,60 @@ pub fn fit_prior(rows: &[([f64; 3], bool)]) -> f64 {
     }
 }
 
-/// Softmax regression probabilities for weights `w` and features `x`.
+/// Softmax regression probabilities for weights `w` and features `x` (3 classes).
 pub fn predict(w: &[Vec<f64>], x: &[f64]) -> [f64; 3] {
-    let z: Vec<f64> = w
-        .iter()
-        .map(|row| row.iter().zip(x).map(|(a, b)| a * b).sum())
-        .collect();
-    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let e: Vec<f64> = z.iter().map(|v| (v - m).exp()).collect();
-    let s: f64 = e.iter().sum();
-    [e[0] / s, e[1] / s, e[2] / s]
+    softmax(w, x)
 }
 
-/// Fits softmax regression with L2 (`l2` on all weights but the bias) by full-batch gradient
-/// descent with Adam. Deterministic.
+/// Softmax regression probabilities over `K` classes (one weight row each).
+fn softmax<const K: usize>(w: &[Vec<f64>], x: &[f64]) -> [f64; K] {
+    let mut z = [0.0; K];
+    for (zk, row) in z.iter_mut().zip(w) {
+        *zk = row.iter().zip(x).map(|(a, b)| a * b).sum();
+    }
+    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut s = 0.0;
+    for zk in &mut z {
+        *zk = (*zk - m).exp();
+        s += *zk;
+    }
+    z.map(|e| e / s)
+}
+
+/// Fits 3-class softmax regression over the claim features ([`fit_softmax`]).
 pub fn fit(x: &[[f64; 14]], y: &[usize], l2: f64, iterations: usize) -> Vec<Vec<f64>> {
+    fit_softmax::<14, 3>(x, y, l2, iterations)
+}
+
+/// Fits softmax regression over `K` classes and `D` features (feature 0 is the bias, 1.0) with
+/// L2 (`l2` on all weights but the bias) by full-batch gradient descent with Adam.
+/// Deterministic.
+fn fit_softmax<const D: usize, const K: usize>(
+    x: &[[f64; D]],
+    y: &[usize],
+    l2: f64,
+    iterations: usize,
+) -> Vec<Vec<f64>> {
     let n = x.len().max(1) as f64;
-    let d = FEATURES.len();
-    let mut w = vec![vec![0.0; d]; 3];
-    let (mut m, mut v) = (vec![vec![0.0; d]; 3], vec![vec![0.0; d]; 3]);
+    let mut w = vec![vec![0.0; D]; K];
+    let (mut m, mut v) = (vec![vec![0.0; D]; K], vec![vec![0.0; D]; K]);
     let (b1, b2, lr, eps) = (0.9, 0.999, 0.05, 1e-8);
     for t in 1..=iterations {
-        let mut grad = vec![vec![0.0; d]; 3];
+        let mut grad = vec![vec![0.0; D]; K];
         for (xi, &yi) in x.iter().zip(y) {
-            let p = predict(&w, xi);
-            for k in 0..3 {
+            let p: [f64; K] = softmax(&w, xi);
+            for k in 0..K {
                 let g = p[k] - if k == yi { 1.0 } else { 0.0 };
-                for j in 0..d {
+                for j in 0..D {
                     grad[k][j] += g * xi[j] / n;
                 }
             }
         }
-        for k in 0..3 {
-            for j in 1..d {
+        for k in 0..K {
+            for j in 1..D {
                 grad[k][j] += l2 * w[k][j];
             }
-            for j in 0..d {
+            for j in 0..D {
                 m[k][j] = b1 * m[k][j] + (1.0 - b1) * grad[k][j];
                 v[k][j] = b2 * v[k][j] + (1.0 - b2) * grad[k][j] * grad[k][j];
                 let mh = m[k][j] / (1.0 - b1.powi(t as i32));
@@ -327,6 +370,56 @@ pub fn fit(x: &[[f64; 14]], y: &[usize], l2: f64, iterations: usize) -> Vec<Vec<
         }
     }
     w
+}
+
+/// How the claim confidences of a response with two or more claims combine into the response
+/// confidence, P(the whole response is correct): logistic regression over
+/// [`ResponseFit::features`], fitted by `factgate calibrate` on the dev rows that split into
+/// several claims and whose correctness is known.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseFit {
+    /// Weights over [`RESPONSE_FEATURES`] (log-odds of "correct").
+    pub weights: Vec<f64>,
+    /// Multi-claim rows it was fitted on.
+    pub rows: usize,
+}
+
+/// Features of the response combination.
+pub const RESPONSE_FEATURES: [&str; 4] = ["bias", "logit_min", "logit_mean", "ln_claims"];
+
+impl ResponseFit {
+    /// The features of a response with these claim confidences (two or more).
+    pub fn features(confidences: &[f64]) -> [f64; 4] {
+        let n = confidences.len().max(1) as f64;
+        let min = confidences.iter().copied().fold(1.0, f64::min);
+        let mean = confidences.iter().map(|&c| logit(c)).sum::<f64>() / n;
+        [1.0, logit(min), mean, n.ln()]
+    }
+
+    /// Fits the combination on (claim confidences, response correct) rows.
+    pub fn fit(rows: &[(Vec<f64>, bool)]) -> Self {
+        let x: Vec<[f64; 4]> = rows.iter().map(|(c, _)| Self::features(c)).collect();
+        let y: Vec<usize> = rows.iter().map(|(_, ok)| usize::from(!ok)).collect();
+        let w = fit_softmax::<4, 2>(&x, &y, 1e-3, 1500);
+        // Two-class softmax as one logistic: log-odds of class 0 ("correct").
+        let weights = (0..4).map(|j| w[0][j] - w[1][j]).collect();
+        Self {
+            weights,
+            rows: rows.len(),
+        }
+    }
+
+    /// P(correct) of a response with these claim confidences (two or more).
+    pub fn predict(&self, confidences: &[f64]) -> f64 {
+        let z: f64 = self
+            .weights
+            .iter()
+            .zip(Self::features(confidences))
+            .map(|(w, f)| w * f)
+            .sum();
+        1.0 / (1.0 + (-z).exp())
+    }
 }
 
 /// One evaluated row.
@@ -576,6 +669,51 @@ mod tests {
     use super::*;
 
     #[test]
+    fn response_confidence_combines_claims_and_respects_contradictions() {
+        use Status::*;
+        assert_eq!(response_confidence(&[], None), 0.5);
+        assert_eq!(response_confidence(&[(Unverifiable, 0.3)], None), 0.3);
+        // Without a fit: the weakest claim.
+        assert_eq!(
+            response_confidence(&[(Supported, 0.9), (Unverifiable, 0.4)], None),
+            0.4
+        );
+        // Synthetic multi-claim rows where the response is right whenever the mean claim
+        // confidence is high, even with one weak claim: the fit learns to lift such responses
+        // above the weakest claim.
+        let mut rows = Vec::new();
+        for i in 0..200 {
+            let weak = 0.05 + 0.3 * f64::from(i % 10) / 10.0;
+            let ok = i % 4 != 0;
+            let strong = if ok { 0.95 } else { 0.2 };
+            rows.push((vec![weak, strong, strong], ok));
+        }
+        let fit = ResponseFit::fit(&rows);
+        assert_eq!(fit.rows, 200);
+        let good = response_confidence(
+            &[(Unverifiable, 0.1), (Supported, 0.95), (Supported, 0.95)],
+            Some(&fit),
+        );
+        let bad = response_confidence(
+            &[
+                (Unverifiable, 0.1),
+                (Unverifiable, 0.2),
+                (Unverifiable, 0.2),
+            ],
+            Some(&fit),
+        );
+        assert!(good > 0.8 && bad < 0.2, "good {good} bad {bad}");
+        // A contradicted claim caps the response below 0.5 whatever the fit says.
+        let capped = response_confidence(
+            &[(Contradicted, 0.3), (Supported, 0.95), (Supported, 0.95)],
+            Some(&fit),
+        );
+        assert_eq!(capped, 0.3);
+        // A single claim is its own confidence, fit or not.
+        assert_eq!(response_confidence(&[(Supported, 0.7)], Some(&fit)), 0.7);
+    }
+
+    #[test]
     fn fit_learns_a_separable_signal_and_roundtrips() {
         // Symbolic contradiction -> CONTRADICTED; high context support -> SUPPORTED; else NEI.
         let mut x = Vec::new();
@@ -613,6 +751,7 @@ mod tests {
                 context: 0.2,
                 none: 0.6,
             },
+            response: None,
             fitted_on: serde_json::Value::Null,
             metrics: serde_json::Value::Null,
         };
@@ -704,6 +843,7 @@ mod tests {
                 context: 0.2,
                 none: 0.7,
             },
+            response: None,
             fitted_on: serde_json::Value::Null,
             metrics: serde_json::Value::Null,
         };

@@ -5,7 +5,8 @@
 //! word before the stop is a known abbreviation ("Dr.", "e.g.", "U.S."), an initial ("J.") or the
 //! stop sits inside a number ("3.5", "1,234.5"). Newlines and bullet markers always separate
 //! claims. Simple coordinations of two full clauses ("A is X, and B is Y") become two claims.
-//! Spans are byte offsets into the input plus UTF-16 offsets for browser UIs.
+//! A run longer than [`MAX_CLAIM_BYTES`] without a sentence stop is cut at a clause or word
+//! boundary, so the work per claim is bounded whatever the input. Spans are byte offsets into the input plus UTF-16 offsets for browser UIs.
 
 /// A half-open range of the response, in UTF-8 bytes and UTF-16 code units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -51,6 +52,11 @@ const CLAUSE_VERBS: &[&str] = &[
     "melts", "boils", "uses", "speaks", "belongs", "serves", "contains", "became", "becomes",
 ];
 
+/// Longest claim, in bytes. Real sentences are far shorter; a longer run (a list without
+/// stops, a degenerate repetition) is cut at the last ", " / "; " in its second half, else at
+/// the last whitespace, else at a character boundary.
+pub const MAX_CLAIM_BYTES: usize = 512;
+
 /// Splits `text` into claims. Whitespace-only pieces, bullet markers and questions ("Do you like
 /// crime fiction?": a question asserts nothing) are not claims.
 pub fn split(text: &str) -> Vec<Claim> {
@@ -64,7 +70,10 @@ pub fn split(text: &str) -> Vec<Claim> {
             if sentence.ends_with(['?', '？']) {
                 continue;
             }
-            for (cs, ce) in coordinations(text, ss, se) {
+            for (cs, ce) in bounded(text, ss, se)
+                .into_iter()
+                .flat_map(|(bs, be)| coordinations(text, bs, be))
+            {
                 let (cs, ce) = trim(text, cs, ce);
                 if cs < ce && text[cs..ce].chars().any(char::is_alphanumeric) {
                     claims.push(Claim {
@@ -84,7 +93,10 @@ pub fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     for (line_start, line_end) in lines(text) {
         let (s, e) = strip_bullet(text, line_start, line_end);
-        for (ss, se) in sentences(text, s, e) {
+        for (ss, se) in sentences(text, s, e)
+            .into_iter()
+            .flat_map(|(ss, se)| bounded(text, ss, se))
+        {
             let (ss, se) = trim(text, ss, se);
             if ss < se && text[ss..se].chars().any(char::is_alphanumeric) {
                 out.push((ss, se));
@@ -286,6 +298,35 @@ fn is_non_terminal_period(line: &str, b: usize, chars: &[(usize, char)], next: u
     false
 }
 
+/// `[start, end)` cut into pieces of at most [`MAX_CLAIM_BYTES`] (see there for where).
+fn bounded(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut s = start;
+    while end - s > MAX_CLAIM_BYTES {
+        let mut limit = s + MAX_CLAIM_BYTES;
+        while !text.is_char_boundary(limit) {
+            limit -= 1;
+        }
+        let window = &text[s..limit];
+        let half = MAX_CLAIM_BYTES / 2;
+        let cut = window
+            .rfind([',', ';'])
+            .filter(|&i| i >= half)
+            .map(|i| i + 1)
+            .or_else(|| {
+                window
+                    .rfind(char::is_whitespace)
+                    .filter(|&i| i >= half)
+                    .map(|i| i + window[i..].chars().next().map_or(1, char::len_utf8))
+            })
+            .unwrap_or(window.len());
+        out.push((s, s + cut));
+        s += cut;
+    }
+    out.push((s, end));
+    out
+}
+
 /// Splits one sentence at a conjunction joining two full clauses.
 fn coordinations(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
     let sentence = &text[start..end];
@@ -420,6 +461,39 @@ mod tests {
             texts("Is it \"true?\" Paris is in France."),
             ["Paris is in France."]
         );
+    }
+
+    #[test]
+    fn runs_without_stops_are_cut_at_word_boundaries() {
+        let s = "Paris is the capital of Paris ".repeat(100);
+        let claims = split(&s);
+        assert!(
+            claims.len() >= s.len() / MAX_CLAIM_BYTES,
+            "{}",
+            claims.len()
+        );
+        let mut covered = 0;
+        for c in &claims {
+            assert!(c.text.len() <= MAX_CLAIM_BYTES, "{}", c.text.len());
+            // Cut between words, never inside one.
+            let after = s[c.span.end..].chars().next();
+            assert!(after.is_none_or(char::is_whitespace), "{:?}", c.text);
+            assert!(s[..c.span.start].ends_with(' ') || c.span.start == 0);
+            covered += c.text.len();
+        }
+        // Only the separating spaces are left out.
+        assert!(covered + claims.len() >= s.trim().len());
+        // A clause boundary in the second half is preferred to a word boundary.
+        let s = format!(
+            "{}, {}",
+            "word ".repeat(60).trim(),
+            "tail ".repeat(60).trim()
+        );
+        let first = &split(&s)[0];
+        assert!(first.text.ends_with("word,"), "{:?}", first.text);
+        // Text without any whitespace is cut on a character boundary.
+        let s = "é".repeat(MAX_CLAIM_BYTES);
+        assert!(split(&s).iter().all(|c| c.text.len() <= MAX_CLAIM_BYTES));
     }
 
     #[test]

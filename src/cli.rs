@@ -121,6 +121,9 @@ pub struct ServeArgs {
     /// Most concurrent checks before RESOURCE_EXHAUSTED [default: 64].
     #[arg(long, env = "FACTGATE_MAX_CONCURRENCY")]
     pub max_concurrency: Option<usize>,
+    /// Seconds running checks get after SIGTERM before they are cancelled [default: 10].
+    #[arg(long, env = "FACTGATE_SHUTDOWN_GRACE_S")]
+    pub shutdown_grace_s: Option<f64>,
 }
 
 /// `factgate check`.
@@ -244,6 +247,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             if let Some(n) = args.max_concurrency {
                 f.server.max_concurrency = n;
             }
+            if let Some(g) = args.shutdown_grace_s {
+                f.server.shutdown_grace_s = g;
+            }
             let config = Config::validate(f)?;
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -261,6 +267,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 crate::server::run(
                     listener,
                     config.server.max_concurrency,
+                    std::time::Duration::from_secs_f64(config.server.shutdown_grace_s),
                     loader,
                     crate::server::shutdown_signal(),
                 )
@@ -319,9 +326,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Calibrate(args) => {
             let config = Config::validate(file_config(&args.common)?)?;
-            let checker = build_checker(&config, None, false).map_err(|e| anyhow::anyhow!(e))?;
+            let mut checker =
+                build_checker(&config, None, false).map_err(|e| anyhow::anyhow!(e))?;
             let cal =
-                crate::eval::calibrate(&checker, &args.data).map_err(|e| anyhow::anyhow!(e))?;
+                crate::eval::calibrate(&mut checker, &args.data).map_err(|e| anyhow::anyhow!(e))?;
             std::fs::write(&args.out, serde_json::to_string_pretty(&cal)? + "\n")
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.out.display()))?;
             println!(

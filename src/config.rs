@@ -5,6 +5,7 @@
 //! [server]
 //! listen = "127.0.0.1:50051"
 //! max_concurrency = 64
+//! shutdown_grace_s = 10     # then running checks are cancelled (audited as partial)
 //!
 //! [graph]
 //! dirs = ["knowledge"]
@@ -44,6 +45,8 @@ pub struct ServerSection {
     pub listen: SocketAddr,
     /// Most Check calls in flight; more get RESOURCE_EXHAUSTED at once.
     pub max_concurrency: usize,
+    /// Seconds running checks get to finish after SIGTERM before they are cancelled.
+    pub shutdown_grace_s: f64,
 }
 
 impl Default for ServerSection {
@@ -51,6 +54,7 @@ impl Default for ServerSection {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
             max_concurrency: 64,
+            shutdown_grace_s: 10.0,
         }
     }
 }
@@ -167,6 +171,12 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "server.max_concurrency must be > 0".into(),
             ));
+        }
+        if !(0.0..=3600.0).contains(&file.server.shutdown_grace_s) {
+            return Err(ConfigError::Invalid(format!(
+                "server.shutdown_grace_s = {} must be between 0 and 3600",
+                file.server.shutdown_grace_s
+            )));
         }
         if file.audit.rotate_bytes < 4096 {
             return Err(ConfigError::Invalid(

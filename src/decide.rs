@@ -62,6 +62,13 @@ pub struct Policy {
     pub max_label_bytes: usize,
     /// Largest accepted `request_id`, in bytes.
     pub max_request_id_bytes: usize,
+    /// Most claims one check examines; the rest are reported unchecked (BUDGET_EXCEEDED).
+    pub max_claims: usize,
+    /// Most (premise, claim) pairs one check sends to the verifier model.
+    pub max_model_pairs: usize,
+    /// Wall time one check may spend, in milliseconds (0 = no limit); no new claim or model
+    /// work starts after it.
+    pub max_check_ms: u64,
 }
 
 impl Default for Policy {
@@ -81,6 +88,9 @@ impl Default for Policy {
             max_labels: 32,
             max_label_bytes: 256,
             max_request_id_bytes: 128,
+            max_claims: 2048,
+            max_model_pairs: 2048,
+            max_check_ms: 5000,
         }
     }
 }
@@ -112,8 +122,14 @@ impl Policy {
                 self.block_below, self.flag_below
             ));
         }
-        if self.max_response_bytes == 0 {
-            return Err(format!("profile {name}: max_response_bytes must be > 0"));
+        for (k, v) in [
+            ("max_response_bytes", self.max_response_bytes),
+            ("max_claims", self.max_claims),
+            ("max_model_pairs", self.max_model_pairs),
+        ] {
+            if v == 0 {
+                return Err(format!("profile {name}: {k} must be > 0"));
+            }
         }
         Ok(())
     }

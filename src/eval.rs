@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::calibrate::{self, class_index, Calibration, Metrics, Prior, Scored, FEATURES};
-use crate::pipeline::{CheckInput, CheckOutcome, Checker, Passage};
+use crate::pipeline::{Budget, CheckInput, CheckOutcome, Checker, Passage};
 use crate::reason::Status;
 
 /// A context passage in the labeled format.
@@ -71,6 +71,25 @@ pub fn read(path: &Path) -> Result<Vec<Labeled>, String> {
         .collect()
 }
 
+/// The claim results of `claims` with no budget (fitting must not depend on the machine's
+/// load); an internal failure is an error.
+fn checked(
+    checker: &Checker,
+    inp: &CheckInput,
+    claims: &[crate::claims::Claim],
+) -> Result<Vec<crate::pipeline::ClaimResult>, String> {
+    let c = checker.check_claims(
+        inp,
+        claims,
+        &mut Budget::unlimited(),
+        &mut Default::default(),
+    );
+    match c.shortfall {
+        None => Ok(c.results),
+        Some(s) => Err(s.message().to_string()),
+    }
+}
+
 fn input(row: &Labeled) -> CheckInput {
     CheckInput {
         response: row.text.clone(),
@@ -99,8 +118,11 @@ pub fn response_status(o: &CheckOutcome) -> Status {
 }
 
 /// Fits a calibration on labeled files with a checker that has the verifier (and no
-/// calibration). Rows whose text splits into several claims are skipped (counted).
-pub fn calibrate(checker: &Checker, files: &[PathBuf]) -> Result<Calibration, String> {
+/// calibration). The claim model and the priors are fitted on rows with one claim; then, with
+/// that calibration in place, the response combination ([`calibrate::ResponseFit`]) is fitted
+/// on the rows that split into several claims and whose correctness is known. The checker
+/// keeps the fitted calibration.
+pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration, String> {
     let model = checker
         .verifier()
         .map(|v| v.config.version.clone())
@@ -109,6 +131,8 @@ pub fn calibrate(checker: &Checker, files: &[PathBuf]) -> Result<Calibration, St
     let mut y = Vec::new();
     // (features, the request had context, correctness if known) for fitting the priors.
     let mut truth: Vec<(bool, Option<bool>)> = Vec::new();
+    // Multi-claim rows of known correctness, for the response combination.
+    let mut multi: Vec<(CheckInput, bool)> = Vec::new();
     let mut skipped = 0usize;
     let mut fitted_files = Vec::new();
     for f in files {
@@ -118,9 +142,8 @@ pub fn calibrate(checker: &Checker, files: &[PathBuf]) -> Result<Calibration, St
         for row in &rows {
             let inp = input(row);
             let claims = crate::claims::split(&inp.response);
-            let results = checker
-                .check_claims(&inp, &claims, &mut Default::default())
-                .map_err(|e| format!("row {}: {e}", row.id))?;
+            let results =
+                checked(checker, &inp, &claims).map_err(|e| format!("row {}: {e}", row.id))?;
             match results.as_slice() {
                 [one] => {
                     let s = one
@@ -130,7 +153,11 @@ pub fn calibrate(checker: &Checker, files: &[PathBuf]) -> Result<Calibration, St
                     y.push(class_index(row.label));
                     truth.push((s.context_given, row.correct_target()));
                 }
-                _ => skipped += 1,
+                [] => skipped += 1,
+                _ => match row.correct_target() {
+                    Some(ok) => multi.push((inp, ok)),
+                    None => skipped += 1,
+                },
             }
         }
     }
@@ -159,17 +186,8 @@ pub fn calibrate(checker: &Checker, files: &[PathBuf]) -> Result<Calibration, St
         context: calibrate::fit_prior(&ctx_rows),
         none: calibrate::fit_prior(&none_rows),
     };
-    let id_src = serde_json::to_string(&(
-        &weights,
-        unverifiable_prior.context,
-        unverifiable_prior.none,
-    ))
-    .map_err(|e| e.to_string())?;
     let mut cal = Calibration {
-        id: format!(
-            "cal-{}",
-            &crate::audit::sha256_hex(format!("{model}:{id_src}").as_bytes())[..12]
-        ),
+        id: String::new(),
         features: FEATURES.iter().map(|s| s.to_string()).collect(),
         classes: vec![
             "SUPPORTED".into(),
@@ -178,10 +196,37 @@ pub fn calibrate(checker: &Checker, files: &[PathBuf]) -> Result<Calibration, St
         ],
         weights,
         unverifiable_prior,
-        fitted_on: json!({"files": fitted_files, "model": model, "rows_used": x.len(), "rows_skipped_multi_claim": skipped,
-            "prior_rows": {"context": ctx_rows.len(), "none": none_rows.len()}}),
+        response: None,
+        fitted_on: serde_json::Value::Null,
         metrics: serde_json::Value::Null,
     };
+    // Second pass: the claims of multi-claim rows under the claim calibration just fitted.
+    checker.set_calibration(Some(std::sync::Arc::new(cal.clone())));
+    let mut response_rows = Vec::with_capacity(multi.len());
+    for (inp, ok) in &multi {
+        let claims = crate::claims::split(&inp.response);
+        let results = checked(checker, inp, &claims)
+            .map_err(|e| format!("request {}: {e}", inp.request_id))?;
+        response_rows.push((results.iter().map(|c| c.confidence).collect(), *ok));
+    }
+    if response_rows.len() >= 30 {
+        cal.response = Some(calibrate::ResponseFit::fit(&response_rows));
+    }
+    let id_src = serde_json::to_string(&(
+        &cal.weights,
+        cal.unverifiable_prior.context,
+        cal.unverifiable_prior.none,
+        &cal.response,
+    ))
+    .map_err(|e| e.to_string())?;
+    cal.id = format!(
+        "cal-{}",
+        &crate::audit::sha256_hex(format!("{model}:{id_src}").as_bytes())[..12]
+    );
+    cal.fitted_on = json!({"files": fitted_files, "model": model, "rows_used": x.len(),
+        "rows_multi_claim": response_rows.len(), "rows_skipped": skipped,
+        "prior_rows": {"context": ctx_rows.len(), "none": none_rows.len()}});
+    checker.set_calibration(Some(std::sync::Arc::new(cal.clone())));
     // Metrics on the fitting data, for the record (held-out numbers come from `eval`).
     let rows: Vec<Scored> = probs
         .iter()

@@ -5,8 +5,9 @@
 //! becomes the policy's `on_error` verdict with reason INTERNAL_ERROR, written to the audit log.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -45,6 +46,139 @@ pub struct CheckInput {
     pub labels: BTreeMap<String, String>,
     /// Caller request id ("" = generate one).
     pub request_id: String,
+    /// The client's deadline (gRPC `grpc-timeout`): no new work starts after it.
+    pub deadline: Option<Instant>,
+}
+
+/// Why a check did not cover every claim. The claims it did not reach are UNVERIFIABLE with
+/// confidence 0, and the profile's `on_error` decides the verdict (never below what the checked
+/// claims call for).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shortfall {
+    /// A failure inside factgate (reason INTERNAL_ERROR).
+    Internal(String),
+    /// A limit of the per-check budget or the client's deadline (reason BUDGET_EXCEEDED).
+    Budget(String),
+    /// The server's shutdown grace ran out (reason SHUTDOWN; audited as partial).
+    Shutdown(String),
+}
+
+impl Shortfall {
+    /// The reason code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Internal(_) => "INTERNAL_ERROR",
+            Self::Budget(_) => "BUDGET_EXCEEDED",
+            Self::Shutdown(_) => "SHUTDOWN",
+        }
+    }
+
+    /// What happened.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Internal(m) | Self::Budget(m) | Self::Shutdown(m) => m,
+        }
+    }
+}
+
+/// The work one check may still do: claims, model pairs and wall time from the profile
+/// (`max_claims`, `max_model_pairs`, `max_check_ms`), and the client's deadline. Checked before
+/// each claim and before each model submission, so work already started finishes and nothing new
+/// starts once a limit is reached.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    deadline: Option<Instant>,
+    client_deadline: Option<Instant>,
+    max_check_ms: u64,
+    claims_left: usize,
+    max_claims: usize,
+    pairs_left: usize,
+    max_pairs: usize,
+}
+
+impl Budget {
+    /// The budget of `policy`, starting now, cut short by the client's deadline if any.
+    pub fn new(policy: &Policy, client_deadline: Option<Instant>) -> Self {
+        let mut b = Self {
+            deadline: None,
+            client_deadline,
+            max_check_ms: policy.max_check_ms,
+            claims_left: policy.max_claims,
+            max_claims: policy.max_claims,
+            pairs_left: policy.max_model_pairs,
+            max_pairs: policy.max_model_pairs,
+        };
+        b.restart_clock();
+        b
+    }
+
+    /// No limits (`max_check_ms` 0 is no wall-time limit; evaluation and calibration: results must not depend on the machine's load).
+    pub fn unlimited() -> Self {
+        Self {
+            deadline: None,
+            client_deadline: None,
+            max_check_ms: 0,
+            claims_left: usize::MAX,
+            max_claims: usize::MAX,
+            pairs_left: usize::MAX,
+            max_pairs: usize::MAX,
+        }
+    }
+
+    /// Starts the wall-time budget again (a stream spends it per piece of work, not while it
+    /// waits for the client's next chunk); claims and pairs stay spent.
+    pub fn restart_clock(&mut self) {
+        if self.max_check_ms > 0 {
+            self.deadline = Some(Instant::now() + Duration::from_millis(self.max_check_ms));
+        }
+    }
+
+    /// Why no new work may start now because of time, if so.
+    fn time_up(&self) -> Option<String> {
+        let now = Instant::now();
+        if self.client_deadline.is_some_and(|d| now >= d) {
+            return Some("the client's deadline passed".into());
+        }
+        if self.deadline.is_some_and(|d| now >= d) {
+            return Some(format!(
+                "the wall-time budget of {} ms was used up (policy max_check_ms)",
+                self.max_check_ms
+            ));
+        }
+        None
+    }
+
+    /// Why no new claim may start now (the claim budget is spent), if so.
+    fn exhausted(&self) -> Option<String> {
+        if self.claims_left == 0 {
+            return Some(format!(
+                "the budget of {} claims was used up (policy max_claims)",
+                self.max_claims
+            ));
+        }
+        None
+    }
+
+    /// Takes `n` model pairs from the budget, or says why not.
+    fn take_pairs(&mut self, n: usize) -> Result<(), String> {
+        if n > self.pairs_left {
+            return Err(format!(
+                "the budget of {} model pairs was used up (policy max_model_pairs)",
+                self.max_pairs
+            ));
+        }
+        self.pairs_left -= n;
+        Ok(())
+    }
+}
+
+/// Claims results for a whole request, and why some were not checked, if any were not.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// One result per claim, in order (unchecked ones UNVERIFIABLE, confidence 0).
+    pub results: Vec<ClaimResult>,
+    /// Why not every claim was checked.
+    pub shortfall: Option<Shortfall>,
 }
 
 /// Bad requests.
@@ -149,6 +283,8 @@ pub struct Checker {
     audit: Option<Arc<AuditLog>>,
     verifier: Option<Arc<Verifier>>,
     calibration: Option<Arc<Calibration>>,
+    /// Set when the server's shutdown grace has run out: running checks stop at their next claim.
+    cancelled: AtomicBool,
 }
 
 /// `name@version+<first 8 hex of the settings' SHA-256>`.
@@ -208,6 +344,7 @@ impl Checker {
             audit,
             verifier: None,
             calibration: None,
+            cancelled: AtomicBool::new(false),
         }
     }
 
@@ -222,9 +359,20 @@ impl Checker {
         self
     }
 
+    /// Replaces the calibration (`factgate calibrate` fits in two passes).
+    pub fn set_calibration(&mut self, calibration: Option<Arc<Calibration>>) {
+        self.calibration = calibration;
+    }
+
     /// The verifier, when the neural stage is on.
     pub fn verifier(&self) -> Option<&Arc<Verifier>> {
         self.verifier.as_ref()
+    }
+
+    /// Stops every running check at its next claim (the shutdown grace ran out): the claims not
+    /// reached are reported as not checked, with reason SHUTDOWN, and audited as partial.
+    pub fn cancel_all(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
     }
 
     /// Flushes and closes the audit log (at shutdown).
@@ -340,36 +488,77 @@ impl Checker {
     pub fn check(&self, input: &CheckInput) -> Result<CheckOutcome, CheckError> {
         self.validate(input)?;
         let started = Instant::now();
+        let (_, policy) = self.policy(&input.policy)?;
+        let mut budget = Budget::new(policy, input.deadline);
         let mut timings = BTreeMap::new();
         let t = Instant::now();
         let claims = claims::split(&input.response);
         timings.insert("claims".to_string(), micros(t));
-        let (results, error) = match self.check_claims(input, &claims, &mut timings) {
-            Ok(r) => (r, None),
-            Err(message) => (unchecked(&claims), Some(message)),
-        };
-        self.finish(input, results, error, false, timings, started)
+        let checked = self.check_claims(input, &claims, &mut budget, &mut timings);
+        let partial = matches!(checked.shortfall, Some(Shortfall::Shutdown(_)));
+        self.finish(
+            input,
+            checked.results,
+            checked.shortfall,
+            partial,
+            timings,
+            started,
+        )
     }
 
     /// Runs link -> retrieve -> reason -> verify -> calibrate on already split claims of
-    /// `input.response` (spans are kept as given; the prompt and context passages are used).
-    /// Panics in a stage are caught. `Err` is an internal failure, to be passed on to
-    /// [`Checker::finish`].
+    /// `input.response` (spans are kept as given; the prompt and context passages are used),
+    /// within `budget`. Panics in a stage are caught. The shortfall, if any, is to be passed on
+    /// to [`Checker::finish`].
     pub fn check_claims(
         &self,
         input: &CheckInput,
         claims: &[claims::Claim],
+        budget: &mut Budget,
         timings: &mut BTreeMap<String, u64>,
-    ) -> Result<Vec<ClaimResult>, String> {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.run_stages(input, claims, timings)
+    ) -> Checked {
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.run_stages(input, claims, budget, timings)
         }))
         .unwrap_or_else(|panic| {
             Err(format!(
                 "panic in pipeline: {}",
                 crate::panic_message(panic.as_ref())
             ))
-        })
+        });
+        match run {
+            Ok((mut results, None)) => {
+                debug_assert_eq!(results.len(), claims.len());
+                results.truncate(claims.len());
+                Checked {
+                    results,
+                    shortfall: None,
+                }
+            }
+            Ok((mut results, Some(stop))) => {
+                let done = results.len();
+                let message = format!(
+                    "{stop} after {done} of {} claim(s); claims {}..{} were not checked",
+                    claims.len(),
+                    done + 1,
+                    claims.len()
+                );
+                let shortfall = if self.cancelled.load(Ordering::SeqCst) {
+                    Shortfall::Shutdown(message)
+                } else {
+                    Shortfall::Budget(message)
+                };
+                results.extend(unchecked(&claims[done..], shortfall.code()));
+                Checked {
+                    results,
+                    shortfall: Some(shortfall),
+                }
+            }
+            Err(message) => Checked {
+                results: unchecked(claims, "INTERNAL_ERROR"),
+                shortfall: Some(Shortfall::Internal(message)),
+            },
+        }
     }
 
     /// Decides and audits: the response verdict from checked claims (or the policy's
@@ -380,7 +569,7 @@ impl Checker {
         &self,
         input: &CheckInput,
         results: Vec<ClaimResult>,
-        error: Option<String>,
+        shortfall: Option<Shortfall>,
         partial: bool,
         mut timings: BTreeMap<String, u64>,
         started: Instant,
@@ -391,8 +580,14 @@ impl Checker {
         } else {
             input.request_id.clone()
         };
-        if let Some(message) = &error {
-            tracing::error!(request_id = %request_id, error = %message, "internal error during check");
+        match &shortfall {
+            Some(Shortfall::Internal(m)) => {
+                tracing::error!(request_id = %request_id, error = %m, "internal error during check")
+            }
+            Some(s) => {
+                tracing::warn!(request_id = %request_id, code = s.code(), reason = %s.message(), "check stopped early")
+            }
+            None => {}
         }
         let versions = Versions {
             graph: self.kg.snapshot.clone(),
@@ -409,18 +604,29 @@ impl Checker {
         };
 
         let t = Instant::now();
-        let (confidence, verdict, mut reasons) = match &error {
+        let claims: Vec<(Status, f64)> = results.iter().map(|c| (c.status, c.confidence)).collect();
+        let (confidence, verdict, mut reasons) = match &shortfall {
             None => {
-                let confidences: Vec<f64> = results.iter().map(|c| c.confidence).collect();
-                let confidence = calibrate::response_confidence(&confidences);
-                let claims: Vec<(Status, f64)> =
-                    results.iter().map(|c| (c.status, c.confidence)).collect();
+                let fit = self.calibration.as_ref().and_then(|c| c.response.as_ref());
+                let confidence = calibrate::response_confidence(&claims, fit);
                 let (v, r) = decide::decide(policy, &claims);
                 (confidence, v, r)
             }
-            Some(message) => {
+            Some(Shortfall::Internal(message)) => {
                 let (v, r) = decide::on_error(policy, message);
                 (0.0, v, r)
+            }
+            // The claims that were checked still count: a contradiction blocks whatever
+            // on_error says; the rest is on_error's.
+            Some(s) => {
+                let (v, r) = decide::decide(policy, &claims);
+                let (fallback, _) = decide::on_error(policy, s.message());
+                let mut reasons = vec![Reason {
+                    code: s.code(),
+                    message: format!("{}; on_error = {:?}", s.message(), policy.on_error),
+                }];
+                reasons.extend(r.into_iter().filter(|r| r.code != "ALL_SUPPORTED"));
+                (0.0, v.max(fallback), reasons)
             }
         };
         if partial {
@@ -444,7 +650,13 @@ impl Checker {
 
         if let Some(audit) = &self.audit {
             let t = Instant::now();
-            let record = audit_record(input, policy, &outcome, error.as_deref(), partial);
+            let record = audit_record(
+                input,
+                policy,
+                &outcome,
+                shortfall.as_ref().map(Shortfall::message),
+                partial,
+            );
             match audit.append(record) {
                 Ok(receipt) => outcome.audit_id = receipt.audit_id,
                 Err(e) => {
@@ -465,14 +677,15 @@ impl Checker {
         Ok(outcome)
     }
 
-    /// link -> retrieve -> reason -> verify -> calibrate for every claim. `Err` is an internal
-    /// failure.
+    /// link -> retrieve -> reason -> verify -> calibrate for every claim, or for the claims
+    /// before the budget ran out (with why). `Err` is an internal failure.
     fn run_stages(
         &self,
         input: &CheckInput,
         claims: &[claims::Claim],
+        budget: &mut Budget,
         timings: &mut BTreeMap<String, u64>,
-    ) -> Result<Vec<ClaimResult>, String> {
+    ) -> Result<(Vec<ClaimResult>, Option<String>), String> {
         // With the verifier on, each claim's pairs go to the model as soon as its symbolic pass
         // is done, so the model works on claim 1 while claims 2.. are linked and tokenized.
         let passages: Vec<&str> = input.context.iter().map(|p| p.text.as_str()).collect();
@@ -483,26 +696,30 @@ impl Checker {
         };
         let (mut t_context, mut t_verify) = (micros(t), 0);
         let mut submitted: Vec<Option<crate::verify::Submitted>> = Vec::new();
-        let mut pending = self.symbolic_pass(input, claims, timings, &mut |p| {
-            let Some(verifier) = &self.verifier else {
-                return Ok(());
-            };
-            let t = Instant::now();
-            let pairs = plan_claim(p, &chunks, &passages);
-            t_context += micros(t);
-            let t = Instant::now();
-            submitted.push(if pairs.is_empty() {
-                None
-            } else {
-                Some(
-                    verifier
-                        .submit(&pairs)
-                        .map_err(|e| format!("verify: {e}"))?,
-                )
-            });
-            t_verify += micros(t);
-            Ok(())
-        })?;
+        let (mut pending, mut stop) =
+            self.symbolic_pass(input, claims, budget, timings, &mut |p, budget| {
+                let Some(verifier) = &self.verifier else {
+                    return Ok(Ok(()));
+                };
+                let t = Instant::now();
+                let pairs = plan_claim(p, &chunks, &passages);
+                t_context += micros(t);
+                if let Err(stop) = budget.take_pairs(pairs.len()) {
+                    return Ok(Err(stop));
+                }
+                let t = Instant::now();
+                submitted.push(if pairs.is_empty() {
+                    None
+                } else {
+                    Some(
+                        verifier
+                            .submit(&pairs)
+                            .map_err(|e| format!("verify: {e}"))?,
+                    )
+                });
+                t_verify += micros(t);
+                Ok(Ok(()))
+            })?;
         let mut signals: Vec<Signals> = pending
             .iter()
             .map(|p| Signals {
@@ -515,8 +732,18 @@ impl Checker {
         if self.verifier.is_some() {
             timings.insert("retrieve_context".into(), t_context);
             let t = Instant::now();
-            for ((p, s), sub) in pending.iter_mut().zip(&mut signals).zip(submitted) {
-                let probs = match sub {
+            let mut waits = submitted.into_iter();
+            for (i, (p, s)) in pending.iter_mut().zip(&mut signals).enumerate() {
+                // Out of time: the pairs still queued are dropped (the model skips them) and
+                // the claims from here on are reported unchecked.
+                if let Some(why) = self.time_up(budget) {
+                    stop.get_or_insert(why);
+                    drop(waits);
+                    pending.truncate(i);
+                    signals.truncate(i);
+                    break;
+                }
+                let probs = match waits.next().flatten() {
                     Some(sub) => sub.probs().map_err(|e| format!("verify: {e}"))?,
                     None => Vec::new(),
                 };
@@ -534,7 +761,7 @@ impl Checker {
                 out.push(self.fuse(p, s, &chunks, input, c));
             }
             timings.insert("calibrate".into(), micros(t));
-            return Ok(out);
+            return Ok((out, stop));
         }
 
         let t = Instant::now();
@@ -553,7 +780,7 @@ impl Checker {
             })
             .collect();
         timings.insert("calibrate".into(), micros(t));
-        Ok(out)
+        Ok((out, stop))
     }
 
     /// The (premise, hypothesis) pairs the verifier reads for `input`, in the order it reads
@@ -563,28 +790,42 @@ impl Checker {
         let passages: Vec<&str> = input.context.iter().map(|p| p.text.as_str()).collect();
         let chunks = retrieve::windows(&passages, retrieve::WINDOW_WORDS);
         let mut pairs = Vec::new();
-        self.symbolic_pass(input, &claims, &mut BTreeMap::new(), &mut |p| {
-            pairs.extend(plan_claim(p, &chunks, &passages));
-            Ok(())
-        })?;
+        self.symbolic_pass(
+            input,
+            &claims,
+            &mut Budget::unlimited(),
+            &mut BTreeMap::new(),
+            &mut |p, _| {
+                pairs.extend(plan_claim(p, &chunks, &passages));
+                Ok(Ok(()))
+            },
+        )?;
         Ok(pairs)
     }
 
     /// link -> retrieve -> reason for every claim, with the verifier's hypothesis and graph
-    /// premise prepared. `Err` is an internal failure.
+    /// premise prepared, until `budget` (or `on_claim`, with `Ok(Err(why))`) says stop: the
+    /// claims done so far and why it stopped. `Err` is an internal failure.
     fn symbolic_pass(
         &self,
         input: &CheckInput,
         claims: &[claims::Claim],
+        budget: &mut Budget,
         timings: &mut BTreeMap<String, u64>,
-        on_claim: &mut dyn FnMut(&mut Pending) -> Result<(), String>,
-    ) -> Result<Vec<Pending>, String> {
+        on_claim: &mut OnClaim<'_>,
+    ) -> Result<(Vec<Pending>, Option<String>), String> {
         let kg = &*self.kg;
         let all_lower = !input.response.chars().any(char::is_uppercase);
         let (mut t_link, mut t_retrieve, mut t_reason) = (0, 0, 0);
 
         let mut pending: Vec<Pending> = Vec::with_capacity(claims.len());
+        let mut stop = None;
         for c in claims {
+            if let Some(why) = self.time_up(budget).or_else(|| budget.exhausted()) {
+                stop = Some(why);
+                break;
+            }
+            budget.claims_left -= 1;
             let t = Instant::now();
             let mut linked = link::link(kg, &c.text, all_lower);
             // A short answer ("Delhi.") is read in the light of the question.
@@ -657,14 +898,26 @@ impl Checker {
                 context_pairs: Vec::new(),
                 best_windows: None,
             };
-            on_claim(&mut p)?;
+            if let Err(why) = on_claim(&mut p, budget)? {
+                stop = Some(why);
+                break;
+            }
             pending.push(p);
         }
 
         timings.insert("link".into(), t_link);
         timings.insert("retrieve".into(), t_retrieve);
         timings.insert("reason".into(), t_reason);
-        Ok(pending)
+        Ok((pending, stop))
+    }
+
+    /// Why no more work may start now because of time: the shutdown grace or the budget's
+    /// clock ran out.
+    fn time_up(&self, budget: &Budget) -> Option<String> {
+        if self.cancelled.load(Ordering::SeqCst) {
+            return Some("the server's shutdown grace ran out".to_string());
+        }
+        budget.time_up()
     }
 
     /// Fuses symbolic and neural signals of one claim into status, confidence and evidence.
@@ -834,6 +1087,10 @@ fn plan_claim(
     pairs
 }
 
+/// What the symbolic pass calls for each claim it finished: `Ok(Err(why))` stops the check
+/// there (the claim is not counted as checked), `Err` is an internal failure.
+type OnClaim<'a> = dyn FnMut(&mut Pending, &mut Budget) -> Result<Result<(), String>, String> + 'a;
+
 /// One claim between the symbolic and neural passes.
 struct Pending {
     symbolic: Option<Status>,
@@ -860,8 +1117,8 @@ fn truncate(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// Claims that could not be checked because of an internal failure.
-pub fn unchecked(claims: &[claims::Claim]) -> Vec<ClaimResult> {
+/// Claims that were not checked; `code` is the reason code that says why.
+pub fn unchecked(claims: &[claims::Claim], code: &str) -> Vec<ClaimResult> {
     claims
         .iter()
         .map(|c| ClaimResult {
@@ -871,7 +1128,7 @@ pub fn unchecked(claims: &[claims::Claim]) -> Vec<ClaimResult> {
             confidence: 0.0,
             support: None,
             evidence: Vec::new(),
-            explanation: "not checked: internal error".into(),
+            explanation: format!("not checked ({code})"),
             signals: None,
         })
         .collect()

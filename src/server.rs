@@ -6,8 +6,10 @@
 //! Guard service answers UNAVAILABLE until then. Overload is rejected at once with
 //! RESOURCE_EXHAUSTED (a semaphore, no queueing). Each check runs on a blocking thread in its
 //! own task, so a client that goes away (or whose deadline passes) does not cancel the audit
-//! write of a decision already being made. On shutdown: NOT_SERVING, drain (including the
-//! audit records of streams that were cancelled), flush the audit.
+//! write of a decision already being made. On shutdown: NOT_SERVING, open streams end at once
+//! (audited as partial), running checks get `shutdown_grace` to finish; after it they are
+//! cancelled at their next claim (reason SHUTDOWN, audited as partial) and given
+//! [`CANCEL_WAIT`] more, then the audit log is flushed and fsynced and `run` returns.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -91,6 +93,24 @@ impl GuardService {
     }
 }
 
+/// The client's deadline from the `grpc-timeout` header (`<digits><H|M|S|m|u|n>`), if any.
+/// An unreadable value is ignored (the profile's budget still bounds the work).
+pub fn client_deadline(metadata: &tonic::metadata::MetadataMap) -> Option<std::time::Instant> {
+    let v = metadata.get("grpc-timeout")?.to_str().ok()?;
+    let (digits, unit) = v.split_at(v.len().checked_sub(1)?);
+    let n: u64 = digits.parse().ok()?;
+    let d = match unit {
+        "H" => std::time::Duration::from_secs(n.checked_mul(3600)?),
+        "M" => std::time::Duration::from_secs(n.checked_mul(60)?),
+        "S" => std::time::Duration::from_secs(n),
+        "m" => std::time::Duration::from_millis(n),
+        "u" => std::time::Duration::from_micros(n),
+        "n" => std::time::Duration::from_nanos(n),
+        _ => return None,
+    };
+    std::time::Instant::now().checked_add(d)
+}
+
 /// Request message -> pipeline input.
 pub fn input_from_pb(r: pb::CheckRequest) -> CheckInput {
     CheckInput {
@@ -107,6 +127,7 @@ pub fn input_from_pb(r: pb::CheckRequest) -> CheckInput {
         policy: r.policy,
         labels: r.labels.into_iter().collect(),
         request_id: r.request_id,
+        deadline: None,
     }
 }
 
@@ -207,12 +228,14 @@ impl pb::guard_server::Guard for GuardService {
         // Own task, holding the permit: a cancelled stream still writes its partial audit
         // record, and shutdown waits for it.
         let closing = self.state.closing();
+        let deadline = client_deadline(request.metadata());
         tokio::spawn(stream::run(
             checker,
             permit,
             request.into_inner(),
             tx,
             closing,
+            deadline,
         ));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
@@ -224,7 +247,9 @@ impl pb::guard_server::Guard for GuardService {
     ) -> Result<Response<pb::CheckResponse>, Status> {
         let checker = self.checker()?;
         let permit = self.state.permit()?;
-        let input = input_from_pb(request.into_inner());
+        let deadline = client_deadline(request.metadata());
+        let mut input = input_from_pb(request.into_inner());
+        input.deadline = deadline;
         tracing::Span::current().record("request_id", input.request_id.as_str());
         checker.validate(&input)?;
         // Own task: if the client leaves, the decision still completes and is audited.
@@ -244,6 +269,7 @@ impl pb::guard_server::Guard for GuardService {
 pub async fn run(
     listener: TcpListener,
     max_concurrency: usize,
+    shutdown_grace: std::time::Duration,
     loader: Loader,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
@@ -298,7 +324,7 @@ pub async fn run(
     let startup_error2 = startup_error.clone();
     let stop_reporter = reporter.clone();
     let stop_state = state.clone();
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<tokio::time::Instant>();
     let stop = async move {
         tokio::select! {
             _ = shutdown => tracing::info!("shutdown requested: NOT_SERVING, draining"),
@@ -317,7 +343,7 @@ pub async fn run(
             .await;
         // Open CheckStream / ext_proc streams end now (audited as partial), not at the grace.
         stop_state.closing.send_replace(true);
-        let _ = stopping_tx.send(());
+        let _ = stopping_tx.send(tokio::time::Instant::now() + shutdown_grace);
     };
 
     let serve = tonic::transport::Server::builder()
@@ -330,20 +356,48 @@ pub async fn run(
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
             stop,
         );
-    // Long-lived streams (health Watch, idle CheckStreams) would hold a graceful shutdown open
-    // forever: after DRAIN_GRACE they are cut. Checks already running still finish below.
+    // Long-lived streams (health Watch) would hold a graceful shutdown open forever: at the end
+    // of the grace the connections are cut. Checks already running hold permits (below).
+    let grace_end = std::sync::Arc::new(std::sync::OnceLock::new());
+    let grace_end2 = grace_end.clone();
     tokio::select! {
         r = serve => r?,
-        _ = async {
-            let _ = stopping_rx.await;
-            tokio::time::sleep(DRAIN_GRACE).await;
-        } => tracing::warn!(grace_s = DRAIN_GRACE.as_secs(), "drain grace expired; closing remaining streams"),
+        _ = async move {
+            if let Ok(end) = stopping_rx.await {
+                let _ = grace_end2.set(end);
+                tokio::time::sleep_until(end).await;
+            }
+        } => tracing::warn!(grace_s = shutdown_grace.as_secs_f64(), "shutdown grace expired; closing remaining connections"),
     }
 
     // Drain: every check still in flight (a cancelled stream writing its partial audit record)
-    // holds a permit until its audit record is written.
+    // holds a permit until its audit record is written. Past the grace, running checks are
+    // cancelled and get CANCEL_WAIT to write their (partial) audit records.
     let all = u32::try_from(max_concurrency).unwrap_or(u32::MAX);
-    let _drained = state.limit.acquire_many(all).await;
+    let end = grace_end
+        .get()
+        .copied()
+        .unwrap_or_else(|| tokio::time::Instant::now() + shutdown_grace);
+    if tokio::time::timeout_at(end, state.limit.acquire_many(all))
+        .await
+        .is_err()
+    {
+        let running = all as usize - state.limit.available_permits();
+        tracing::warn!(running, "shutdown grace expired: cancelling running checks");
+        if let Some(checker) = state.checker.get() {
+            checker.cancel_all();
+        }
+        if tokio::time::timeout(CANCEL_WAIT, state.limit.acquire_many(all))
+            .await
+            .is_err()
+        {
+            let running = all as usize - state.limit.available_permits();
+            tracing::error!(
+                running,
+                "checks did not stop within {CANCEL_WAIT:?} of cancellation; exiting without their audit records (none of them was answered)"
+            );
+        }
+    }
 
     if let Some(checker) = state.checker.get() {
         checker.shutdown();
@@ -355,8 +409,8 @@ pub async fn run(
     Ok(())
 }
 
-/// How long open streams may keep running after shutdown starts.
-pub const DRAIN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a cancelled check may take to stop at its next claim and write its audit record.
+pub const CANCEL_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Resolves on SIGTERM or Ctrl-C.
 pub async fn shutdown_signal() {

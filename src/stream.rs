@@ -82,8 +82,10 @@ pub struct StreamCheck {
     checked: usize,
     checked_utf16: usize,
     results: Vec<ClaimResult>,
-    /// The first internal failure, if any (passed on to `finish`).
-    error: Option<String>,
+    /// Why claims went unchecked, the first time it happened (passed on to `finish`).
+    error: Option<pipeline::Shortfall>,
+    /// Claims and model pairs are spent over the whole stream; wall time per piece of work.
+    budget: pipeline::Budget,
     timings: BTreeMap<String, u64>,
     started: Instant,
 }
@@ -98,7 +100,9 @@ impl StreamCheck {
         let validated = checker.validate(&head);
         head.response.clear();
         validated?;
-        let limit = checker.policy(&head.policy)?.1.max_response_bytes;
+        let policy = checker.policy(&head.policy)?.1;
+        let limit = policy.max_response_bytes;
+        let budget = pipeline::Budget::new(policy, head.deadline);
         Ok(Self {
             checker,
             input: head,
@@ -108,6 +112,7 @@ impl StreamCheck {
             checked_utf16: 0,
             results: Vec::new(),
             error: None,
+            budget,
             timings: BTreeMap::new(),
             started: Instant::now(),
         })
@@ -184,7 +189,7 @@ impl StreamCheck {
             // Validated in `new`; a missing profile here is a bug, decided as an error.
             Err(e) => return decide::on_error(&decide::Policy::default(), &e.to_string()),
         };
-        if let Some(message) = &self.error {
+        if let Some(pipeline::Shortfall::Internal(message)) = &self.error {
             return decide::on_error(policy, message);
         }
         if self.results.is_empty() {
@@ -232,6 +237,7 @@ impl StreamCheck {
             started,
             ..
         } = self;
+        let partial = partial || matches!(error, Some(pipeline::Shortfall::Shutdown(_)));
         checker.finish(&input, results, error, partial, timings, started)
     }
 
@@ -252,15 +258,18 @@ impl StreamCheck {
             })
             .collect();
         let mut timings = BTreeMap::new();
-        let fresh = match self
-            .checker
-            .check_claims(&self.input, &claims, &mut timings)
-        {
-            Ok(r) => r,
-            Err(message) => {
-                self.error.get_or_insert(message);
-                pipeline::unchecked(&claims)
+        let fresh = if let Some(first) = &self.error {
+            // Once the budget ran out (or an internal error happened), nothing more is checked.
+            pipeline::unchecked(&claims, first.code())
+        } else {
+            self.budget.restart_clock();
+            let checked =
+                self.checker
+                    .check_claims(&self.input, &claims, &mut self.budget, &mut timings);
+            if let Some(s) = checked.shortfall {
+                self.error = Some(s);
             }
+            checked.results
         };
         for (k, v) in timings {
             self.add_timing(&k, v);
@@ -350,6 +359,7 @@ fn head_from_pb(r: &mut pb::CheckStreamRequest) -> CheckInput {
         policy: std::mem::take(&mut r.policy),
         labels: std::mem::take(&mut r.labels).into_iter().collect(),
         request_id: std::mem::take(&mut r.request_id),
+        deadline: None,
     }
 }
 
@@ -390,6 +400,7 @@ pub async fn run<S>(
     mut inbound: S,
     tx: mpsc::Sender<Result<pb::CheckStreamResponse, Status>>,
     mut closing: watch::Receiver<bool>,
+    deadline: Option<Instant>,
 ) where
     S: Stream<Item = Result<pb::CheckStreamRequest, Status>> + Unpin + Send + 'static,
 {
@@ -429,7 +440,8 @@ pub async fn run<S>(
                 st
             }
             None => {
-                let head = head_from_pb(&mut req);
+                let mut head = head_from_pb(&mut req);
+                head.deadline = deadline;
                 match StreamCheck::new(checker.clone(), head) {
                     Ok(st) => st,
                     Err(e) => {

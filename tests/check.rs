@@ -446,6 +446,7 @@ async fn startup_failure_is_reported() {
     let r = factgate::server::run(
         listener,
         4,
+        std::time::Duration::from_secs(10),
         Box::new(|| Err("cannot load /nope/lexicon.ttl".to_string())),
         std::future::pending(),
     )

@@ -6,6 +6,7 @@ mod check;
 mod default_graph;
 mod extproc;
 mod grounding;
+mod limits;
 mod neural;
 mod stream;
 mod verifier;

@@ -371,3 +371,47 @@ async fn invalid_utf8_and_late_head_fields_name_the_field() {
     assert!(err.message().contains("inside a multi-byte"), "{err:?}");
     server.stop().await.expect("clean stop");
 }
+
+#[tokio::test]
+async fn the_claim_budget_is_spent_over_the_whole_stream() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = server(dir.path(), "[profiles.two]\nmax_claims = 2\n").await;
+    let mut client = server.client().await;
+    let (tx, mut responses) = open(&mut client).await;
+    let sentences = [SUPPORTED, SUPPORTED, CONTRADICTED, SUPPORTED];
+    let feeder = tokio::spawn(async move {
+        for (i, s) in sentences.iter().enumerate() {
+            tx.send(pb::CheckStreamRequest {
+                chunk: format!("{s}\n").into_bytes(),
+                policy: if i == 0 { "two".into() } else { String::new() },
+                ..Default::default()
+            })
+            .await
+            .expect("send");
+        }
+    });
+    let mut result = None;
+    while let Some(msg) = responses.message().await.expect("ok") {
+        if msg.result.is_some() {
+            result = msg.result;
+        }
+    }
+    feeder.await.expect("feeder");
+    let result = result.expect("final result");
+    assert_eq!(result.verdict(), pb::Verdict::Block, "fail_closed");
+    assert_eq!(result.reasons[0].code, "BUDGET_EXCEEDED");
+    let statuses: Vec<_> = result.claims.iter().map(status_of).collect();
+    assert_eq!(
+        statuses,
+        [
+            pb::ClaimStatus::ClaimSupported,
+            pb::ClaimStatus::ClaimSupported,
+            pb::ClaimStatus::ClaimUnverifiable,
+            pb::ClaimStatus::ClaimUnverifiable,
+        ],
+        "the contradiction past the budget was not checked"
+    );
+    server.stop().await.expect("clean stop");
+    let records = common::audit_records(&dir.path().join("audit.jsonl"));
+    assert_eq!(records[0]["reasons"][0]["code"], "BUDGET_EXCEEDED");
+}

@@ -65,6 +65,15 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server whose checker comes from `loader`.
     pub async fn start_with(loader: Loader, max_concurrency: usize) -> Self {
+        Self::start_with_grace(loader, max_concurrency, std::time::Duration::from_secs(10)).await
+    }
+
+    /// As [`TestServer::start_with`], with the given shutdown grace.
+    pub async fn start_with_grace(
+        loader: Loader,
+        max_concurrency: usize,
+        grace: std::time::Duration,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -73,6 +82,7 @@ impl TestServer {
         let join = tokio::spawn(factgate::server::run(
             listener,
             max_concurrency,
+            grace,
             loader,
             async {
                 let _ = rx.await;
