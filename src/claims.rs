@@ -28,6 +28,9 @@ pub struct Claim {
     pub text: String,
     /// Where it is in the response.
     pub span: Span,
+    /// The claim ends where [`MAX_CLAIM_BYTES`] cut a longer run: its sentence goes on in the
+    /// next claim (a stream may check it before the sentence ends).
+    pub cut: bool,
 }
 
 /// Words that end with a period without ending a sentence (compared lower-case, without the
@@ -70,16 +73,20 @@ pub fn split(text: &str) -> Vec<Claim> {
             if sentence.ends_with(['?', '？']) {
                 continue;
             }
-            for (cs, ce) in bounded(text, ss, se)
-                .into_iter()
-                .flat_map(|(bs, be)| coordinations(text, bs, be))
-            {
-                let (cs, ce) = trim(text, cs, ce);
-                if cs < ce && text[cs..ce].chars().any(char::is_alphanumeric) {
-                    claims.push(Claim {
-                        text: text[cs..ce].to_string(),
-                        span: utf16.span(cs, ce),
-                    });
+            let pieces = bounded(text, ss, se);
+            let last_piece = pieces.len() - 1;
+            for (k, (bs, be)) in pieces.into_iter().enumerate() {
+                let parts = coordinations(text, bs, be);
+                let last_part = parts.len() - 1;
+                for (j, (cs, ce)) in parts.into_iter().enumerate() {
+                    let (cs, ce) = trim(text, cs, ce);
+                    if cs < ce && text[cs..ce].chars().any(char::is_alphanumeric) {
+                        claims.push(Claim {
+                            text: text[cs..ce].to_string(),
+                            span: utf16.span(cs, ce),
+                            cut: k < last_piece && j == last_part,
+                        });
+                    }
                 }
             }
         }

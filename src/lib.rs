@@ -10,6 +10,7 @@ pub mod audit;
 pub mod calibrate;
 pub mod claims;
 pub mod cli;
+pub mod codec;
 pub mod config;
 pub mod decide;
 pub mod eval;

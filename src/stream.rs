@@ -9,7 +9,9 @@
 //! Completeness is decided on [`claims::split`] of the unchecked tail: a claim is complete when a
 //! newline follows it, or when a later claim starts after a sentence boundary (whitespace after
 //! a stop) and that later claim's first word is complete (the abbreviation rules read the next
-//! word: "the U.S. It" splits, "the U.S. Italy" does not). Text before the last such boundary is
+//! word: "the U.S. It" splits, "the U.S. Italy" does not), or when the claim was cut by the claim
+//! length cap and the next piece has started (so a run without stops is not re-split on every
+//! chunk: work per chunk stays bounded). Text before the last such boundary is
 //! never split again, so every claim is checked once and work per chunk is bounded by the tail.
 
 use std::collections::BTreeMap;
@@ -303,9 +305,11 @@ fn settled(rest: &str, claims: &[claims::Claim]) -> Option<(usize, usize)> {
         // Lines always split. A sentence boundary needs the next claim's first word complete:
         // the abbreviation rules read the next word.
         let line = gap.contains(is_newline);
+        // A length cut is final once the next piece exists (the cap's window is complete).
         let sentence = gap.chars().all(char::is_whitespace)
-            && ends_with_stop(&prev.text)
-            && rest[next.span.start..].contains(char::is_whitespace);
+            && (prev.cut
+                || (ends_with_stop(&prev.text)
+                    && rest[next.span.start..].contains(char::is_whitespace)));
         if line || sentence {
             cut = Some((i, next.span.start));
         }

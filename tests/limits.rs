@@ -245,3 +245,46 @@ async fn shutdown_cancels_a_long_check_after_the_grace_and_audits_it_as_partial(
         .expect("error")
         .contains("shutdown grace ran out"));
 }
+
+/// `CheckRequest` with `response` as raw bytes, to send a string field that is not UTF-8.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RawCheckRequest {
+    #[prost(bytes = "vec", tag = "1")]
+    response: Vec<u8>,
+}
+
+#[tokio::test]
+async fn a_string_field_that_is_not_utf8_is_invalid_argument_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path()).await;
+    let _ready = server.client().await;
+    let channel = tonic::transport::Channel::from_shared(server.url.clone())
+        .expect("url")
+        .connect()
+        .await
+        .expect("connect");
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.expect("ready");
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static("/factgate.v1.Guard/Check");
+    let e = grpc
+        .unary::<_, factgate::pb::CheckResponse, _>(
+            tonic::Request::new(RawCheckRequest {
+                response: b"Paris is in \xff\xfe France.".to_vec(),
+            }),
+            path,
+            tonic_prost::ProstCodec::default(),
+        )
+        .await
+        .expect_err("not UTF-8");
+    assert_eq!(e.code(), tonic::Code::InvalidArgument, "{e:?}");
+    assert!(
+        e.message().contains("CheckRequest.response") && e.message().contains("UTF-8"),
+        "{}",
+        e.message()
+    );
+    server.stop().await.expect("clean stop");
+    assert!(
+        common::audit_records(&dir.path().join("audit.jsonl")).is_empty(),
+        "a request that does not decode is not a decision"
+    );
+}

@@ -415,3 +415,43 @@ async fn the_claim_budget_is_spent_over_the_whole_stream() {
     let records = common::audit_records(&dir.path().join("audit.jsonl"));
     assert_eq!(records[0]["reasons"][0]["code"], "BUDGET_EXCEEDED");
 }
+
+#[tokio::test]
+async fn a_long_run_without_stops_is_streamed_in_length_cut_claims() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = server(dir.path(), "").await;
+    let mut client = server.client().await;
+    let text = "Paris is the capital of Paris ".repeat(140);
+    let expected: Vec<String> = factgate::claims::split(&text)
+        .into_iter()
+        .map(|c| c.text)
+        .collect();
+    assert!(expected.len() >= 8, "{}", expected.len());
+    let (tx, mut responses) = open(&mut client).await;
+    let bytes = text.clone().into_bytes();
+    let feeder = tokio::spawn(async move {
+        for c in bytes.chunks(7) {
+            tx.send(chunk(c)).await.expect("send");
+        }
+    });
+    let mut early = 0;
+    let mut result = None;
+    while let Some(msg) = responses.message().await.expect("ok") {
+        if msg.result.is_some() {
+            result = msg.result;
+        } else {
+            early += msg.claims.len();
+        }
+    }
+    feeder.await.expect("feeder");
+    let result = result.expect("final result");
+    let texts: Vec<String> = result.claims.iter().map(|c| c.text.clone()).collect();
+    assert_eq!(texts, expected, "the same claims as a whole-response check");
+    assert_spans(&text, &result.claims);
+    assert!(
+        early >= expected.len() - 1,
+        "pieces are checked before the end: {early} of {}",
+        expected.len()
+    );
+    server.stop().await.expect("clean stop");
+}
