@@ -737,7 +737,10 @@ impl Checker {
                 // Out of time: the pairs still queued are dropped (the model skips them) and
                 // the claims from here on are reported unchecked.
                 if let Some(why) = self.time_up(budget) {
-                    stop.get_or_insert(why);
+                    stop = Some(match stop.take() {
+                        Some(first) => format!("{first}, then {why}"),
+                        None => why,
+                    });
                     drop(waits);
                     pending.truncate(i);
                     signals.truncate(i);

@@ -221,6 +221,15 @@ async fn bad_input_is_invalid_argument_naming_the_field() {
         "{}",
         e.message()
     );
+    let mut r = req("Paris is in France.");
+    r.labels = [("k".repeat(300), "v".to_string())].into();
+    let e = client.check(r).await.expect_err("label key too big");
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(
+        e.message().starts_with("labels key (bytes): 300") && e.message().contains("256"),
+        "{}",
+        e.message()
+    );
     // Nothing was audited for rejected requests, and the server still works.
     let ok = client
         .check(req("Paris is in France."))

@@ -455,3 +455,48 @@ async fn a_long_run_without_stops_is_streamed_in_length_cut_claims() {
     );
     server.stop().await.expect("clean stop");
 }
+
+#[tokio::test]
+async fn first_message_fields_have_the_same_limits_as_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = server(dir.path(), "").await;
+    let mut client = server.client().await;
+    for (first, field) in [
+        (
+            pb::CheckStreamRequest {
+                prompt: "x".repeat(40_000),
+                ..chunk(SUPPORTED.as_bytes())
+            },
+            "prompt (bytes): 40000",
+        ),
+        (
+            pb::CheckStreamRequest {
+                request_id: "r".repeat(1000),
+                ..chunk(SUPPORTED.as_bytes())
+            },
+            "request_id (bytes): 1000",
+        ),
+        (
+            pb::CheckStreamRequest {
+                labels: (0..100).map(|i| (i.to_string(), "v".into())).collect(),
+                ..chunk(SUPPORTED.as_bytes())
+            },
+            "labels (entries): 100",
+        ),
+    ] {
+        let (tx, mut responses) = open(&mut client).await;
+        tx.send(first).await.expect("send");
+        drop(tx);
+        let err = loop {
+            match responses.message().await {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("{field}: stream ended without an error"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+        assert!(err.message().starts_with(field), "{err:?}");
+    }
+    server.stop().await.expect("clean stop");
+    assert!(common::audit_records(&dir.path().join("audit.jsonl")).is_empty());
+}
