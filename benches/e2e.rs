@@ -1308,7 +1308,7 @@ fn main() {
     };
     println!(
         "graph {:?}, model {}, provider {:?}, {} workers × {} intra-op threads, batches ≤ {} pairs and ≤ {} padded tokens, audit {} (sync {:?})",
-        config.graph.dirs,
+        config.graph.sources().expect("graph sources"),
         vcfg.model_dir.display(),
         vcfg.provider,
         vcfg.workers,
@@ -1320,7 +1320,10 @@ fn main() {
     );
 
     let t = Instant::now();
-    let kg = Arc::new(Knowledge::load(&config.graph.dirs).expect("default graph loads"));
+    let kg = Arc::new(
+        Knowledge::load(&config.graph.sources().expect("graph sources"))
+            .expect("default graph loads"),
+    );
     println!(
         "graph loaded: {} triples in {:.2} s",
         kg.triples,

@@ -80,9 +80,13 @@ pub struct CommonArgs {
     /// TOML config file (flags and environment variables override it).
     #[arg(long, env = "FACTGATE_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Directory (or file) of RDF files to load; repeat for several. Default: ./knowledge.
+    /// Directory (or file) of RDF files to load next to the default graph; repeat for several.
     #[arg(long = "knowledge", env = "FACTGATE_KNOWLEDGE", value_delimiter = ',')]
     pub knowledge: Vec<PathBuf>,
+    /// Do not load the default graph (countries, cities, elements, airports, lexicon): only
+    /// --knowledge, which then needs its own lexicon.
+    #[arg(long, env = "FACTGATE_NO_DEFAULT_GRAPH")]
+    pub no_default_graph: bool,
     /// Neural verifier: on (default) or off (symbolic checks only).
     #[arg(long, env = "FACTGATE_VERIFIER", value_parser = ["on", "off"])]
     pub verifier: Option<String>,
@@ -171,8 +175,9 @@ fn file_config(common: &CommonArgs) -> anyhow::Result<FileConfig> {
         Some(p) => FileConfig::read(p)?,
         None => FileConfig::default(),
     };
-    if !common.knowledge.is_empty() {
-        f.graph.dirs = common.knowledge.clone();
+    f.graph.dirs.extend(common.knowledge.iter().cloned());
+    if common.no_default_graph {
+        f.graph.default_graph = false;
     }
     if let Some(v) = &common.verifier {
         f.verifier.enabled = v == "on";
@@ -202,7 +207,13 @@ pub fn build_checker(
     audit: Option<AuditConfig>,
     need_calibration: bool,
 ) -> Result<Checker, String> {
-    let kg = Arc::new(Knowledge::load(&config.graph.dirs).map_err(|e| e.to_string())?);
+    let sources = config.graph.sources().map_err(|e| e.to_string())?;
+    tracing::info!(
+        default_graph = config.graph.default_graph,
+        sources = ?sources,
+        "loading knowledge graphs"
+    );
+    let kg = Arc::new(Knowledge::load(&sources).map_err(|e| e.to_string())?);
     let audit = match audit {
         Some(a) => Some(Arc::new(AuditLog::open(a).map_err(|e| e.to_string())?)),
         None => None,

@@ -8,7 +8,8 @@
 //! shutdown_grace_s = 10     # then running checks are cancelled (audited as partial)
 //!
 //! [graph]
-//! dirs = ["knowledge"]
+//! default_graph = true      # the shipped graph (countries, cities, elements, airports)
+//! dirs = ["my-graphs"]      # more RDF, added to the default graph
 //!
 //! [audit]
 //! path = "factgate-audit.jsonl"
@@ -59,30 +60,84 @@ impl Default for ServerSection {
     }
 }
 
-/// Graph section.
+/// Graph section: the default graph plus the user's own, each file into its own named graph.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GraphSection {
-    /// Directories (or files) whose RDF files are loaded, each file into its own named graph.
+    /// Load the default graph shipped with factgate (countries, cities, elements, airports and
+    /// the predicate lexicon); see [`default_knowledge_dir`] for where it is found.
+    pub default_graph: bool,
+    /// More directories (or files) of RDF, loaded next to the default graph.
     pub dirs: Vec<PathBuf>,
 }
 
 impl Default for GraphSection {
     fn default() -> Self {
         Self {
-            dirs: vec![default_knowledge_dir()],
+            default_graph: true,
+            dirs: Vec::new(),
         }
     }
 }
 
-/// The `knowledge/` directory: next to the current directory when run from the repository,
-/// else the one this binary was built from.
-pub fn default_knowledge_dir() -> PathBuf {
-    let local = PathBuf::from("knowledge");
-    if local.is_dir() {
-        return local;
+impl GraphSection {
+    /// Every directory or file to load: the default graph's directory first (when on), then
+    /// `dirs`, each once (compared by canonical path).
+    pub fn sources(&self) -> Result<Vec<PathBuf>, ConfigError> {
+        let mut out: Vec<PathBuf> = Vec::new();
+        if self.default_graph {
+            out.push(default_knowledge_dir().ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "graph.default_graph: the default graph was not found in {}; install it \
+                     there, or set graph.default_graph = false (--no-default-graph) and give \
+                     your own with graph.dirs (--knowledge)",
+                    default_graph_candidates()
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?);
+        }
+        let key = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        for d in &self.dirs {
+            if !out.iter().any(|o| key(o) == key(d)) {
+                out.push(d.clone());
+            }
+        }
+        if out.is_empty() {
+            return Err(ConfigError::Invalid(
+                "graph: nothing to load: graph.default_graph is false and graph.dirs is empty"
+                    .into(),
+            ));
+        }
+        Ok(out)
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")
+}
+
+/// Where the default graph is looked for, in order: `knowledge/` next to the binary, the install
+/// path `<binary dir>/../share/factgate/knowledge`, then the source tree the binary was built
+/// from (a build in the repository). The working directory is not searched: a `knowledge/`
+/// folder there is not mistaken for the default graph.
+pub fn default_graph_candidates() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        out.push(dir.join("knowledge"));
+        out.push(dir.join("../share/factgate/knowledge"));
+    }
+    out.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"));
+    out
+}
+
+/// The default graph's directory: the first of [`default_graph_candidates`] holding the
+/// lexicon (`lexicon.ttl`).
+pub fn default_knowledge_dir() -> Option<PathBuf> {
+    default_graph_candidates()
+        .into_iter()
+        .find(|d| d.join("lexicon.ttl").is_file())
 }
 
 /// The whole file.
@@ -201,9 +256,7 @@ impl Config {
                 file.verifier.intra_threads
             )));
         }
-        if file.graph.dirs.is_empty() {
-            return Err(ConfigError::Invalid("graph.dirs is empty".into()));
-        }
+        file.graph.sources()?;
         Ok(Self {
             server: file.server,
             graph: file.graph,
@@ -248,5 +301,34 @@ mod tests {
         assert!(c.profiles.contains_key("default"));
         assert!(c.profiles.contains_key("strict"));
         assert!(!c.profiles["loose"].block_on_contradiction);
+    }
+
+    #[test]
+    fn graph_sources_are_the_default_graph_plus_dirs_each_once() {
+        let default = default_knowledge_dir().expect("the source tree's knowledge/");
+        let g = GraphSection {
+            default_graph: true,
+            dirs: vec![PathBuf::from("extra"), default.clone()],
+        };
+        assert_eq!(
+            g.sources().expect("sources"),
+            [default.clone(), PathBuf::from("extra")]
+        );
+        let none = GraphSection {
+            default_graph: false,
+            dirs: Vec::new(),
+        };
+        let err = none.sources().expect_err("nothing to load");
+        assert!(
+            err.to_string().contains("graph.default_graph is false"),
+            "{err}"
+        );
+        let f: FileConfig = toml::from_str(
+            "[graph]
+default_graph = false
+",
+        )
+        .expect("toml");
+        assert!(Config::validate(f).is_err());
     }
 }

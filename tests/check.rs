@@ -467,7 +467,7 @@ async fn startup_failure_is_reported() {
 #[test]
 fn cli_check_reports_contradiction_with_evidence() {
     let out = common::factgate_bin()
-        .args(["check", "--json", "--knowledge"])
+        .args(["check", "--json", "--no-default-graph", "--knowledge"])
         .arg(common::fixture_graph())
         .arg("The capital of France is Berlin.")
         .output()
@@ -480,7 +480,7 @@ fn cli_check_reports_contradiction_with_evidence() {
         "The capital of France is Paris."
     );
     let table = common::factgate_bin()
-        .args(["check", "--knowledge"])
+        .args(["check", "--no-default-graph", "--knowledge"])
         .arg(common::fixture_graph())
         .arg("The capital of France is Berlin.")
         .output()
@@ -503,7 +503,7 @@ fn audit_verify_detects_tampering_and_names_the_record() {
         "Iron has the atomic number 26.",
     ] {
         let st = common::factgate_bin()
-            .args(["check", "--knowledge"])
+            .args(["check", "--no-default-graph", "--knowledge"])
             .arg(common::fixture_graph())
             .arg("--audit-log")
             .arg(&log)

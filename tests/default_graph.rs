@@ -205,3 +205,59 @@ fn a_name_written_shorter_is_not_a_contradiction() {
     let claim = answer("Mumbai.");
     assert_eq!(claim["status"], "CONTRADICTED", "{claim}");
 }
+
+/// A user's graph using the shipped vocabulary (IRIs under the per-kind prefixes).
+const FREEDONIA: &str = "\
+@prefix fg:        <https://factgate.dev/ns#> .
+@prefix country:   <https://factgate.dev/id/country/> .
+@prefix city:      <https://factgate.dev/id/city/> .
+@prefix continent: <https://factgate.dev/id/continent/> .
+@prefix rdfs:      <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix schema:    <https://schema.org/> .
+country:XF a schema:Country ; rdfs:label \"Freedonia\" ; fg:capital city:XF1 ; fg:continent continent:EU .
+city:XF1 a schema:City ; rdfs:label \"Fredville\" ; fg:country country:XF .
+";
+
+#[test]
+fn own_graphs_add_to_the_default_graph_unless_it_is_dropped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("freedonia.ttl"), FREEDONIA).expect("write");
+    let text =
+        "Freedonia is in Europe.\nKenya is in Europe.\nThe capital of Freedonia is Fredville.";
+    let out = crate::common::factgate_bin()
+        .args(["check", "--json", "--verifier", "off", "--knowledge"])
+        .arg(dir.path())
+        .arg(text)
+        .current_dir(dir.path()) // the default graph is not looked for in the working directory
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_str(&crate::common::stdout_ok(out)).expect("json");
+    let statuses: Vec<&str> = v["claims"]
+        .as_array()
+        .expect("claims")
+        .iter()
+        .map(|c| c["status"].as_str().expect("status"))
+        .collect();
+    assert_eq!(
+        statuses,
+        ["SUPPORTED", "CONTRADICTED", "SUPPORTED"],
+        "the user's facts and the default graph's are both used"
+    );
+
+    // Without the default graph the user's directory needs its own lexicon: a clear error.
+    let out = crate::common::factgate_bin()
+        .args([
+            "check",
+            "--verifier",
+            "off",
+            "--no-default-graph",
+            "--knowledge",
+        ])
+        .arg(dir.path())
+        .arg(text)
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no fg:Predicate entries"), "{err}");
+}

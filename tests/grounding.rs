@@ -234,7 +234,7 @@ fn check_command_reads_context_files() {
     let path = dir.path().join("refund-policy.txt");
     std::fs::write(&path, REFUND_POLICY).expect("write");
     let out = common::factgate_bin()
-        .args(["check", "--json", "--knowledge"])
+        .args(["check", "--json", "--no-default-graph", "--knowledge"])
         .arg(common::fixture_graph())
         .arg("--context")
         .arg(&path)

@@ -187,7 +187,7 @@ fn eval_command_on_a_fixture_writes_metrics_and_diagram() {
     let fixture =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/labeled.jsonl");
     let out = common::factgate_bin()
-        .args(["eval", "--knowledge"])
+        .args(["eval", "--no-default-graph", "--knowledge"])
         .arg(common::fixture_graph())
         .arg("--data")
         .arg(&fixture)
@@ -215,6 +215,7 @@ fn eval_command_on_a_fixture_writes_metrics_and_diagram() {
 #[test]
 fn missing_calibration_is_a_startup_error_naming_the_file() {
     let mut file = factgate::config::FileConfig::default();
+    file.graph.default_graph = false;
     file.graph.dirs = vec![common::fixture_graph()];
     file.verifier.calibration = "/nonexistent/calibration.json".into();
     let config = factgate::config::Config::validate(file).expect("valid");
