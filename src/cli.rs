@@ -46,6 +46,30 @@ pub enum Command {
     Calibrate(CalibrateArgs),
     /// Evaluate the whole pipeline on labeled data (accuracy, ECE, Brier, AUROC, latency).
     Eval(EvalArgs),
+    /// Lexicon authoring for your own graphs (knowledge/VOCAB.md).
+    #[command(subcommand)]
+    Lexicon(LexiconCommand),
+}
+
+/// `factgate lexicon ...`.
+#[derive(Debug, Subcommand)]
+pub enum LexiconCommand {
+    /// List predicates of your graphs with no lexicon entry, entries whose template or unit
+    /// does not parse, and phrases shared across predicates; exits 1 when something needs fixing.
+    Check(LexiconArgs),
+    /// Print a starting lexicon entry (Turtle) for every predicate of your graphs that has none.
+    Suggest(LexiconArgs),
+}
+
+/// Arguments of `lexicon check` / `lexicon suggest`.
+#[derive(Debug, Args)]
+pub struct LexiconArgs {
+    /// Your RDF directories or files (loaded next to the default graph and its lexicon).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Do not load the default graph (your directories then carry the whole lexicon).
+    #[arg(long)]
+    pub no_default_graph: bool,
 }
 
 /// `factgate calibrate`.
@@ -383,6 +407,24 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 println!("report written to {}", dir.display());
             }
             Ok(0)
+        }
+        Command::Lexicon(cmd) => {
+            let (args, suggest) = match cmd {
+                LexiconCommand::Check(a) => (a, false),
+                LexiconCommand::Suggest(a) => (a, true),
+            };
+            let graph = crate::config::GraphSection {
+                default_graph: !args.no_default_graph,
+                dirs: args.dirs.clone(),
+            };
+            let kg = Knowledge::load(&graph.sources()?)?;
+            let report = crate::lexicon::check(&kg, &args.dirs);
+            if suggest {
+                print!("{}", crate::lexicon::suggest(&report));
+                return Ok(0);
+            }
+            print!("{}", crate::lexicon::render(&report));
+            Ok(if report.is_clean() { 0 } else { 1 })
         }
         Command::Audit(AuditCommand::Verify { paths }) => {
             let files = audit::files_to_verify(&paths);

@@ -831,6 +831,11 @@ impl Knowledge {
             .collect()
     }
 
+    /// The underlying store (read-only use: authoring tools, see [`crate::lexicon`]).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// The entity with this IRI, if it has a label.
     pub fn entity(&self, iri: &str) -> Option<&Entity> {
         self.entity_by_iri

@@ -16,6 +16,7 @@ pub mod decide;
 pub mod eval;
 pub mod extproc;
 pub mod knowledge;
+pub mod lexicon;
 pub mod link;
 pub mod pipeline;
 pub mod reason;

@@ -261,3 +261,124 @@ fn own_graphs_add_to_the_default_graph_unless_it_is_dropped() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no fg:Predicate entries"), "{err}");
 }
+
+const CATALOGUE: &str = "\
+@prefix ex:   <https://example.com/shop/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ex:OrionHub a ex:Product ; rdfs:label \"Orion Hub\" ; ex:listPrice 199 ; ex:madeBy ex:Acme .
+ex:NovaLamp a ex:Product ; rdfs:label \"Nova Lamp\" ; ex:listPrice 49 ; ex:madeBy ex:Acme .
+ex:Acme a ex:Company ; rdfs:label \"Acme Devices\" .
+";
+
+fn lexicon(args: &[&str], dir: &std::path::Path) -> (bool, String) {
+    let out = crate::common::factgate_bin()
+        .arg("lexicon")
+        .args(args)
+        .arg(dir)
+        .output()
+        .expect("runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn lexicon_check_finds_uncovered_predicates_and_suggest_covers_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("catalogue.ttl"), CATALOGUE).expect("write");
+    let (ok, out) = lexicon(&["check"], dir.path());
+    assert!(!ok, "uncovered predicates fail the check:\n{out}");
+    assert!(
+        out.contains("UNCOVERED <https://example.com/shop/listPrice>: 2 triple(s)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("UNCOVERED <https://example.com/shop/madeBy>"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("rdf-syntax-ns#type"),
+        "structural predicates are not listed:\n{out}"
+    );
+    assert!(
+        !out.contains("PROBLEM"),
+        "the default lexicon is not blamed:\n{out}"
+    );
+
+    let (ok, suggestion) = lexicon(&["suggest"], dir.path());
+    assert!(ok);
+    assert!(
+        suggestion.contains("fg:subjectType <https://example.com/shop/Product>"),
+        "{suggestion}"
+    );
+    assert!(
+        suggestion.contains("fg:valueKind \"number\""),
+        "{suggestion}"
+    );
+    assert!(
+        suggestion.contains("fg:objectType <https://example.com/shop/Company>"),
+        "{suggestion}"
+    );
+    std::fs::write(dir.path().join("lexicon-shop.ttl"), &suggestion).expect("write");
+    let (ok, out) = lexicon(&["check"], dir.path());
+    assert!(
+        ok,
+        "the suggested entries parse and cover the graph:\n{out}"
+    );
+
+    // ... and make the user's facts checkable.
+    let out = crate::common::factgate_bin()
+        .args(["check", "--json", "--verifier", "off", "--knowledge"])
+        .arg(dir.path())
+        .arg(
+            "The list price of the Orion Hub is 250.\nThe list price of the Nova Lamp is about 49.",
+        )
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_str(&crate::common::stdout_ok(out)).expect("json");
+    assert_eq!(
+        v["claims"][0]["status"], "CONTRADICTED",
+        "{}",
+        v["claims"][0]
+    );
+    assert_eq!(v["claims"][1]["status"], "SUPPORTED", "{}", v["claims"][1]);
+
+    // A template without {o} and an exact numeric entry are reported.
+    std::fs::write(
+        dir.path().join("lexicon-shop.ttl"),
+        suggestion
+            .replace(
+                "\"The list price of {s} is {o}.\"",
+                "\"The list price of {s}.\"",
+            )
+            .replace("    fg:tolerance 0.02 ;", ""),
+    )
+    .expect("write");
+    let (ok, out) = lexicon(&["check"], dir.path());
+    assert!(!ok);
+    assert!(
+        out.contains("PROBLEM <https://example.com/shop/listPrice>: fg:template"),
+        "{out}"
+    );
+    assert!(
+        out.contains("NOTE <https://example.com/shop/listPrice>: numeric with no fg:tolerance"),
+        "{out}"
+    );
+
+    // A phrase the default lexicon already uses for the same subject type is a warning.
+    std::fs::write(
+        dir.path().join("lexicon-hq.ttl"),
+        "@prefix fg: <https://factgate.dev/ns#> .\n@prefix schema: <https://schema.org/> .\n\
+         <https://example.com/shop/hq> a fg:Predicate ; fg:phrase \"capital\" ; \
+         fg:template \"{s} is run from {o}.\" ; fg:subjectType schema:Country ; \
+         fg:objectType schema:City ; fg:valueKind \"entity\" .\n",
+    )
+    .expect("write");
+    let (_, out) = lexicon(&["check"], dir.path());
+    assert!(
+        out.contains("WARNING phrase \"capital\" is in 2 predicates")
+            && out.contains("<https://example.com/shop/hq>"),
+        "{out}"
+    );
+}
