@@ -325,6 +325,86 @@ pub fn rdf_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, GraphError> {
     Ok(files)
 }
 
+/// A reader that feeds every byte it reads into the snapshot hash and the progress count.
+struct Hashing<'a, R> {
+    inner: R,
+    hasher: &'a mut Sha256,
+    progress: &'a Progress,
+}
+
+impl<R: Read> Read for Hashing<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.progress
+            .bytes
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Load progress: a bar on a terminal (stderr), a log line every few seconds otherwise.
+struct Progress {
+    bytes: std::sync::atomic::AtomicU64,
+    total: u64,
+    bar: Option<indicatif::ProgressBar>,
+    last_log: std::sync::Mutex<Instant>,
+}
+
+/// How often a load logs its progress when stderr is not a terminal.
+const PROGRESS_LOG_EVERY: Duration = Duration::from_secs(5);
+
+impl Progress {
+    fn new(total: u64) -> Self {
+        use std::io::IsTerminal;
+        // Small graphs load in well under a second: no bar for them.
+        let bar = (std::io::stderr().is_terminal() && total > 32 << 20).then(|| {
+            let b = indicatif::ProgressBar::new(total);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "loading graph {bar:40} {bytes}/{total_bytes} {msg} ({eta} left)",
+            ) {
+                b.set_style(style);
+            }
+            b
+        });
+        Self {
+            bytes: std::sync::atomic::AtomicU64::new(0),
+            total,
+            bar,
+            last_log: std::sync::Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Called after each inserted batch of `path` (`triples` so far in that file).
+    fn tick(&self, path: &Path, triples: usize) {
+        let done = self.bytes.load(std::sync::atomic::Ordering::Relaxed);
+        if let Some(b) = &self.bar {
+            b.set_position(done);
+            b.set_message(format!("{triples} triples of {}", path.display()));
+            return;
+        }
+        let Ok(mut last) = self.last_log.lock() else {
+            return;
+        };
+        if last.elapsed() >= PROGRESS_LOG_EVERY {
+            *last = Instant::now();
+            tracing::info!(
+                file = %path.display(),
+                triples,
+                mib_read = done >> 20,
+                mib_total = self.total >> 20,
+                "loading knowledge graph"
+            );
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
 fn nn(iri: &str) -> NamedNode {
     NamedNode::new_unchecked(iri)
 }
@@ -367,20 +447,27 @@ impl Knowledge {
                     .join(", ")
             )));
         }
+        let total_bytes: u64 = paths
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum();
+        let progress = Progress::new(total_bytes);
         for path in paths {
             let (format, gz, stem) =
                 format_for(&path).expect("filtered by rdf_files; this is a bug");
-            let bytes = std::fs::read(&path).map_err(|source| GraphError::Io {
+            let io_err = |source| GraphError::Io {
                 path: path.clone(),
                 source,
-            })?;
+            };
+            let file = std::fs::File::open(&path).map_err(io_err)?;
+            let len = file.metadata().map_err(io_err)?.len();
             hasher.update(
                 path.file_name()
                     .map(|n| n.as_encoded_bytes())
                     .unwrap_or_default(),
             );
-            hasher.update((bytes.len() as u64).to_le_bytes());
-            hasher.update(&bytes);
+            hasher.update(len.to_le_bytes());
             let graph = format!("{GRAPH_PREFIX}{stem}");
             let mut parser = RdfParser::from_format(format);
             if format != RdfFormat::NQuads && format != RdfFormat::TriG {
@@ -390,15 +477,22 @@ impl Knowledge {
                 path: path.clone(),
                 message,
             };
-            // Parse (and gunzip) on a second thread while this one inserts: the two overlap.
+            // Read, hash, gunzip and parse on a second thread while this one inserts: the two
+            // overlap, and a file is streamed, never held in memory whole.
+            let hasher_ref = &mut hasher;
+            let progress_ref = &progress;
             let triples = std::thread::scope(|scope| -> Result<usize, GraphError> {
                 let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<oxigraph::model::Quad>>(4);
-                let bytes = &bytes;
                 let producer = scope.spawn(move || -> Result<(), String> {
-                    let reader: Box<dyn Read> = if gz {
-                        Box::new(flate2::read::GzDecoder::new(&bytes[..]))
+                    let raw = Hashing {
+                        inner: BufReader::with_capacity(1 << 20, file),
+                        hasher: hasher_ref,
+                        progress: progress_ref,
+                    };
+                    let reader: Box<dyn Read + '_> = if gz {
+                        Box::new(flate2::read::GzDecoder::new(raw))
                     } else {
-                        Box::new(&bytes[..])
+                        Box::new(raw)
                     };
                     let mut batch = Vec::with_capacity(PARSE_BATCH);
                     for quad in parser.for_reader(BufReader::new(reader)) {
@@ -421,6 +515,7 @@ impl Knowledge {
                     loader
                         .load_quads(batch)
                         .map_err(|e| parse_err(e.to_string()))?;
+                    progress_ref.tick(&path, count);
                 }
                 producer
                     .join()
@@ -436,6 +531,7 @@ impl Knowledge {
                 triples,
             });
         }
+        progress.finish();
         let snapshot = hex::encode(hasher.finalize());
         let triples = store.len().map_err(|e| GraphError::Query(e.to_string()))?;
         let parsed_ms = started.elapsed().as_millis() as u64;
