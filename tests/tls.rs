@@ -237,7 +237,12 @@ async fn tls_client_with_the_ca_gets_answers_and_plaintext_clients_fail() {
         .ca_certificate(Certificate::from_pem(ca("unrelated CA").pem()))
         .domain_name("localhost");
     let untrusted = call_ok(&server, Some(other_ca)).await;
-    assert!(untrusted.is_err(), "untrusted server cert: {untrusted:?}");
+    assert!(
+        untrusted
+            .as_ref()
+            .is_err_and(|e| e.contains("UnknownIssuer")),
+        "untrusted server cert: {untrusted:?}"
+    );
     server.stop().await;
 }
 
@@ -259,13 +264,19 @@ async fn mutual_tls_refuses_clients_without_a_certificate_from_the_client_ca() {
     assert_eq!(r.verdict(), Verdict::Block);
 
     let anonymous = call_ok(&server, Some(pki.client(None))).await;
+    // Refused in the handshake, before any call.
     assert!(
-        anonymous.is_err(),
+        anonymous
+            .as_ref()
+            .is_err_and(|e| e.contains("CertificateRequired")),
         "no client cert must fail: {anonymous:?}"
     );
     let rogue = pki.client(Some((&pki.rogue_cert, &pki.rogue_key)));
     let rogue = call_ok(&server, Some(rogue)).await;
-    assert!(rogue.is_err(), "cert from another CA must fail: {rogue:?}");
+    assert!(
+        rogue.as_ref().is_err_and(|e| e.contains("UnknownCA")),
+        "cert from another CA must fail: {rogue:?}"
+    );
     server.stop().await;
 }
 
@@ -295,7 +306,8 @@ async fn bearer_tokens_guard_check_and_ext_proc_but_not_health() {
             .await
             .expect_err(wrong);
         assert_eq!(e.code(), Code::Unauthenticated, "{wrong}");
-        assert!(!e.message().contains("token-4"), "{}", e.message());
+        // One message for every wrong credential: it never says which part was wrong.
+        assert_eq!(e.message(), "invalid credentials", "{wrong}");
     }
     for right in ["Bearer new-token-42", "Bearer old-token"] {
         let r = client
