@@ -276,6 +276,29 @@ mod tests {
     }
 
     #[test]
+    fn security_settings_are_off_by_default_and_checked_by_name() {
+        let d = Config::validate(FileConfig::default()).expect("default");
+        assert_eq!(d.server.tls, None);
+        assert_eq!(d.server.auth_tokens_file, None);
+        assert!(d.server.listen.ip().is_loopback());
+        let f: FileConfig = toml::from_str(
+            "[server]\nauth_tokens_file = \"t.txt\"\n[server.tls]\ncert = \"s.pem\"\nkey = \"s.key\"\nclient_ca = \"ca.pem\"\n",
+        )
+        .expect("parses");
+        let tls = f.server.tls.clone().expect("tls");
+        assert_eq!(tls.client_ca, Some(PathBuf::from("ca.pem")));
+        assert_eq!(f.server.auth_tokens_file, Some(PathBuf::from("t.txt")));
+        let err = toml::from_str::<FileConfig>("[server.tls]\ncert = \"s.pem\"\n")
+            .expect_err("key missing");
+        assert!(err.to_string().contains("key"), "{err}");
+        let err = toml::from_str::<FileConfig>(
+            "[server.tls]\ncert = \"s.pem\"\nkey = \"k\"\nclient_cert = \"c\"\n",
+        )
+        .expect_err("typo");
+        assert!(err.to_string().contains("client_cert"), "{err}");
+    }
+
+    #[test]
     fn profiles_merge_over_builtins() {
         let f: FileConfig =
             toml::from_str("[profiles.loose]\nblock_on_contradiction = false\n").expect("valid");
