@@ -152,6 +152,49 @@ pub struct ServeArgs {
     /// Seconds running checks get after SIGTERM before they are cancelled [default: 10].
     #[arg(long, env = "FACTGATE_SHUTDOWN_GRACE_S")]
     pub shutdown_grace_s: Option<f64>,
+    /// TLS: PEM server certificate chain (with --tls-key) [default: plaintext].
+    #[arg(long, env = "FACTGATE_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS: PEM private key of --tls-cert.
+    #[arg(long, env = "FACTGATE_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Mutual TLS: PEM CA that client certificates must be signed by (needs TLS).
+    #[arg(long, env = "FACTGATE_TLS_CLIENT_CA")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// File of accepted bearer tokens, one per line (`#` comments); Guard and ext_proc calls
+    /// then need `authorization: Bearer <token>` (health and reflection stay open).
+    #[arg(long, env = "FACTGATE_AUTH_TOKENS_FILE")]
+    pub auth_tokens_file: Option<PathBuf>,
+}
+
+/// Applies the TLS flags over the file's `[server.tls]`: a flag replaces the file's value; a
+/// certificate needs a key and the other way round, a client CA needs both.
+pub fn apply_tls_flags(
+    file: Option<crate::config::TlsSection>,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    client_ca: Option<PathBuf>,
+) -> anyhow::Result<Option<crate::config::TlsSection>> {
+    let cert = cert.or_else(|| file.as_ref().map(|t| t.cert.clone()));
+    let key = key.or_else(|| file.as_ref().map(|t| t.key.clone()));
+    let client_ca = client_ca.or_else(|| file.and_then(|t| t.client_ca));
+    match (cert, key) {
+        (Some(cert), Some(key)) => Ok(Some(crate::config::TlsSection {
+            cert,
+            key,
+            client_ca,
+        })),
+        (None, None) if client_ca.is_some() => Err(anyhow::anyhow!(
+            "--tls-client-ca (server.tls.client_ca) needs TLS: set --tls-cert and --tls-key too"
+        )),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(anyhow::anyhow!(
+            "--tls-cert is set without --tls-key (server.tls.key)"
+        )),
+        (None, Some(_)) => Err(anyhow::anyhow!(
+            "--tls-key is set without --tls-cert (server.tls.cert)"
+        )),
+    }
 }
 
 /// `factgate check`.
@@ -285,7 +328,18 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             if let Some(g) = args.shutdown_grace_s {
                 f.server.shutdown_grace_s = g;
             }
+            f.server.tls = apply_tls_flags(
+                f.server.tls.take(),
+                args.tls_cert,
+                args.tls_key,
+                args.tls_client_ca,
+            )?;
+            if let Some(t) = args.auth_tokens_file {
+                f.server.auth_tokens_file = Some(t);
+            }
             let config = Config::validate(f)?;
+            // TLS files and tokens are read before the port is bound: a bad file fails fast.
+            let options = crate::server::ServeOptions::from_config(&config.server)?;
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
@@ -299,14 +353,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 let cfg = config.clone();
                 let loader: crate::server::Loader =
                     Box::new(move || build_checker(&cfg, Some(audit_cfg), true));
-                crate::server::run(
-                    listener,
-                    config.server.max_concurrency,
-                    std::time::Duration::from_secs_f64(config.server.shutdown_grace_s),
-                    loader,
-                    crate::server::shutdown_signal(),
-                )
-                .await?;
+                crate::server::serve(listener, options, loader, crate::server::shutdown_signal())
+                    .await?;
                 anyhow::Ok(())
             })?;
             Ok(0)
@@ -542,5 +590,29 @@ mod tests {
     #[test]
     fn cli_definition_is_valid() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn tls_flags_override_the_file_and_must_come_in_pairs() {
+        use crate::config::TlsSection;
+        let p = |s: &str| Some(PathBuf::from(s));
+        assert_eq!(apply_tls_flags(None, None, None, None).expect("off"), None);
+        let file = TlsSection {
+            cert: "f.pem".into(),
+            key: "f.key".into(),
+            client_ca: None,
+        };
+        let merged = apply_tls_flags(Some(file), p("c.pem"), None, p("ca.pem"))
+            .expect("merged")
+            .expect("on");
+        assert_eq!(merged.cert, PathBuf::from("c.pem"));
+        assert_eq!(merged.key, PathBuf::from("f.key"));
+        assert_eq!(merged.client_ca, p("ca.pem"));
+        let err = apply_tls_flags(None, p("c.pem"), None, None).expect_err("no key");
+        assert!(err.to_string().contains("--tls-key"), "{err}");
+        let err = apply_tls_flags(None, None, p("k.pem"), None).expect_err("no cert");
+        assert!(err.to_string().contains("--tls-cert"), "{err}");
+        let err = apply_tls_flags(None, None, None, p("ca.pem")).expect_err("ca alone");
+        assert!(err.to_string().contains("--tls-client-ca"), "{err}");
     }
 }

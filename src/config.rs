@@ -6,6 +6,12 @@
 //! listen = "127.0.0.1:50051"
 //! max_concurrency = 64
 //! shutdown_grace_s = 10     # then running checks are cancelled (audited as partial)
+//! # auth_tokens_file = "tokens.txt"  # Guard and ext_proc calls need `authorization: Bearer <token>`
+//!
+//! # [server.tls]             # TLS on the gRPC port (off by default)
+//! # cert = "server.pem"
+//! # key = "server.key"
+//! # client_ca = "ca.pem"     # optional: clients must present a certificate it signed (mTLS)
 //!
 //! [graph]
 //! default_graph = true      # the shipped graph (countries, cities, elements, airports)
@@ -48,6 +54,23 @@ pub struct ServerSection {
     pub max_concurrency: usize,
     /// Seconds running checks get to finish after SIGTERM before they are cancelled.
     pub shutdown_grace_s: f64,
+    /// TLS on the gRPC port; `None` (the default) serves plaintext.
+    pub tls: Option<TlsSection>,
+    /// File of accepted bearer tokens (one per line); `None` (the default): no authentication.
+    pub auth_tokens_file: Option<PathBuf>,
+}
+
+/// `[server.tls]`: TLS, and with `client_ca` mutual TLS, on the gRPC port.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// PEM server certificate chain (leaf first).
+    pub cert: PathBuf,
+    /// PEM private key of the leaf certificate.
+    pub key: PathBuf,
+    /// PEM CA certificate(s): when set, clients must present a certificate signed by one.
+    #[serde(default)]
+    pub client_ca: Option<PathBuf>,
 }
 
 impl Default for ServerSection {
@@ -56,6 +79,8 @@ impl Default for ServerSection {
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
             max_concurrency: 64,
             shutdown_grace_s: 10.0,
+            tls: None,
+            auth_tokens_file: None,
         }
     }
 }
@@ -193,6 +218,16 @@ pub enum ConfigError {
     /// A value is out of range.
     #[error("invalid configuration: {0}")]
     Invalid(String),
+    /// A file named by a setting cannot be read or is not what the setting needs.
+    #[error("{setting} = {}: {message}", path.display())]
+    File {
+        /// The setting (config key) that names the file, e.g. `server.tls.cert`.
+        setting: &'static str,
+        /// File.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl FileConfig {
@@ -291,6 +326,29 @@ mod tests {
         let err = toml::from_str::<FileConfig>("[profiles.x]\nflag_belw = 0.2\n")
             .expect_err("typo must fail");
         assert!(err.to_string().contains("flag_belw"), "{err}");
+    }
+
+    #[test]
+    fn security_settings_are_off_by_default_and_checked_by_name() {
+        let d = Config::validate(FileConfig::default()).expect("default");
+        assert_eq!(d.server.tls, None);
+        assert_eq!(d.server.auth_tokens_file, None);
+        assert!(d.server.listen.ip().is_loopback());
+        let f: FileConfig = toml::from_str(
+            "[server]\nauth_tokens_file = \"t.txt\"\n[server.tls]\ncert = \"s.pem\"\nkey = \"s.key\"\nclient_ca = \"ca.pem\"\n",
+        )
+        .expect("parses");
+        let tls = f.server.tls.clone().expect("tls");
+        assert_eq!(tls.client_ca, Some(PathBuf::from("ca.pem")));
+        assert_eq!(f.server.auth_tokens_file, Some(PathBuf::from("t.txt")));
+        let err = toml::from_str::<FileConfig>("[server.tls]\ncert = \"s.pem\"\n")
+            .expect_err("key missing");
+        assert!(err.to_string().contains("key"), "{err}");
+        let err = toml::from_str::<FileConfig>(
+            "[server.tls]\ncert = \"s.pem\"\nkey = \"k\"\nclient_cert = \"c\"\n",
+        )
+        .expect_err("typo");
+        assert!(err.to_string().contains("client_cert"), "{err}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! Envoy ext_proc in [`extproc`]), driven by [`cli`].
 
 pub mod audit;
+pub mod auth;
 pub mod calibrate;
 pub mod claims;
 pub mod cli;

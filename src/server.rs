@@ -10,6 +10,11 @@
 //! (audited as partial), running checks get `shutdown_grace` to finish; after it they are
 //! cancelled at their next claim (reason SHUTDOWN, audited as partial) and given
 //! [`CANCEL_WAIT`] more, then the audit log is flushed and fsynced and `run` returns.
+//!
+//! Transport security ([`ServeOptions`], all off by default): TLS or mutual TLS through rustls
+//! (`[server.tls]`), and bearer tokens on the Guard and ext_proc services (see [`crate::auth`];
+//! health and reflection stay open for probes). Listening beyond loopback without TLS logs a
+//! warning at start-up.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -18,8 +23,11 @@ use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_stream::wrappers::ReceiverStream;
+use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status, Streaming};
 
+use crate::auth::{Auth, Tokens};
+use crate::config::{ConfigError, ServerSection, TlsSection};
 use crate::decide::Action;
 use crate::pb;
 use crate::pipeline::{CheckError, CheckInput, CheckOutcome, Checker, ClaimResult, Passage};
@@ -28,6 +36,118 @@ use crate::{extproc, stream};
 
 /// Builds the checker (loads the graph, opens the audit log). Runs on a blocking thread.
 pub type Loader = Box<dyn FnOnce() -> Result<Checker, String> + Send>;
+
+/// How `run` serves: limits, shutdown grace and transport security.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Most checks in flight; more get RESOURCE_EXHAUSTED at once.
+    pub max_concurrency: usize,
+    /// Time running checks get to finish after shutdown is requested.
+    pub shutdown_grace: std::time::Duration,
+    /// TLS (and with a client CA, mutual TLS); `None` serves plaintext.
+    pub tls: Option<tonic::transport::ServerTlsConfig>,
+    /// Accepted bearer tokens for Guard and ext_proc; `None`: no authentication.
+    pub auth_tokens: Option<Tokens>,
+}
+
+impl Default for ServeOptions {
+    /// As `factgate serve` with no settings: 64 checks, 10 s grace, plaintext, no tokens.
+    fn default() -> Self {
+        let s = ServerSection::default();
+        Self {
+            max_concurrency: s.max_concurrency,
+            shutdown_grace: std::time::Duration::from_secs_f64(s.shutdown_grace_s),
+            tls: None,
+            auth_tokens: None,
+        }
+    }
+}
+
+impl ServeOptions {
+    /// Options for a validated server section: reads and checks the TLS files and the tokens
+    /// file (errors name the file and its setting).
+    pub fn from_config(server: &ServerSection) -> Result<Self, ConfigError> {
+        Ok(Self {
+            max_concurrency: server.max_concurrency,
+            shutdown_grace: std::time::Duration::from_secs_f64(server.shutdown_grace_s),
+            tls: server.tls.as_ref().map(tls_config).transpose()?,
+            auth_tokens: server
+                .auth_tokens_file
+                .as_deref()
+                .map(Tokens::load)
+                .transpose()?,
+        })
+    }
+}
+
+/// Reads a PEM file named by `setting` and checks it holds what the setting needs, so a bad
+/// file is reported by name before rustls sees it.
+fn read_pem(
+    setting: &'static str,
+    path: &std::path::Path,
+    key: bool,
+) -> Result<Vec<u8>, ConfigError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let file_error = |message: String| ConfigError::File {
+        setting,
+        path: path.to_path_buf(),
+        message,
+    };
+    let pem = std::fs::read(path).map_err(|e| file_error(format!("cannot read: {e}")))?;
+    if key {
+        PrivateKeyDer::from_pem_slice(&pem)
+            .map_err(|e| file_error(format!("no PEM private key found ({e})")))?;
+    } else {
+        let mut n = 0;
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            cert.map_err(|e| file_error(format!("invalid PEM certificate ({e})")))?;
+            n += 1;
+        }
+        if n == 0 {
+            return Err(file_error("no PEM certificate found".into()));
+        }
+    }
+    Ok(pem)
+}
+
+/// The rustls server configuration of a `[server.tls]` section: identity from `cert` + `key`,
+/// and when `client_ca` is set, client certificates required and verified against it.
+pub fn tls_config(tls: &TlsSection) -> Result<tonic::transport::ServerTlsConfig, ConfigError> {
+    use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+    let cert = read_pem("server.tls.cert (--tls-cert)", &tls.cert, false)?;
+    let key = read_pem("server.tls.key (--tls-key)", &tls.key, true)?;
+    let mut config = ServerTlsConfig::new().identity(Identity::from_pem(cert, key));
+    if let Some(ca) = &tls.client_ca {
+        let ca = read_pem("server.tls.client_ca (--tls-client-ca)", ca, false)?;
+        config = config.client_ca_root(Certificate::from_pem(ca));
+    }
+    // Build the acceptor once now, so a key that does not match the certificate (or a CA
+    // rustls rejects) is a start-up error, not a failure of every handshake.
+    tonic::transport::Server::builder()
+        .tls_config(config.clone())
+        .map_err(|e| ConfigError::File {
+            setting: "server.tls (--tls-cert / --tls-key / --tls-client-ca)",
+            path: tls.cert.clone(),
+            message: format!(
+                "rustls rejected the certificate, key or client CA: {}",
+                error_chain(&e)
+            ),
+        })?;
+    Ok(config)
+}
+
+/// An error and its sources, `: `-separated (tonic's transport errors say little on their own).
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
 
 /// Server failures.
 #[derive(Debug, thiserror::Error)]
@@ -265,7 +385,7 @@ impl pb::guard_server::Guard for GuardService {
     }
 }
 
-/// Serves until `shutdown` resolves. The graph is loaded by `loader` after the listener is up.
+/// Serves plaintext without authentication until `shutdown` resolves (see [`serve`]).
 pub async fn run(
     listener: TcpListener,
     max_concurrency: usize,
@@ -273,6 +393,27 @@ pub async fn run(
     loader: Loader,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let options = ServeOptions {
+        max_concurrency,
+        shutdown_grace,
+        ..ServeOptions::default()
+    };
+    serve(listener, options, loader, shutdown).await
+}
+
+/// Serves until `shutdown` resolves. The graph is loaded by `loader` after the listener is up.
+pub async fn serve(
+    listener: TcpListener,
+    options: ServeOptions,
+    loader: Loader,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let ServeOptions {
+        max_concurrency,
+        shutdown_grace,
+        tls,
+        auth_tokens,
+    } = options;
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter
         .set_not_serving::<pb::guard_server::GuardServer<GuardService>>()
@@ -294,7 +435,19 @@ pub async fn run(
         state: state.clone(),
     };
     let addr = listener.local_addr().ok();
-    tracing::info!(?addr, "listening; loading knowledge graph");
+    let auth = Auth::new(auth_tokens);
+    tracing::info!(
+        ?addr,
+        tls = tls.is_some(),
+        auth = auth.enabled(),
+        "listening; loading knowledge graph"
+    );
+    if tls.is_none() && addr.is_some_and(|a| !a.ip().is_loopback()) {
+        tracing::warn!(
+            ?addr,
+            "listening beyond loopback without TLS: checked text, verdicts and bearer tokens travel in clear text; set [server.tls] (--tls-cert/--tls-key)"
+        );
+    }
 
     let (fail_tx, fail_rx) = tokio::sync::oneshot::channel::<String>();
     let load_state = state.clone();
@@ -346,11 +499,22 @@ pub async fn run(
         let _ = stopping_tx.send(tokio::time::Instant::now() + shutdown_grace);
     };
 
-    let serve = tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls)?;
+    }
+    // Health and reflection stay unauthenticated (probes); Guard and ext_proc pass `auth`.
+    let serve = builder
         .add_service(health)
         .add_service(reflection)
-        .add_service(pb::guard_server::GuardServer::new(service))
-        .add_service(extproc::server(state.clone()))
+        .add_service(InterceptedService::new(
+            pb::guard_server::GuardServer::new(service),
+            auth.clone(),
+        ))
+        .add_service(InterceptedService::new(
+            extproc::server(state.clone()),
+            auth,
+        ))
         .serve_with_incoming_shutdown(
             // Without TCP_NODELAY small replies wait for the peer's delayed ACK (~40 ms each).
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),

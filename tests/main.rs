@@ -9,4 +9,5 @@ mod grounding;
 mod limits;
 mod neural;
 mod stream;
+mod tls;
 mod verifier;
