@@ -244,13 +244,15 @@ fn read_key_file(path: &Path, header: &str) -> Result<[u8; 32], AuditError> {
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     match lines.next() {
         Some(h) if h == header => {}
-        Some(h) => return Err(key_err(
-            path,
-            format!(
+        Some(h) => {
+            return Err(key_err(
+                path,
+                format!(
                 "first line is {:?}, expected {header:?} (not a factgate key file of this kind)",
                 h.chars().take(48).collect::<String>()
             ),
-        )),
+            ))
+        }
         None => return Err(key_err(path, "empty file")),
     }
     let Some(hex_line) = lines.next() else {
@@ -1130,6 +1132,25 @@ mod tests {
             serde_json::json!([0.1 + 0.2, 1.0 / 3.0, 0.7123456789012345 * n as f64]),
         );
         m
+    }
+
+    #[test]
+    fn checkpoint_signature_binds_seq_and_hash() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let k = keygen(&dir.path().join("k")).expect("keygen");
+        let signer = CheckpointSigner::load(&k.private).expect("private key");
+        let key = CheckpointKey::load(&k.public).expect("public key");
+        assert_eq!(signer.key_id(), key.key_id());
+        assert_eq!(key.key_id(), k.key_id);
+        assert_eq!(
+            checkpoint_message(7, "ab"),
+            "factgate-audit-checkpoint-v1\n7\nab"
+        );
+        let sig = signer.sign_head(7, GENESIS);
+        assert!(key.verifies(7, GENESIS, &sig));
+        assert!(!key.verifies(8, GENESIS, &sig));
+        assert!(!key.verifies(7, &"1".repeat(64), &sig));
+        assert!(!key.verifies(7, GENESIS, "zz"));
     }
 
     #[test]
