@@ -1,4 +1,4 @@
-//! Command line: `factgate serve`, `factgate check`, `factgate audit verify`.
+//! Command line: `factgate serve`, `factgate check`, `factgate audit verify|keygen`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -146,6 +146,10 @@ pub struct ServeArgs {
     /// Audit durability: always, batch (group commit, default) or none.
     #[arg(long, env = "FACTGATE_AUDIT_SYNC", value_enum)]
     pub audit_sync: Option<SyncMode>,
+    /// Ed25519 private key (`factgate audit keygen`) that signs audit checkpoints
+    /// [default: none, no checkpoints].
+    #[arg(long, env = "FACTGATE_AUDIT_SIGNING_KEY")]
+    pub audit_signing_key: Option<PathBuf>,
     /// Most concurrent checks before RESOURCE_EXHAUSTED [default: 64].
     #[arg(long, env = "FACTGATE_MAX_CONCURRENCY")]
     pub max_concurrency: Option<usize>,
@@ -230,9 +234,19 @@ pub struct CheckArgs {
 pub enum AuditCommand {
     /// Verify hash chains; exits non-zero and names the first bad record on any break.
     Verify {
+        /// Public key (`<key>.pub` from `audit keygen`): every checkpoint must be signed by it
+        /// and match the chain, and at least one must exist.
+        #[arg(long)]
+        public_key: Option<PathBuf>,
         /// Log files in chain order. A single active log brings its rotated `<path>.<n>` files.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+    },
+    /// Write a new Ed25519 signing key to FILE (mode 0600) and its public key to FILE.pub.
+    Keygen {
+        /// Private key file to create (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -322,6 +336,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             if let Some(s) = args.audit_sync {
                 f.audit.sync = s;
             }
+            if let Some(k) = args.audit_signing_key {
+                f.audit.signing_key = Some(k);
+            }
             if let Some(n) = args.max_concurrency {
                 f.server.max_concurrency = n;
             }
@@ -340,6 +357,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             let config = Config::validate(f)?;
             // TLS files and tokens are read before the port is bound: a bad file fails fast.
             let options = crate::server::ServeOptions::from_config(&config.server)?;
+            // Fail before listening if the signing key is unusable (the error names the file).
+            if let Some(k) = &config.audit.signing_key {
+                audit::CheckpointSigner::load(k)?;
+            }
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
@@ -474,16 +495,49 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             print!("{}", crate::lexicon::render(&report));
             Ok(if report.is_clean() { 0 } else { 1 })
         }
-        Command::Audit(AuditCommand::Verify { paths }) => {
+        Command::Audit(AuditCommand::Keygen { out }) => {
+            let k = audit::keygen(&out)?;
+            println!(
+                "wrote private key {} (mode 0600) and public key {}; key_id {}",
+                k.private.display(),
+                k.public.display(),
+                k.key_id
+            );
+            Ok(0)
+        }
+        Command::Audit(AuditCommand::Verify { public_key, paths }) => {
             let files = audit::files_to_verify(&paths);
-            match audit::verify(&files)? {
+            let key = match &public_key {
+                Some(p) => Some(audit::CheckpointKey::load(p)?),
+                None => None,
+            };
+            match audit::verify_with(&files, key.as_ref())? {
+                Verification::Intact {
+                    records, signed, ..
+                } if key.is_some() && signed.is_none() => {
+                    println!(
+                        "UNSIGNED: {records} records form an intact hash chain, but there is no checkpoint to check against {}: nothing is signed (was the log written with a signing key?)",
+                        key.as_ref().map(|k| k.path().display().to_string()).unwrap_or_default()
+                    );
+                    Ok(1)
+                }
                 Verification::Intact {
                     records,
                     first_seq,
                     last_hash,
+                    signed,
+                    ..
                 } => {
+                    let signed = signed
+                        .map(|h| {
+                            format!(
+                                ", signed up to seq {} by key {} ({} records after its checkpoint are an unsigned tail)",
+                                h.signed_seq, h.key_id, h.unsigned_tail
+                            )
+                        })
+                        .unwrap_or_default();
                     println!(
-                        "OK: {records} records verified in {} file(s){}{}",
+                        "OK: {records} records verified in {} file(s){signed}{}{}",
                         files.len(),
                         first_seq
                             .filter(|&s| s > 0)

@@ -592,6 +592,7 @@ fn rotation_continues_the_chain_across_files() {
         path: dir.path().join("audit.jsonl"),
         sync: SyncMode::Always,
         rotate_bytes: 4096,
+        ..AuditConfig::default()
     };
     let log = AuditLog::open(cfg.clone()).expect("open");
     for n in 0..100u64 {

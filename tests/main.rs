@@ -2,6 +2,7 @@
 
 mod common;
 
+mod audit_sign;
 mod check;
 mod default_graph;
 mod extproc;

@@ -39,6 +39,7 @@ pub fn audit_config(dir: &Path) -> AuditConfig {
         path: dir.join("audit.jsonl"),
         sync: SyncMode::Batch,
         rotate_bytes: 1 << 20,
+        ..AuditConfig::default()
     }
 }
 
