@@ -8,5 +8,7 @@ mod extproc;
 mod grounding;
 mod limits;
 mod neural;
+mod props;
+mod soak;
 mod stream;
 mod verifier;
