@@ -8,7 +8,9 @@
 # unless the server exits 0 within shutdown grace + 2 s, every acknowledged check is in the
 # audit log under its audit_id, `factgate audit verify` prints OK and no call hung.
 # The seed of the kill schedule is printed; FACTGATE_SOAK_SEED=<seed> replays it.
-# The short form (12 s) runs with the ordinary test suite (`make test`).
+# The short form (20 s, debug build, fixture graph) runs with the ordinary suite (`make test`);
+# this long form serves the default graph (knowledge/). After every other SIGKILL a torn record
+# is appended to the log (a crash mid-write), which start-up must move aside.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-600}"

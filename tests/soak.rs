@@ -11,12 +11,21 @@
 //!   aside with a `recovery` record, which keeps the chain intact);
 //! - no client call hung past its deadline.
 //!
-//! Length: `FACTGATE_SOAK_SECS` seconds of load (default 12, the short form for `make test`);
+//! After every other SIGKILL a torn record (no newline) is appended to the log, as a crash in
+//! the middle of a write leaves it; each restart must move it aside with a `recovery` record.
+//!
+//! Length: `FACTGATE_SOAK_SECS` seconds of load (default 20, the short form for `make test`);
 //! the long form is `FACTGATE_SOAK_SECS=600 cargo test --release --test main soak -- --nocapture`
 //! (`scripts/soak.sh`). `FACTGATE_SOAK_SEED` replays a run's kill schedule (the seed is printed).
+//!
+//! Graph: a release build serves the default graph (`knowledge/`, ~2 s per start). A debug build
+//! serves the fixture graph (`tests/fixtures/graph`), since the default graph takes ~25 s to load
+//! unoptimized and four starts would not fit the short form's time; `FACTGATE_SOAK_KNOWLEDGE=<dir>`
+//! picks another graph.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -62,6 +71,9 @@ const SENTENCES: &[&str] = &[
     "What is the capital of Kenya?",
 ];
 
+/// What a record cut off by a crash looks like (appended after every other SIGKILL).
+const TORN_TAIL: &[u8] = br#"{"claims":[],"confidence":0.5,"input":{"resp"#;
+
 /// splitmix64: a small seeded generator (the schedule must be replayable from the seed).
 struct Rng(u64);
 
@@ -97,6 +109,16 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The graph the servers load (see the module docs).
+fn knowledge_dir() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    match std::env::var_os("FACTGATE_SOAK_KNOWLEDGE") {
+        Some(dir) => root.join(dir),
+        None if cfg!(debug_assertions) => crate::common::fixture_graph(),
+        None => root.join("knowledge"),
+    }
+}
+
 /// Starts `factgate serve` on `port` with the audit log `log`, stderr appended to `stderr`.
 fn spawn_server(port: u16, log: &Path, stderr: &Path) -> Child {
     let err = File::options()
@@ -105,7 +127,9 @@ fn spawn_server(port: u16, log: &Path, stderr: &Path) -> Child {
         .open(stderr)
         .expect("server stderr file");
     crate::common::factgate_bin()
-        .args(["serve", "--verifier", "off", "--listen"])
+        .args(["serve", "--verifier", "off", "--knowledge"])
+        .arg(knowledge_dir())
+        .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
         .arg("--audit-log")
         .arg(log)
@@ -168,6 +192,10 @@ struct Tally {
     acked_per_generation: BTreeMap<u64, u64>,
     /// Failed calls by gRPC code.
     errors: BTreeMap<String, u64>,
+    /// The first message of each failing code (and when it came: server generation).
+    error_samples: BTreeMap<String, String>,
+    /// Longest call, answered or failed.
+    slowest: Duration,
     /// Calls unanswered after [`HUNG_AFTER`].
     hung: u64,
     /// OK replies that were not what was asked for (wrong request_id, no audit_id).
@@ -199,17 +227,23 @@ async fn client_loop(
         });
         req.set_timeout(CALL_DEADLINE);
         n += 1;
+        let sent = Instant::now();
         let result = tokio::time::timeout(HUNG_AFTER, client.check(req)).await;
         let gen = generation.load(Ordering::SeqCst);
         let failed = {
             let mut t = tally.lock().expect("tally lock");
+            t.slowest = t.slowest.max(sent.elapsed());
             match result {
                 Err(_) => {
                     t.hung += 1;
                     true
                 }
                 Ok(Err(status)) => {
-                    *t.errors.entry(format!("{:?}", status.code())).or_default() += 1;
+                    let code = format!("{:?}", status.code());
+                    *t.errors.entry(code.clone()).or_default() += 1;
+                    t.error_samples.entry(code).or_insert_with(|| {
+                        format!("server {gen}, {:?}: {}", sent.elapsed(), status.message())
+                    });
                     true
                 }
                 Ok(Ok(reply)) => {
@@ -243,7 +277,7 @@ fn all_records(log: &Path) -> Vec<serde_json::Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn soak_sigkill_restarts_then_sigterm_lose_no_acknowledged_check() {
-    let secs = env_u64("FACTGATE_SOAK_SECS").unwrap_or(12).max(4);
+    let secs = env_u64("FACTGATE_SOAK_SECS").unwrap_or(20).max(4);
     let seed = env_u64("FACTGATE_SOAK_SEED").unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -254,9 +288,11 @@ async fn soak_sigkill_restarts_then_sigterm_lose_no_acknowledged_check() {
     let kills = (secs / 60).max(3);
     let segment = secs as f64 / (kills + 1) as f64;
     println!(
-        "soak: FACTGATE_SOAK_SEED={seed} FACTGATE_SOAK_SECS={secs}: {kills} SIGKILLs, then SIGTERM, {CLIENTS} clients"
+        "soak: FACTGATE_SOAK_SEED={seed} FACTGATE_SOAK_SECS={secs}: {kills} SIGKILLs, then SIGTERM, {CLIENTS} clients, graph {}",
+        knowledge_dir().display()
     );
     let mut rng = Rng(seed);
+    let mut injected_tears = 0;
 
     let dir = tempfile::tempdir().expect("tempdir");
     let log: PathBuf = dir.path().join("audit.jsonl");
@@ -287,6 +323,16 @@ async fn soak_sigkill_restarts_then_sigterm_lose_no_acknowledged_check() {
         child.kill().expect("SIGKILL");
         let status = child.wait().expect("wait for the killed server");
         println!("soak: SIGKILL {} after {at:.2} s ({status})", k + 1);
+        if k % 2 == 0 {
+            // A crash in the middle of a write: a record without its end. Start-up must move
+            // it aside with a recovery record and continue the chain.
+            let mut f = File::options()
+                .append(true)
+                .open(&log)
+                .expect("open audit log");
+            f.write_all(TORN_TAIL).expect("append torn tail");
+            injected_tears += 1;
+        }
         child = spawn_server(port, &log, &stderr);
         wait_serving(&url, &mut child, &stderr).await;
         generation.fetch_add(1, Ordering::SeqCst);
@@ -331,10 +377,12 @@ async fn soak_sigkill_restarts_then_sigterm_lose_no_acknowledged_check() {
     }
     let tally = std::mem::take(&mut *tally.lock().expect("tally lock"));
     println!(
-        "soak: {} acknowledged, per server {:?}; failed calls {:?}; hung {}",
+        "soak: {} acknowledged, per server {:?}; failed calls {:?} (first of each: {:?}); slowest call {:?}; hung {}",
         tally.acked.len(),
         tally.acked_per_generation,
         tally.errors,
+        tally.error_samples,
+        tally.slowest,
         tally.hung
     );
     assert_eq!(tally.hung, 0, "calls hung past their deadline");
@@ -361,13 +409,24 @@ async fn soak_sigkill_restarts_then_sigterm_lose_no_acknowledged_check() {
                     panic!("{request_id} recorded twice (first as {old})");
                 }
             }
-            Some("recovery") => recoveries += 1,
+            Some("recovery") => {
+                recoveries += 1;
+                let kept = r["kept_at"].as_str().expect("kept_at");
+                assert!(
+                    Path::new(kept).is_file(),
+                    "torn bytes not kept at {kept}: {r}"
+                );
+            }
             other => panic!("unexpected record kind {other:?}: {r}"),
         }
     }
     println!(
         "soak: {} records in the log ({recoveries} recovery records)",
         records.len()
+    );
+    assert!(
+        recoveries >= injected_tears,
+        "{injected_tears} torn tails injected, {recoveries} recovery records"
     );
     let missing: Vec<_> = tally
         .acked
