@@ -181,7 +181,7 @@ fn with_commas(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -363,7 +363,7 @@ proptest! {
         }
         let head = doc[..at].trim_end();
         let complete = head.is_empty() || head.ends_with(" .");
-        let (dir, bad) = graph_with("cut.ttl", doc[..at].as_bytes());
+        let (dir, bad) = graph_with("cut.ttl", &doc.as_bytes()[..at]);
         let loaded = load_names_file_on_error(dir.path(), &bad)?;
         prop_assert_eq!(loaded, complete, "cut at {} of {:?}", at, doc);
     }
