@@ -9,6 +9,8 @@ mod extproc;
 mod grounding;
 mod limits;
 mod neural;
+mod props;
+mod soak;
 mod stream;
 mod tls;
 mod verifier;
