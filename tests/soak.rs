@@ -127,7 +127,14 @@ fn spawn_server(port: u16, log: &Path, stderr: &Path) -> Child {
         .open(stderr)
         .expect("server stderr file");
     crate::common::factgate_bin()
-        .args(["serve", "--verifier", "off", "--knowledge"])
+        // knowledge_dir() is the whole graph (the default one, or the fixture with its lexicon).
+        .args([
+            "serve",
+            "--verifier",
+            "off",
+            "--no-default-graph",
+            "--knowledge",
+        ])
         .arg(knowledge_dir())
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
