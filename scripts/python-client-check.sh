@@ -14,7 +14,7 @@ WORK=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 "$VENV/bin/python" -m grpc_tools.protoc -I proto --python_out="$WORK" --grpc_python_out="$WORK" \
   proto/factgate/v1/guard.proto
-RUST_LOG=info "$BIN" serve --listen 127.0.0.1:0 --no-default-graph --knowledge tests/fixtures/graph \
+RUST_LOG=info "$BIN" serve --listen 127.0.0.1:0 --http-listen off --no-default-graph --knowledge tests/fixtures/graph \
   --audit-log "$WORK/audit.jsonl" >"$WORK/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 300); do

@@ -169,6 +169,10 @@ pub struct ServeArgs {
     /// then need `authorization: Bearer <token>` (health and reflection stay open).
     #[arg(long, env = "FACTGATE_AUTH_TOKENS_FILE")]
     pub auth_tokens_file: Option<PathBuf>,
+    /// HTTP/JSON address (POST /v1/check, /healthz, /readyz, /metrics); "off" for none
+    /// [default: 127.0.0.1:8080].
+    #[arg(long, env = "FACTGATE_HTTP_LISTEN")]
+    pub http_listen: Option<String>,
 }
 
 /// Applies the TLS flags over the file's `[server.tls]`: a flag replaces the file's value; a
@@ -239,6 +243,33 @@ pub enum AuditCommand {
         #[arg(long)]
         public_key: Option<PathBuf>,
         /// Log files in chain order. A single active log brings its rotated `<path>.<n>` files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Per-LLM / per-tenant / per-profile report: verdict mix, contradicted-claim rate, the
+    /// facts behind contradictions, errors; the chain is verified first.
+    Report {
+        /// Group by the profile, or the request label `model` or `tenant`.
+        #[arg(long, value_enum, default_value = "profile")]
+        by: crate::report::GroupBy,
+        /// Only records at or after this RFC 3339 UTC time (or date, e.g. 2026-12-01).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only records before this time; a date or prefix includes all of it.
+        #[arg(long)]
+        until: Option<String>,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Log files in chain order. A single active log brings its rotated `<path>.<n>` files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Print one decision: by audit id (`<seq>-<hash16>`, as in responses) or request id.
+    Show {
+        /// Audit id or request id.
+        id: String,
+        /// Log files (a single active log brings its rotated files).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -354,9 +385,21 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             if let Some(t) = args.auth_tokens_file {
                 f.server.auth_tokens_file = Some(t);
             }
+            if let Some(h) = args.http_listen {
+                f.server.http_listen = if h == "off" { String::new() } else { h };
+            }
             let config = Config::validate(f)?;
             // TLS files and tokens are read before the port is bound: a bad file fails fast.
-            let options = crate::server::ServeOptions::from_config(&config.server)?;
+            let mut options = crate::server::ServeOptions::from_config(&config.server)?;
+            if !config.server.http_listen.is_empty() {
+                let addr = &config.server.http_listen;
+                let l = std::net::TcpListener::bind(addr).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot listen on {addr} (server.http_listen / --http-listen): {e}"
+                    )
+                })?;
+                options.http = Some(Arc::new(l));
+            }
             // Fail before listening if the signing key is unusable (the error names the file).
             if let Some(k) = &config.audit.signing_key {
                 audit::CheckpointSigner::load(k)?;
@@ -494,6 +537,50 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             print!("{}", crate::lexicon::render(&report));
             Ok(if report.is_clean() { 0 } else { 1 })
+        }
+        Command::Audit(AuditCommand::Report {
+            by,
+            since,
+            until,
+            json,
+            paths,
+        }) => {
+            let files = audit::files_to_verify(&paths);
+            let verified = match audit::verify(&files)? {
+                Verification::Intact { records, .. } => records,
+                broken => {
+                    anyhow::bail!(
+                        "the audit chain does not verify, so no report is made: {broken:?} \
+                         (run `factgate audit verify` for details)"
+                    )
+                }
+            };
+            let records = crate::report::records(&files).map_err(anyhow::Error::msg)?;
+            let report =
+                crate::report::build(&records, by, since.as_deref(), until.as_deref(), verified);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", crate::report::render(&report));
+            }
+            Ok(0)
+        }
+        Command::Audit(AuditCommand::Show { id, paths }) => {
+            let files = audit::files_to_verify(&paths);
+            let records = crate::report::records(&files).map_err(anyhow::Error::msg)?;
+            match crate::report::find(&records, &id) {
+                Some(r) => {
+                    println!("{}", serde_json::to_string_pretty(r)?);
+                    Ok(0)
+                }
+                None => {
+                    eprintln!(
+                        "no record with audit id or request id {id:?} in {} file(s)",
+                        files.len()
+                    );
+                    Ok(1)
+                }
+            }
         }
         Command::Audit(AuditCommand::Keygen { out }) => {
             let k = audit::keygen(&out)?;

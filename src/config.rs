@@ -58,6 +58,8 @@ pub struct ServerSection {
     pub tls: Option<TlsSection>,
     /// File of accepted bearer tokens (one per line); `None` (the default): no authentication.
     pub auth_tokens_file: Option<PathBuf>,
+    /// HTTP/JSON port (`POST /v1/check`, `/healthz`, `/readyz`, `/metrics`); "" = none.
+    pub http_listen: String,
 }
 
 /// `[server.tls]`: TLS, and with `client_ca` mutual TLS, on the gRPC port.
@@ -81,6 +83,7 @@ impl Default for ServerSection {
             shutdown_grace_s: 10.0,
             tls: None,
             auth_tokens_file: None,
+            http_listen: "127.0.0.1:8080".into(),
         }
     }
 }

@@ -674,6 +674,7 @@ impl Checker {
             outcome.timings.insert("audit".to_string(), micros(t));
         }
         outcome.timings.insert("total".to_string(), micros(started));
+        crate::telemetry::record_check(policy_name, &outcome);
         Ok(outcome)
     }
 

@@ -46,8 +46,11 @@ pub struct ServeOptions {
     pub shutdown_grace: std::time::Duration,
     /// TLS (and with a client CA, mutual TLS); `None` serves plaintext.
     pub tls: Option<tonic::transport::ServerTlsConfig>,
-    /// Accepted bearer tokens for Guard and ext_proc; `None`: no authentication.
+    /// Accepted bearer tokens for Guard, ext_proc and HTTP `/v1/check`; `None`: no
+    /// authentication.
     pub auth_tokens: Option<Tokens>,
+    /// The HTTP/JSON listener ([`crate::http`]), already bound; `None`: no HTTP port.
+    pub http: Option<Arc<std::net::TcpListener>>,
 }
 
 impl Default for ServeOptions {
@@ -59,6 +62,7 @@ impl Default for ServeOptions {
             shutdown_grace: std::time::Duration::from_secs_f64(s.shutdown_grace_s),
             tls: None,
             auth_tokens: None,
+            http: None,
         }
     }
 }
@@ -76,6 +80,7 @@ impl ServeOptions {
                 .as_deref()
                 .map(Tokens::load)
                 .transpose()?,
+            http: None,
         })
     }
 }
@@ -413,7 +418,9 @@ pub async fn serve(
         shutdown_grace,
         tls,
         auth_tokens,
+        http,
     } = options;
+    let http_tokens = auth_tokens.clone();
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter
         .set_not_serving::<pb::guard_server::GuardServer<GuardService>>()
@@ -434,6 +441,32 @@ pub async fn serve(
     let service = GuardService {
         state: state.clone(),
     };
+    if let Some(l) = http {
+        let l = l
+            .try_clone()
+            .and_then(|l| {
+                l.set_nonblocking(true)?;
+                TcpListener::from_std(l)
+            })
+            .map_err(|e| ServeError::Startup(format!("HTTP listener: {e}")))?;
+        let http_addr = l.local_addr().ok();
+        crate::telemetry::install_metrics();
+        tracing::info!(addr = ?http_addr, "HTTP/JSON listening (POST /v1/check, /healthz, /readyz, /metrics)");
+        let mut closing = state.closing();
+        let app = crate::http::router(state.clone(), http_tokens);
+        tokio::spawn(async move {
+            let stop = async move {
+                while !*closing.borrow() {
+                    if closing.changed().await.is_err() {
+                        break;
+                    }
+                }
+            };
+            if let Err(e) = axum::serve(l, app).with_graceful_shutdown(stop).await {
+                tracing::error!(error = %e, "HTTP server failed");
+            }
+        });
+    }
     let addr = listener.local_addr().ok();
     let auth = Auth::new(auth_tokens);
     tracing::info!(

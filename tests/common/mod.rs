@@ -141,6 +141,8 @@ pub fn audit_records(path: &Path) -> Vec<serde_json::Value> {
 pub fn factgate_bin() -> std::process::Command {
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_factgate"));
     c.env("RUST_LOG", "warn");
+    // Servers started by tests run in parallel: no fixed HTTP port.
+    c.env("FACTGATE_HTTP_LISTEN", "127.0.0.1:0");
     c
 }
 

@@ -1,0 +1,239 @@
+//! HTTP/JSON next to gRPC, on its own port (`[server] http_listen`, default 127.0.0.1:8080):
+//!
+//! - `POST /v1/check`: the JSON mapping of `CheckRequest` / `CheckResponse` (proto3 JSON names:
+//!   `requestId`, `auditId`, `startUtf16`, ...; `request_id` style is accepted too; enums as their
+//!   names, `VERDICT_BLOCK`; 64-bit timings as strings). Errors keep their gRPC meaning: a JSON
+//!   body `{"code": "INVALID_ARGUMENT", "message": ...}` with 400, `RESOURCE_EXHAUSTED` 429,
+//!   `UNAVAILABLE` 503 (still loading), `INTERNAL` 500.
+//! - `GET /healthz` (the process answers), `GET /readyz` (200 once the graph is loaded, else
+//!   503), `GET /metrics` (Prometheus text format, see [`crate::telemetry`]).
+//!
+//! Anything else gets a JSON 404 (unknown path) or 405 (wrong method), never an internal error.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::pb;
+use crate::pipeline::{CheckInput, Passage};
+use crate::server::{outcome_to_pb, GuardState};
+
+/// `CheckRequest` as JSON.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CheckBody {
+    response: String,
+    #[serde(default)]
+    prompt: String,
+    #[serde(default)]
+    context: Vec<PassageBody>,
+    #[serde(default)]
+    policy: String,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default, alias = "request_id")]
+    request_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PassageBody {
+    #[serde(default)]
+    id: String,
+    text: String,
+}
+
+/// An error as the gRPC status it stands for.
+fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (
+        status,
+        axum::Json(json!({"code": code, "message": message.into()})),
+    )
+        .into_response()
+}
+
+fn from_status(s: &tonic::Status) -> Response {
+    let (http, code) = match s.code() {
+        tonic::Code::InvalidArgument => (StatusCode::BAD_REQUEST, "INVALID_ARGUMENT"),
+        tonic::Code::ResourceExhausted => (StatusCode::TOO_MANY_REQUESTS, "RESOURCE_EXHAUSTED"),
+        tonic::Code::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
+        tonic::Code::Unauthenticated => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
+    };
+    error(http, code, s.message())
+}
+
+/// What the handlers share: the gRPC server's state (same checker, same concurrency limit)
+/// and its bearer tokens (`/v1/check` needs one when they are configured, as gRPC calls do).
+#[derive(Clone)]
+pub(crate) struct Http {
+    state: Arc<GuardState>,
+    tokens: Option<crate::auth::Tokens>,
+}
+
+/// The routes.
+pub(crate) fn router(state: Arc<GuardState>, tokens: Option<crate::auth::Tokens>) -> Router {
+    Router::new()
+        .route("/v1/check", post(check))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
+        .fallback(|| async {
+            error(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "no such endpoint; factgate serves POST /v1/check, GET /healthz, /readyz, /metrics",
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "wrong method for this endpoint (POST /v1/check; GET for the others)",
+            )
+        })
+        .with_state(Http { state, tokens })
+}
+
+async fn ready(State(http): State<Http>) -> Response {
+    match http.state.checker() {
+        Ok(_) => "ready\n".into_response(),
+        Err(s) => from_status(&s),
+    }
+}
+
+async fn metrics() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::telemetry::render_metrics(),
+    )
+        .into_response()
+}
+
+async fn check(
+    State(Http { state, tokens }): State<Http>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(t) = &tokens {
+        if let Err(s) = t.check(&tonic::metadata::MetadataMap::from_headers(headers)) {
+            return from_status(&s);
+        }
+    }
+    let req: CheckBody = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_ARGUMENT",
+                format!("request body is not a CheckRequest in JSON: {e}"),
+            )
+        }
+    };
+    let checker = match state.checker() {
+        Ok(c) => c,
+        Err(s) => return from_status(&s),
+    };
+    let permit = match state.permit() {
+        Ok(p) => p,
+        Err(s) => return from_status(&s),
+    };
+    let input = CheckInput {
+        response: req.response,
+        prompt: req.prompt,
+        context: req
+            .context
+            .into_iter()
+            .map(|p| Passage {
+                id: p.id,
+                text: p.text,
+            })
+            .collect(),
+        policy: req.policy,
+        labels: req.labels,
+        request_id: req.request_id,
+        deadline: None,
+    };
+    if let Err(e) = checker.validate(&input) {
+        return from_status(&e.into());
+    }
+    // Own task, as for gRPC: a client that leaves does not cancel the audited decision.
+    let task = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        checker.check(&input)
+    });
+    match task.await {
+        Ok(Ok(outcome)) => axum::Json(response_json(&outcome_to_pb(outcome))).into_response(),
+        Ok(Err(e)) => from_status(&e.into()),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            format!("check task failed: {e}"),
+        ),
+    }
+}
+
+fn span_json(s: &Option<pb::Span>) -> Value {
+    match s {
+        Some(s) => json!({
+            "start": s.start, "end": s.end, "startUtf16": s.start_utf16, "endUtf16": s.end_utf16,
+        }),
+        None => Value::Null,
+    }
+}
+
+/// The proto3 JSON mapping of a `CheckResponse`.
+pub fn response_json(r: &pb::CheckResponse) -> Value {
+    let claims: Vec<Value> = r
+        .claims
+        .iter()
+        .map(|c| {
+            let mut v = json!({
+                "text": c.text,
+                "span": span_json(&c.span),
+                "status": pb::ClaimStatus::try_from(c.status)
+                    .map(|s| s.as_str_name())
+                    .unwrap_or("CLAIM_STATUS_UNSPECIFIED"),
+                "confidence": c.confidence,
+                "evidence": c.evidence.iter().map(|e| json!({
+                    "subject": e.subject, "predicate": e.predicate, "object": e.object,
+                    "subjectLabel": e.subject_label, "objectLabel": e.object_label,
+                    "graph": e.graph, "text": e.text, "source": e.source,
+                    "passageId": e.passage_id, "passageSpan": span_json(&e.passage_span),
+                })).collect::<Vec<_>>(),
+                "explanation": c.explanation,
+            });
+            if let Some(s) = c.support {
+                v["support"] = s.into();
+            }
+            v
+        })
+        .collect();
+    let versions = r.versions.as_ref().map_or(Value::Null, |v| {
+        json!({
+            "graph": v.graph, "policy": v.policy, "model": v.model,
+            "calibration": v.calibration, "factgate": v.factgate,
+        })
+    });
+    json!({
+        "verdict": pb::Verdict::try_from(r.verdict)
+            .map(|v| v.as_str_name())
+            .unwrap_or("VERDICT_UNSPECIFIED"),
+        "confidence": r.confidence,
+        "reasons": r.reasons.iter().map(|x| json!({"code": x.code, "message": x.message})).collect::<Vec<_>>(),
+        "claims": claims,
+        "auditId": r.audit_id,
+        "versions": versions,
+        // uint64 is a JSON string in the proto3 mapping.
+        "timings": r.timings.iter().map(|(k, v)| (k.clone(), Value::String(v.to_string()))).collect::<serde_json::Map<_, _>>(),
+        "requestId": r.request_id,
+    })
+}
