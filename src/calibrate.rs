@@ -89,6 +89,8 @@ pub struct Signals {
     pub context: Option<Probs>,
     /// The request carried context passages (whether or not a window was read).
     pub context_given: bool,
+    /// The claim is a short answer read with its question (`pipeline::hypothesis`).
+    pub question: bool,
 }
 
 /// Aggregates the verifier's probabilities over the windows a claim was read against: the
@@ -195,10 +197,71 @@ pub struct Calibration {
     /// How several claim confidences combine into the response confidence (absent: the lowest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<ResponseFit>,
+    /// Confidence above which the verifier's SUPPORTED stands (absent: 0.5 for both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support_threshold: Option<SupportThreshold>,
     /// What it was fitted on (files, rows, model id).
     pub fitted_on: serde_json::Value,
     /// Metrics on the fitting data (the held-out figures come from `factgate eval`).
     pub metrics: serde_json::Value,
+}
+
+/// The confidence a claim needs for the verifier to call it SUPPORTED, by request shape: a short
+/// answer read with its question, or any other claim. Chosen on the dev files by
+/// [`SupportThreshold::choose`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupportThreshold {
+    /// Short answers read with their question.
+    pub answer: f64,
+    /// Every other claim.
+    pub other: f64,
+}
+
+/// Most false-SUPPORTED share (unsupported claims called SUPPORTED) a threshold may leave on dev
+/// when one can reach it.
+pub const MAX_FALSE_SUPPORTED: f64 = 0.10;
+
+impl SupportThreshold {
+    /// The threshold for a claim with signals `s`.
+    pub fn for_claim(t: Option<&Self>, s: &Signals) -> f64 {
+        match t {
+            Some(t) if s.question => t.answer,
+            Some(t) => t.other,
+            None => 0.5,
+        }
+    }
+
+    /// The threshold of one group of dev rows: (verifier says SUPPORTED before any threshold,
+    /// confidence, the row is SUPPORTED) — over 0.50, 0.55 … 0.95, the one with the highest
+    /// balanced accuracy of supported-or-not among those that leave at most
+    /// [`MAX_FALSE_SUPPORTED`] and do not lower the balanced accuracy of 0.5; else 0.5 (fewer
+    /// false SUPPORTED is not bought with worse grounding overall). 0.5 with fewer than 30 rows
+    /// of each kind.
+    pub fn choose(rows: &[(bool, f64, bool)]) -> f64 {
+        let pos = rows.iter().filter(|r| r.2).count();
+        let neg = rows.len() - pos;
+        if pos < 30 || neg < 30 {
+            return 0.5;
+        }
+        let score = |t: f64| {
+            let said = |r: &&(bool, f64, bool)| r.0 && r.1 > t;
+            let tp = rows.iter().filter(|r| r.2).filter(said).count() as f64 / pos as f64;
+            let fp = rows.iter().filter(|r| !r.2).filter(said).count() as f64 / neg as f64;
+            ((tp + 1.0 - fp) / 2.0, fp)
+        };
+        let grid: Vec<f64> = (0..10).map(|i| 0.5 + 0.05 * i as f64).collect();
+        let best = |ok: &dyn Fn(f64) -> bool| {
+            grid.iter()
+                .copied()
+                .filter(|&t| ok(score(t).1))
+                .max_by(|a, b| score(*a).0.total_cmp(&score(*b).0))
+        };
+        let base = score(0.5).0;
+        best(&|fp| fp <= MAX_FALSE_SUPPORTED)
+            .filter(|&t| score(t).0 >= base)
+            .unwrap_or(0.5)
+    }
 }
 
 /// Fitted probability that an unverifiable claim is correct, by what the request carried.
@@ -669,6 +732,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn support_threshold_keeps_false_supported_under_the_cap_when_it_can() {
+        // Supported rows have confidences 0.55..0.95; unsupported ones the verifier also calls
+        // SUPPORTED sit at 0.52..0.70: 0.5 lets all of them through, 0.70 none.
+        let mut rows: Vec<(bool, f64, bool)> = (0..40)
+            .map(|i| (true, 0.55 + 0.01 * f64::from(i), true))
+            .collect();
+        rows.extend((0..40).map(|i| (true, 0.52 + 0.0045 * f64::from(i), false)));
+        rows.extend((0..40).map(|_| (false, 0.3, false)));
+        let t = SupportThreshold::choose(&rows);
+        let fp = rows.iter().filter(|r| !r.2 && r.0 && r.1 > t).count() as f64 / 80.0;
+        assert!(fp <= MAX_FALSE_SUPPORTED, "threshold {t} leaves {fp}");
+        assert!(t > 0.5 && t < 0.8, "{t}");
+        // Too few rows of a kind: the default.
+        assert_eq!(SupportThreshold::choose(&rows[..50]), 0.5);
+        // A threshold that would meet the cap only by losing the supported rows is not taken.
+        let mut close: Vec<(bool, f64, bool)> = (0..40)
+            .map(|i| (true, 0.55 + 0.001 * f64::from(i), true))
+            .collect();
+        close.extend((0..40).map(|i| (true, 0.52 + 0.001 * f64::from(i), false)));
+        close.extend((0..40).map(|_| (false, 0.3, false)));
+        assert_eq!(SupportThreshold::choose(&close), 0.5);
+        let s = Signals {
+            question: true,
+            ..Signals::default()
+        };
+        let both = SupportThreshold {
+            answer: 0.7,
+            other: 0.6,
+        };
+        assert_eq!(SupportThreshold::for_claim(Some(&both), &s), 0.7);
+        assert_eq!(SupportThreshold::for_claim(None, &s), 0.5);
+    }
+
+    #[test]
     fn response_confidence_combines_claims_and_respects_contradictions() {
         use Status::*;
         assert_eq!(response_confidence(&[], None), 0.5);
@@ -752,6 +849,7 @@ mod tests {
                 none: 0.6,
             },
             response: None,
+            support_threshold: None,
             fitted_on: serde_json::Value::Null,
             metrics: serde_json::Value::Null,
         };
@@ -844,6 +942,7 @@ mod tests {
                 none: 0.7,
             },
             response: None,
+            support_threshold: None,
             fitted_on: serde_json::Value::Null,
             metrics: serde_json::Value::Null,
         };

@@ -131,6 +131,8 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
     let mut y = Vec::new();
     // (features, the request had context, correctness if known) for fitting the priors.
     let mut truth: Vec<(bool, Option<bool>)> = Vec::new();
+    // Signals of those rows, for the SUPPORTED thresholds.
+    let mut sigs: Vec<calibrate::Signals> = Vec::new();
     // Multi-claim rows of known correctness, for the response combination.
     let mut multi: Vec<(CheckInput, bool)> = Vec::new();
     let mut skipped = 0usize;
@@ -152,6 +154,7 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
                     x.push(s.features());
                     y.push(class_index(row.label));
                     truth.push((s.context_given, row.correct_target()));
+                    sigs.push(s);
                 }
                 [] => skipped += 1,
                 _ => match row.correct_target() {
@@ -197,9 +200,33 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
         weights,
         unverifiable_prior,
         response: None,
+        support_threshold: None,
         fitted_on: serde_json::Value::Null,
         metrics: serde_json::Value::Null,
     };
+    // SUPPORTED thresholds per request shape, on the same single-claim rows: (the verifier's
+    // argmax is SUPPORTED and no graph decision, confidence, the row is SUPPORTED). A graph
+    // decision is not thresholded, so those rows are left out.
+    let shape_rows = |question: bool| -> Vec<(bool, f64, bool)> {
+        probs
+            .iter()
+            .zip(&sigs)
+            .zip(&y)
+            .filter(|((_, s), _)| s.question == question && s.symbolic.is_none())
+            .map(|((p, s), &yi)| {
+                (
+                    p[0] >= p[1] && p[0] >= p[2],
+                    cal.unverifiable_prior.confidence(p, s.context_given),
+                    yi == 0,
+                )
+            })
+            .collect()
+    };
+    let (answer_rows, other_rows) = (shape_rows(true), shape_rows(false));
+    cal.support_threshold = Some(calibrate::SupportThreshold {
+        answer: calibrate::SupportThreshold::choose(&answer_rows),
+        other: calibrate::SupportThreshold::choose(&other_rows),
+    });
     // Second pass: the claims of multi-claim rows under the claim calibration just fitted.
     checker.set_calibration(Some(std::sync::Arc::new(cal.clone())));
     let mut response_rows = Vec::with_capacity(multi.len());
@@ -217,6 +244,7 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
         cal.unverifiable_prior.context,
         cal.unverifiable_prior.none,
         &cal.response,
+        &cal.support_threshold,
     ))
     .map_err(|e| e.to_string())?;
     cal.id = format!(
@@ -225,6 +253,7 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
     );
     cal.fitted_on = json!({"files": fitted_files, "model": model, "rows_used": x.len(),
         "rows_multi_claim": response_rows.len(), "rows_skipped": skipped,
+        "threshold_rows": {"answer": answer_rows.len(), "other": other_rows.len()},
         "prior_rows": {"context": ctx_rows.len(), "none": none_rows.len()}});
     checker.set_calibration(Some(std::sync::Arc::new(cal.clone())));
     // Metrics on the fitting data, for the record (held-out numbers come from `eval`).

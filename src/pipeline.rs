@@ -727,6 +727,7 @@ impl Checker {
                 symbolic: p.symbolic,
                 linked: p.linked,
                 context_given: !input.context.is_empty(),
+                question: p.question,
                 ..Signals::default()
             })
             .collect();
@@ -889,6 +890,7 @@ impl Checker {
                 .collect();
             t_reason += micros(t);
             let mut p = Pending {
+                question: with_prompt,
                 symbolic: (!judgements.is_empty() && status != Status::Unverifiable)
                     .then_some(status),
                 status,
@@ -965,12 +967,26 @@ impl Checker {
             )
         };
         // An exact symbolic decision stands; the verifier decides the rest, with evidence. Its
-        // SUPPORTED needs confidence > 0.5; its CONTRADICTED needs P(CONTRADICTED) > 0.5 (more
+        // SUPPORTED needs confidence above the calibration's SUPPORTED threshold for the claim's
+        // shape (chosen on dev to keep false-SUPPORTED low; 0.5 without one); its CONTRADICTED
+        // needs P(CONTRADICTED) > 0.5 (more
         // likely contradicted than not: a false accusation is worse than none), which also puts
         // the confidence below 0.5.
         let decided = match probs {
             _ if p.symbolic.is_some() => None,
-            Some(q) if q[0] >= q[1] && q[0] >= q[2] && confidence > 0.5 => Some(Status::Supported),
+            Some(q)
+                if q[0] >= q[1]
+                    && q[0] >= q[2]
+                    && confidence
+                        > calibrate::SupportThreshold::for_claim(
+                            self.calibration
+                                .as_ref()
+                                .and_then(|c| c.support_threshold.as_ref()),
+                            s,
+                        ) =>
+            {
+                Some(Status::Supported)
+            }
             Some(q) if q[1] > 0.5 && confidence < 0.5 => Some(Status::Contradicted),
             _ => None,
         };
@@ -1097,6 +1113,8 @@ type OnClaim<'a> = dyn FnMut(&mut Pending, &mut Budget) -> Result<Result<(), Str
 
 /// One claim between the symbolic and neural passes.
 struct Pending {
+    /// Read with its question (a short answer).
+    question: bool,
     symbolic: Option<Status>,
     status: Status,
     strength: reason::MatchKind,
