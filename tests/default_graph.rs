@@ -206,22 +206,21 @@ fn a_name_written_shorter_is_not_a_contradiction() {
     assert_eq!(claim["status"], "CONTRADICTED", "{claim}");
 }
 
-/// A user's graph using the shipped vocabulary (IRIs under the per-kind prefixes).
-const FREEDONIA: &str = "\
-@prefix fg:        <https://factgate.dev/ns#> .
-@prefix country:   <https://factgate.dev/id/country/> .
-@prefix city:      <https://factgate.dev/id/city/> .
-@prefix continent: <https://factgate.dev/id/continent/> .
-@prefix rdfs:      <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix schema:    <https://schema.org/> .
-country:XF a schema:Country ; rdfs:label \"Freedonia\" ; fg:capital city:XF1 ; fg:continent continent:EU .
-city:XF1 a schema:City ; rdfs:label \"Fredville\" ; fg:country country:XF .
-";
+/// The tutorial graph of `knowledge/VOCAB.md` (its first `turtle` block), as a user copies it.
+fn vocab_example() -> String {
+    let vocab = std::fs::read_to_string(knowledge_dir().join("VOCAB.md")).expect("VOCAB.md");
+    let start = vocab
+        .find("```turtle\n")
+        .expect("a turtle block in VOCAB.md")
+        + 10;
+    let len = vocab[start..].find("```").expect("closed block");
+    vocab[start..start + len].to_string()
+}
 
 #[test]
 fn own_graphs_add_to_the_default_graph_unless_it_is_dropped() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("freedonia.ttl"), FREEDONIA).expect("write");
+    std::fs::write(dir.path().join("freedonia.ttl"), vocab_example()).expect("write");
     let text =
         "Freedonia is in Europe.\nKenya is in Europe.\nThe capital of Freedonia is Fredville.";
     let out = crate::common::factgate_bin()
