@@ -2,7 +2,7 @@
 ORT_LIB := $(CURDIR)/.onnxruntime/libonnxruntime.so.1.31.1
 export ORT_DYLIB_PATH ?= $(ORT_LIB)
 
-.PHONY: run test build ort lint bench-load bench-scaling bench graph calibrate eval
+.PHONY: run test build ort lint bench-load bench-scaling bench graph calibrate eval drift-reference
 
 ## Run the gRPC server on 127.0.0.1:50051 with the embedded default graph.
 run: ort
@@ -46,6 +46,11 @@ graph:
 DEV_DATA := $(addprefix models/data/,vitaminc_dev.jsonl graph_dev.jsonl qa_dev.jsonl dialogue_dev.jsonl summary_dev.jsonl noevidence_dev.jsonl)
 calibrate: build
 	./target/release/factgate calibrate --data $(DEV_DATA) --out models/calibration.json
+
+## The drift gauge's reference: claim confidences over the dev files (models/drift-reference.json).
+drift-reference: build
+	./target/release/factgate eval --data $(DEV_DATA) --report target/dev-eval
+	cp target/dev-eval/drift-reference.json models/drift-reference.json
 
 ## The README's evaluation table: the whole pipeline on the held-out test files (report in models/eval).
 TEST_DATA := $(addprefix models/data/,vitaminc_test.jsonl graph_test.jsonl vitaminc_test_passages.jsonl qa_test.jsonl dialogue_test.jsonl summary_test.jsonl noevidence_test.jsonl)

@@ -391,6 +391,22 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             let config = Config::validate(f)?;
             // TLS files and tokens are read before the port is bound: a bad file fails fast.
             let mut options = crate::server::ServeOptions::from_config(&config.server)?;
+            if let Some(p) = &config.server.drift_reference {
+                match std::fs::read_to_string(p)
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| {
+                        serde_json::from_str::<crate::telemetry::DriftReference>(&t)
+                            .map_err(|e| e.to_string())
+                    }) {
+                    Ok(r) => {
+                        tracing::info!(file = %p.display(), source = %r.source, "drift reference loaded: factgate_confidence_psi per model label");
+                        let _ = crate::telemetry::DRIFT.set(crate::telemetry::Drift::new(r));
+                    }
+                    Err(e) => {
+                        tracing::warn!(file = %p.display(), error = %e, "no drift reference (server.drift_reference): the drift gauge is off")
+                    }
+                }
+            }
             if !config.server.http_listen.is_empty() {
                 let addr = &config.server.http_listen;
                 let l = std::net::TcpListener::bind(addr).map_err(|e| {
@@ -516,6 +532,25 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                         crate::calibrate::reliability_svg(stem, &r.metrics),
                     )?;
                 }
+                // The claim-confidence distribution the server's drift gauge compares with.
+                let all: Vec<f64> = reports
+                    .iter()
+                    .flat_map(|r| r.claim_confidences.iter().copied())
+                    .collect();
+                let reference = crate::telemetry::DriftReference::from_confidences(
+                    &all,
+                    format!(
+                        "factgate eval, calibration {}, {} file(s)",
+                        checker
+                            .calibration_id()
+                            .unwrap_or(crate::calibrate::NONE_ID),
+                        reports.len()
+                    ),
+                );
+                std::fs::write(
+                    dir.join("drift-reference.json"),
+                    serde_json::to_string_pretty(&reference)? + "\n",
+                )?;
                 println!("report written to {}", dir.display());
             }
             Ok(0)

@@ -60,6 +60,9 @@ pub struct ServerSection {
     pub auth_tokens_file: Option<PathBuf>,
     /// HTTP/JSON port (`POST /v1/check`, `/healthz`, `/readyz`, `/metrics`); "" = none.
     pub http_listen: String,
+    /// Claim-confidence reference for the drift gauge (`factgate eval --report DIR` writes
+    /// `DIR/drift-reference.json`); a missing file turns the gauge off with a warning.
+    pub drift_reference: Option<PathBuf>,
 }
 
 /// `[server.tls]`: TLS, and with `client_ca` mutual TLS, on the gRPC port.
@@ -84,6 +87,7 @@ impl Default for ServerSection {
             tls: None,
             auth_tokens_file: None,
             http_listen: "127.0.0.1:8080".into(),
+            drift_reference: Some(PathBuf::from("models/drift-reference.json")),
         }
     }
 }

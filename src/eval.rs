@@ -285,6 +285,9 @@ pub struct FileReport {
     pub metrics: Metrics,
     /// Latency percentiles of a whole check in ms: p50, p90, p99.
     pub latency_ms: [f64; 3],
+    /// Every claim's confidence (for the drift reference; not in metrics.json).
+    #[serde(skip)]
+    pub claim_confidences: Vec<f64>,
 }
 
 /// Runs the checker over each file.
@@ -294,12 +297,14 @@ pub fn evaluate(checker: &Checker, files: &[PathBuf]) -> Result<Vec<FileReport>,
         let rows = read(f)?;
         let mut scored = Vec::with_capacity(rows.len());
         let mut lat = Vec::with_capacity(rows.len());
+        let mut claim_confidences = Vec::new();
         for row in &rows {
             let t = Instant::now();
             let o = checker
                 .check(&input(row))
                 .map_err(|e| format!("row {}: {e}", row.id))?;
             lat.push(t.elapsed().as_secs_f64() * 1e3);
+            claim_confidences.extend(o.claims.iter().map(|c| c.confidence));
             if o.reasons.iter().any(|r| r.code == "INTERNAL_ERROR") {
                 return Err(format!("row {}: {}", row.id, o.reasons[0].message));
             }
@@ -320,6 +325,7 @@ pub fn evaluate(checker: &Checker, files: &[PathBuf]) -> Result<Vec<FileReport>,
             file: f.display().to_string(),
             metrics: calibrate::metrics(&scored),
             latency_ms: [pct(0.5), pct(0.9), pct(0.99)],
+            claim_confidences,
         });
     }
     Ok(out)

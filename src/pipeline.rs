@@ -364,6 +364,11 @@ impl Checker {
         self.calibration = calibration;
     }
 
+    /// The calibration's id, when one is loaded.
+    pub fn calibration_id(&self) -> Option<&str> {
+        self.calibration.as_ref().map(|c| c.id.as_str())
+    }
+
     /// The verifier, when the neural stage is on.
     pub fn verifier(&self) -> Option<&Arc<Verifier>> {
         self.verifier.as_ref()
@@ -675,6 +680,8 @@ impl Checker {
         }
         outcome.timings.insert("total".to_string(), micros(started));
         crate::telemetry::record_check(policy_name, &outcome);
+        let confidences: Vec<f64> = outcome.claims.iter().map(|c| c.confidence).collect();
+        crate::telemetry::record_drift(&input.labels, &confidences);
         Ok(outcome)
     }
 

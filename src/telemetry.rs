@@ -106,3 +106,141 @@ pub fn record_check(profile: &str, outcome: &crate::pipeline::CheckOutcome) {
         }
     }
 }
+
+/// Confidence bins of the drift monitor (`[0, 0.1)`, … `[0.9, 1]`).
+pub const DRIFT_BINS: usize = 10;
+/// Claims per model label in the rolling window the drift gauge compares.
+pub const DRIFT_WINDOW: usize = 1000;
+/// Distinct `model` labels tracked; more share the label `other` (bounded cardinality).
+pub const DRIFT_MAX_MODELS: usize = 16;
+
+/// The reference distribution of claim confidence (fractions per bin), as `factgate eval`
+/// writes it (`drift-reference.json` in the report directory).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DriftReference {
+    /// Fraction of claims per confidence bin; sums to 1.
+    pub confidence_bins: Vec<f64>,
+    /// Claims it was computed from.
+    pub claims: u64,
+    /// Where it came from (calibration id, files).
+    pub source: String,
+}
+
+impl DriftReference {
+    /// The reference of a set of claim confidences.
+    pub fn from_confidences(confidences: &[f64], source: String) -> Self {
+        let mut bins = vec![0.0; DRIFT_BINS];
+        for &c in confidences {
+            bins[bin(c)] += 1.0;
+        }
+        let n = confidences.len().max(1) as f64;
+        Self {
+            confidence_bins: bins.into_iter().map(|b| b / n).collect(),
+            claims: confidences.len() as u64,
+            source,
+        }
+    }
+}
+
+fn bin(confidence: f64) -> usize {
+    ((confidence.clamp(0.0, 1.0) * DRIFT_BINS as f64) as usize).min(DRIFT_BINS - 1)
+}
+
+/// Population stability index of `actual` against `expected` (fractions per bin; empty bins
+/// count as 0.0001): below 0.1 stable, 0.1 to 0.25 a shift worth a look, above 0.25 drift.
+pub fn psi(expected: &[f64], actual: &[f64]) -> f64 {
+    expected
+        .iter()
+        .zip(actual)
+        .map(|(&e, &a)| {
+            let (e, a) = (e.max(1e-4), a.max(1e-4));
+            (a - e) * (a / e).ln()
+        })
+        .sum()
+}
+
+/// Rolling claim-confidence windows per `model` label, compared with a reference: exported as
+/// the gauge `factgate_confidence_psi{model}` once a window holds [`DRIFT_WINDOW`] claims.
+pub struct Drift {
+    reference: DriftReference,
+    windows: std::sync::Mutex<std::collections::BTreeMap<String, std::collections::VecDeque<u8>>>,
+}
+
+impl Drift {
+    /// A monitor against `reference`.
+    pub fn new(reference: DriftReference) -> Self {
+        Self {
+            reference,
+            windows: std::sync::Mutex::new(std::collections::BTreeMap::new()),
+        }
+    }
+
+    /// Adds the claims of one decision; returns the model label used and the PSI of its window
+    /// when the window is full.
+    pub fn observe(&self, model: Option<&str>, confidences: &[f64]) -> Option<(String, f64)> {
+        let mut windows = self.windows.lock().ok()?;
+        let mut key = model.unwrap_or("(none)").to_string();
+        if !windows.contains_key(&key) && windows.len() >= DRIFT_MAX_MODELS {
+            key = "other".into();
+        }
+        let w = windows.entry(key.clone()).or_default();
+        for &c in confidences {
+            if w.len() == DRIFT_WINDOW {
+                w.pop_front();
+            }
+            w.push_back(bin(c) as u8);
+        }
+        if w.len() < DRIFT_WINDOW {
+            return None;
+        }
+        let mut actual = vec![0.0; DRIFT_BINS];
+        for &b in w.iter() {
+            actual[b as usize] += 1.0 / DRIFT_WINDOW as f64;
+        }
+        Some((key, psi(&self.reference.confidence_bins, &actual)))
+    }
+}
+
+/// The process's drift monitor, set by the server at start when a reference is available.
+pub static DRIFT: std::sync::OnceLock<Drift> = std::sync::OnceLock::new();
+
+/// Feeds a decision to the drift monitor (if any) and updates its gauge.
+pub fn record_drift(labels: &std::collections::BTreeMap<String, String>, confidences: &[f64]) {
+    if let Some(d) = DRIFT.get() {
+        if let Some((model, v)) = d.observe(labels.get("model").map(String::as_str), confidences) {
+            metrics::gauge!("factgate_confidence_psi", "model" => model).set(v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn psi_is_zero_for_the_reference_and_large_for_a_shift() {
+        let reference = DriftReference::from_confidences(
+            &(0..1000).map(|i| f64::from(i) / 1000.0).collect::<Vec<_>>(),
+            "uniform".into(),
+        );
+        assert!((reference.confidence_bins.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        let d = Drift::new(reference);
+        let same: Vec<f64> = (0..1000).map(|i| f64::from(i) / 1000.0).collect();
+        assert!(
+            d.observe(Some("m"), &same[..500]).is_none(),
+            "window not full yet"
+        );
+        let (m, v) = d.observe(Some("m"), &same[500..]).expect("full");
+        assert_eq!(m, "m");
+        assert!(v < 1e-6, "{v}");
+        // Every claim now at 0.05: a drift far above 0.25.
+        let (_, v) = d.observe(Some("m"), &[0.05; 1000]).expect("full");
+        assert!(v > 1.0, "{v}");
+        // Bounded label set.
+        for i in 0..DRIFT_MAX_MODELS + 3 {
+            d.observe(Some(&format!("model-{i}")), &[0.5]);
+        }
+        let keys = d.windows.lock().expect("lock").len();
+        assert_eq!(keys, DRIFT_MAX_MODELS + 1, "the rest share `other`");
+    }
+}

@@ -151,6 +151,18 @@ async fn check_over_http_json_with_proto3_names_and_grpc_meaning_errors() {
     assert!(body.contains("POST /v1/check"), "{body}");
     assert_eq!(http(addr, "GET", "/v1/check", "", "").await.0, 405);
 
+    // The drift gauge: a reference of confident claims, then a window of 1000 claims the fixture
+    // graph decides (the server sets this from server.drift_reference at start).
+    let reference =
+        factgate::telemetry::DriftReference::from_confidences(&[0.95; 100], "test".into());
+    let _ = factgate::telemetry::DRIFT.set(factgate::telemetry::Drift::new(reference));
+    let many = serde_json::json!({
+        "response": "Kenya is in Europe.\n".repeat(1000),
+        "labels": {"model": "drifty"},
+    });
+    let (status, body) = http(addr, "POST", "/v1/check", "", &many.to_string()).await;
+    assert_eq!(status, 200, "{body}");
+
     // Metrics after those checks.
     let (status, metrics) = http(addr, "GET", "/metrics", "", "").await;
     assert_eq!(status, 200);
@@ -170,11 +182,20 @@ async fn check_over_http_json_with_proto3_names_and_grpc_meaning_errors() {
         metrics.contains("factgate_stage_duration_seconds_bucket{stage=\"link\""),
         "{metrics}"
     );
+    let psi: f64 = metrics
+        .lines()
+        .find(|l| l.starts_with("factgate_confidence_psi{model=\"drifty\"}"))
+        .and_then(|l| l.split_whitespace().last()?.parse().ok())
+        .expect("drift gauge for the model label");
+    assert!(
+        psi > 0.25,
+        "contradicted claims against a confident reference: {psi}"
+    );
 
     let _ = stop.send(());
     join.await.expect("join").expect("clean stop");
     let records = common::audit_records(&dir.path().join("audit.jsonl"));
-    assert_eq!(records.len(), 2, "only the two accepted checks are audited");
+    assert_eq!(records.len(), 3, "only the accepted checks are audited");
     assert_eq!(records[0]["labels"]["model"], "m1");
 }
 
