@@ -29,4 +29,6 @@ HTTP=$(sed -n 's/.*addr=Some(\([0-9.:]*\)).*HTTP\/JSON listening.*/\1/p; s/.*HTT
 [ -n "$HTTP" ] || { cat "$WORK/server.log"; echo "no HTTP address in the log"; exit 1; }
 "$VENV/bin/python" tests/browser/test_demo.py "http://$HTTP/" target/browser
 kill -TERM $SERVER && wait $SERVER || true
-"$BIN" audit verify "$WORK/audit.jsonl" >/dev/null
+# The HTML audit report of these checks, rendered and measured in the same browser.
+"$BIN" audit report --html "$WORK/audit.jsonl" > target/browser/audit-report.html
+"$VENV/bin/python" tests/browser/test_demo.py --report target/browser target/browser/audit-report.html

@@ -266,8 +266,11 @@ pub enum AuditCommand {
         #[arg(long)]
         until: Option<String>,
         /// JSON instead of text.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "html")]
         json: bool,
+        /// A self-contained HTML page with a chart per group, instead of text.
+        #[arg(long)]
+        html: bool,
         /// Log files in chain order. A single active log brings its rotated `<path>.<n>` files.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -591,6 +594,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             since,
             until,
             json,
+            html,
             paths,
         }) => {
             let files = audit::files_to_verify(&paths);
@@ -608,6 +612,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 crate::report::build(&records, by, since.as_deref(), until.as_deref(), verified);
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
+            } else if html {
+                print!("{}", crate::report::render_html(&report));
             } else {
                 print!("{}", crate::report::render(&report));
             }

@@ -221,6 +221,131 @@ pub fn render(r: &Report) -> String {
     out
 }
 
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Verdicts in chart order, with their colours (as the demo page's badges).
+const VERDICT_COLOURS: [(&str, &str); 3] = [
+    ("allow", "#1e8e3e"),
+    ("flag", "#c77700"),
+    ("block", "#c5221f"),
+];
+
+/// One group's chart: the verdict mix as a stacked bar and the two contradiction rates as bars,
+/// as inline SVG (rendered by any browser or SVG viewer; no script). Every bar carries
+/// `data-*` attributes with the figure it draws.
+fn group_svg(g: &Group) -> String {
+    use std::fmt::Write as _;
+    const W: f64 = 480.0;
+    const X0: f64 = 180.0;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="720" height="96" font-family="sans-serif" font-size="12" role="img">"#
+    );
+    let _ = write!(svg, r#"<text x="0" y="16">verdicts</text>"#);
+    let mut x = X0;
+    for (v, colour) in VERDICT_COLOURS {
+        let n = g.verdicts.get(v).copied().unwrap_or(0);
+        let w = W * ratio(n, g.checks);
+        if n > 0 {
+            let _ = write!(
+                svg,
+                r#"<rect class="verdict" data-verdict="{v}" data-count="{n}" x="{x:.1}" y="4" width="{w:.1}" height="16" fill="{colour}"><title>{v} {n}</title></rect>"#
+            );
+        }
+        x += w;
+    }
+    for (i, (name, rate)) in [
+        ("contradicted claims", g.contradicted_claim_rate),
+        ("responses w/ contradiction", g.hallucination_rate),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let y = 36.0 + 26.0 * i as f64;
+        let _ = write!(
+            svg,
+            r##"<text x="0" y="{ty:.0}">{name}</text><rect x="{X0:.0}" y="{y:.0}" width="{W:.0}" height="16" fill="#eceff3"/><rect class="rate" data-rate="{rate:.4}" x="{X0:.0}" y="{y:.0}" width="{w:.1}" height="16" fill="#c5221f"/><text x="{tx:.0}" y="{ty:.0}">{pct:.1} %</text>"##,
+            ty = y + 12.0,
+            w = W * rate,
+            tx = X0 + W + 6.0,
+            pct = 100.0 * rate
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The report as a self-contained HTML page (no script, no external resources): a table and a
+/// chart per group.
+pub fn render_html(r: &Report) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>factgate audit report</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:1.5rem auto;padding:0 1rem;color:#1d2433}}\
+         table{{border-collapse:collapse}}td,th{{border-top:1px solid #dde1e7;padding:.25rem .6rem;text-align:left}}\
+         section{{margin:1.2rem 0;padding-top:.4rem;border-top:2px solid #1d2433}}code{{font-size:.85rem}}</style></head><body>\
+         <h1>factgate audit report</h1><p>chain verified: {} records; {} checks, grouped by {}</p>",
+        r.records_verified,
+        r.checks,
+        escape(&r.by)
+    );
+    for (key, g) in &r.groups {
+        let _ = write!(
+            out,
+            "<section class=\"group\" data-group=\"{k}\"><h2>{k}</h2>{svg}<table>\
+             <tr><th>checks</th><td>{}</td></tr><tr><th>verdicts</th><td>{}</td></tr>\
+             <tr><th>claims</th><td>{}</td></tr><tr><th>contradicted claims</th><td>{} ({:.1} %)</td></tr>\
+             <tr><th>responses with a contradiction</th><td>{} ({:.1} %)</td></tr>\
+             <tr><th>not completed</th><td>{}</td></tr><tr><th>partial</th><td>{}</td></tr></table>",
+            g.checks,
+            escape(
+                &g.verdicts
+                    .iter()
+                    .map(|(v, n)| format!("{v} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            g.claims,
+            g.contradicted_claims,
+            100.0 * g.contradicted_claim_rate,
+            g.responses_with_contradiction,
+            100.0 * g.hallucination_rate,
+            if g.errors.is_empty() {
+                "none".to_string()
+            } else {
+                escape(
+                    &g.errors
+                        .iter()
+                        .map(|(k, n)| format!("{k} {n}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            },
+            g.partial,
+            k = escape(key),
+            svg = group_svg(g),
+        );
+        if !g.top_contradicting_facts.is_empty() {
+            out.push_str("<h3>facts behind contradictions</h3><ol>");
+            for (fact, n) in &g.top_contradicting_facts {
+                let _ = write!(out, "<li><code>{}</code> ({n}×)</li>", escape(fact));
+            }
+            out.push_str("</ol>");
+        }
+        out.push_str("</section>");
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
 /// The record whose `audit_id` (`<seq>-<first 16 hex of hash>`) or `request_id` is `id`.
 pub fn find<'a>(records: &'a [Value], id: &str) -> Option<&'a Value> {
     records.iter().find(|r| {
@@ -231,4 +356,29 @@ pub fn find<'a>(records: &'a [Value], id: &str) -> Option<&'a Value> {
         );
         audit_id == id || r["request_id"].as_str() == Some(id)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escapes_labels_and_draws_bars_to_scale() {
+        let records: Vec<Value> = ["allow", "block", "block", "flag"]
+            .iter()
+            .map(|v| {
+                serde_json::json!({"kind": "check", "time": "2026-12-03T00:00:00Z", "verdict": v,
+                    "labels": {"model": "<script>x</script>"}, "claims": []})
+            })
+            .collect();
+        let r = build(&records, GroupBy::Model, None, None, 4);
+        let html = render_html(&r);
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));
+        // 480 px for all checks: block is 2 of 4.
+        assert!(
+            html.contains(r#"data-verdict="block" data-count="2" x="420.0" y="4" width="240.0""#),
+            "{html}"
+        );
+    }
 }

@@ -73,6 +73,22 @@ fn report_by_model_counts_contradictions_and_show_prints_one_decision() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
 
+    // The HTML report: a section and a chart per group, each bar carrying its figure.
+    let out = common::factgate_bin()
+        .args(["audit", "report", "--by", "model", "--html"])
+        .arg(&log)
+        .output()
+        .expect("runs");
+    let html = common::stdout_ok(out);
+    assert!(html.starts_with("<!doctype html>"), "{html}");
+    assert!(html.contains(r#"data-group="llm-a""#) && html.contains(r#"data-group="llm-b""#));
+    let a = &html[html.find(r#"data-group="llm-a""#).expect("llm-a")..];
+    let a = &a[..a.find("</section>").expect("section end")];
+    assert!(a.contains(r#"data-verdict="block" data-count="1""#), "{a}");
+    assert!(
+        a.contains(r#"data-rate="0.5000""#),
+        "half the responses: {a}"
+    );
     // A tampered log is not reported on.
     let text = std::fs::read_to_string(&log).expect("read");
     std::fs::write(&log, text.replacen("\"block\"", "\"allow\"", 1)).expect("write");

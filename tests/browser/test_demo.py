@@ -91,9 +91,36 @@ def main():
         err = page.text_content("#error")
         assert err.startswith("INVALID_ARGUMENT") and "no-such-profile" in err, err
         assert not errors, errors
+
         browser.close()
     print("browser test: OK (screenshots in", OUT + ")")
 
 
+def check_report(report):
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        # The HTML audit report of this run (scripts/browser-test.sh writes it), as an image:
+        # one check allowed, one blocked -> two equal verdict bars; half the responses with a
+        # contradiction -> the rate bar fills half its track.
+        page.goto("file://" + os.path.abspath(report))
+        boxes = page.eval_on_selector_all(
+            "section.group svg rect.verdict",
+            "els => els.map(e => [e.dataset.verdict, e.getBoundingClientRect().width])")
+        widths = dict(boxes)
+        assert set(widths) == {"allow", "block"}, boxes
+        assert widths["allow"] > 100 and abs(widths["allow"] - widths["block"]) < 1, boxes
+        rate = page.eval_on_selector_all(
+            "section.group svg rect.rate",
+            "els => els.map(e => [Number(e.dataset.rate), e.getBoundingClientRect().width])")
+        assert rate[1][0] == 0.5 and abs(rate[1][1] - 240) < 1, rate
+        page.screenshot(path=os.path.join(OUT, "audit-report.png"), full_page=True)
+        browser.close()
+    print("audit report in the browser: OK (screenshot in", OUT + ")")
+
+
 if __name__ == "__main__":
-    main()
+    if URL == "--report":
+        check_report(sys.argv[3])
+    else:
+        main()
