@@ -744,7 +744,9 @@ impl Writer {
             .write_all(line.as_bytes())
             .map_err(|e| io_err(path, e))?;
         if self.cfg.sync == SyncMode::Always {
+            let t = std::time::Instant::now();
             self.file.sync_data().map_err(|e| io_err(path, e))?;
+            crate::telemetry::record_audit_fsync(t.elapsed().as_secs_f64());
         }
         self.size += line.len() as u64;
         let receipt = Receipt {
@@ -761,7 +763,12 @@ impl Writer {
         if self.cfg.sync == SyncMode::None {
             return Ok(());
         }
-        self.file.sync_data().map_err(|e| io_err(&self.cfg.path, e))
+        let t = std::time::Instant::now();
+        self.file
+            .sync_data()
+            .map_err(|e| io_err(&self.cfg.path, e))?;
+        crate::telemetry::record_audit_fsync(t.elapsed().as_secs_f64());
+        Ok(())
     }
 
     fn run(mut self, rx: mpsc::Receiver<Msg>) {

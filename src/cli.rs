@@ -405,6 +405,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 f.server.demo_page = false;
             }
             let config = Config::validate(f)?;
+            let _ = crate::telemetry::LABEL_VALUES.set(config.server.metrics_label_values);
             // TLS files and tokens are read before the port is bound: a bad file fails fast.
             let mut options = crate::server::ServeOptions::from_config(&config.server)?;
             if let Some(p) = &config.server.drift_reference {

@@ -15,6 +15,7 @@
 //! http_listen = "127.0.0.1:8080"  # HTTP/JSON API, demo page, /metrics; "" = off
 //! cors_origins = []         # browser origins allowed (HTTP API and grpc-web); ["*"] = any
 //! demo_page = true          # GET / on the HTTP port
+//! metrics_label_values = 16 # distinct `model` / `tenant` label values in metrics; rest `other`
 //!
 //! [graph]
 //! default_graph = true      # the shipped graph (countries, cities, elements, airports)
@@ -72,6 +73,9 @@ pub struct ServerSection {
     pub cors_origins: Vec<String>,
     /// Serve the demo page at `GET /` on the HTTP port.
     pub demo_page: bool,
+    /// Distinct values of the request labels `model` and `tenant` that metrics carry (the rest
+    /// share `other`); 0 leaves those labels empty.
+    pub metrics_label_values: usize,
 }
 
 /// `[server.tls]`: TLS, and with `client_ca` mutual TLS, on the gRPC port.
@@ -99,6 +103,7 @@ impl Default for ServerSection {
             drift_reference: Some(PathBuf::from("models/drift-reference.json")),
             cors_origins: Vec::new(),
             demo_page: true,
+            metrics_label_values: crate::telemetry::DEFAULT_LABEL_VALUES,
         }
     }
 }
@@ -310,6 +315,13 @@ impl Config {
             return Err(ConfigError::Invalid(format!(
                 "server.shutdown_grace_s = {} must be between 0 and 3600",
                 file.server.shutdown_grace_s
+            )));
+        }
+        if file.server.metrics_label_values > 1000 {
+            return Err(ConfigError::Invalid(format!(
+                "server.metrics_label_values = {} is over 1000 (every value is a time series per \
+                 metric and profile)",
+                file.server.metrics_label_values
             )));
         }
         for o in &file.server.cors_origins {

@@ -679,7 +679,7 @@ impl Checker {
             outcome.timings.insert("audit".to_string(), micros(t));
         }
         outcome.timings.insert("total".to_string(), micros(started));
-        crate::telemetry::record_check(policy_name, &outcome);
+        crate::telemetry::record_check(policy_name, &input.labels, &outcome);
         let confidences: Vec<f64> = outcome.claims.iter().map(|c| c.confidence).collect();
         crate::telemetry::record_drift(&input.labels, &confidences);
         Ok(outcome)

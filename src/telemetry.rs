@@ -42,8 +42,14 @@ pub fn install_metrics() -> Option<&'static metrics_exporter_prometheus::Prometh
             let seconds = [
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
             ];
+            let pairs = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
             metrics_exporter_prometheus::PrometheusBuilder::new()
                 .set_buckets(&seconds)
+                .ok()?
+                .set_buckets_for_metric(
+                    metrics_exporter_prometheus::Matcher::Full("factgate_model_batch_pairs".into()),
+                    &pairs,
+                )
                 .ok()?
                 .install_recorder()
                 .map_err(|e| tracing::warn!(error = %e, "metrics recorder not installed"))
@@ -57,25 +63,63 @@ pub fn render_metrics() -> String {
     install_metrics().map(|h| h.render()).unwrap_or_default()
 }
 
+/// Most distinct values of each request label (`model`, `tenant`) that metrics carry; later
+/// values share `other`. Set from `[server] metrics_label_values` at start (0: no such labels).
+pub static LABEL_VALUES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+/// Default of [`LABEL_VALUES`].
+pub const DEFAULT_LABEL_VALUES: usize = 16;
+
+/// The metric value of a request label: the label (`(none)` when absent) while fewer than
+/// [`LABEL_VALUES`] distinct values were seen for that label, else `other`.
+fn bounded_label(name: &'static str, value: Option<&str>) -> String {
+    static SEEN: std::sync::Mutex<
+        std::collections::BTreeMap<&'static str, std::collections::BTreeSet<String>>,
+    > = std::sync::Mutex::new(std::collections::BTreeMap::new());
+    let cap = *LABEL_VALUES.get().unwrap_or(&DEFAULT_LABEL_VALUES);
+    if cap == 0 {
+        return String::new();
+    }
+    let value = value.unwrap_or("(none)");
+    let Ok(mut seen) = SEEN.lock() else {
+        return "other".into();
+    };
+    let set = seen.entry(name).or_default();
+    if set.contains(value) {
+        return value.to_string();
+    }
+    if set.len() < cap {
+        set.insert(value.to_string());
+        return value.to_string();
+    }
+    "other".into()
+}
+
 /// Records one decision (called by [`crate::pipeline::Checker::finish`] for every check, from
 /// every transport):
-/// - `factgate_checks_total{profile, verdict, reason}` (reason: the first reason code),
-/// - `factgate_claims_total{profile, status}`,
-/// - `factgate_check_errors_total{profile, kind}` (INTERNAL_ERROR, BUDGET_EXCEEDED, SHUTDOWN,
-///   AUDIT_WRITE_FAILED),
+/// - `factgate_checks_total{profile, model, tenant, verdict, reason}` (reason: the first reason
+///   code; `model` / `tenant`: the request labels, bounded by [`LABEL_VALUES`]),
+/// - `factgate_claims_total{profile, model, tenant, status}`,
+/// - `factgate_check_errors_total{profile, model, tenant, kind}` (INTERNAL_ERROR,
+///   BUDGET_EXCEEDED, SHUTDOWN, AUDIT_WRITE_FAILED),
 /// - `factgate_check_duration_seconds{profile}` and `factgate_stage_duration_seconds{stage}`
 ///   histograms (the response's `timings`).
 ///
 /// Profile names come from the config, so the label sets stay bounded.
-pub fn record_check(profile: &str, outcome: &crate::pipeline::CheckOutcome) {
+pub fn record_check(
+    profile: &str,
+    labels: &std::collections::BTreeMap<String, String>,
+    outcome: &crate::pipeline::CheckOutcome,
+) {
     let profile = profile.to_string();
+    let model = bounded_label("model", labels.get("model").map(String::as_str));
+    let tenant = bounded_label("tenant", labels.get("tenant").map(String::as_str));
     let verdict = match outcome.verdict {
         crate::decide::Action::Allow => "allow",
         crate::decide::Action::Flag => "flag",
         crate::decide::Action::Block => "block",
     };
     let reason = outcome.reasons.first().map_or("NONE", |r| r.code);
-    metrics::counter!("factgate_checks_total", "profile" => profile.clone(), "verdict" => verdict, "reason" => reason)
+    metrics::counter!("factgate_checks_total", "profile" => profile.clone(), "model" => model.clone(), "tenant" => tenant.clone(), "verdict" => verdict, "reason" => reason)
         .increment(1);
     for c in &outcome.claims {
         let status = match c.status {
@@ -83,7 +127,7 @@ pub fn record_check(profile: &str, outcome: &crate::pipeline::CheckOutcome) {
             crate::reason::Status::Contradicted => "contradicted",
             crate::reason::Status::Unverifiable => "unverifiable",
         };
-        metrics::counter!("factgate_claims_total", "profile" => profile.clone(), "status" => status)
+        metrics::counter!("factgate_claims_total", "profile" => profile.clone(), "model" => model.clone(), "tenant" => tenant.clone(), "status" => status)
             .increment(1);
     }
     for r in &outcome.reasons {
@@ -91,7 +135,7 @@ pub fn record_check(profile: &str, outcome: &crate::pipeline::CheckOutcome) {
             r.code,
             "INTERNAL_ERROR" | "BUDGET_EXCEEDED" | "SHUTDOWN" | "AUDIT_WRITE_FAILED"
         ) {
-            metrics::counter!("factgate_check_errors_total", "profile" => profile.clone(), "kind" => r.code)
+            metrics::counter!("factgate_check_errors_total", "profile" => profile.clone(), "model" => model.clone(), "tenant" => tenant.clone(), "kind" => r.code)
                 .increment(1);
         }
     }
@@ -105,6 +149,23 @@ pub fn record_check(profile: &str, outcome: &crate::pipeline::CheckOutcome) {
                 .record(secs);
         }
     }
+}
+
+/// Records one model batch (called by the verifier's workers): `factgate_model_batch_pairs`
+/// (pairs per ONNX Runtime call) and `factgate_model_batch_seconds` histograms.
+pub fn record_model_batch(pairs: usize, seconds: f64) {
+    metrics::histogram!("factgate_model_batch_pairs").record(pairs as f64);
+    metrics::histogram!("factgate_model_batch_seconds").record(seconds);
+}
+
+/// Sets `factgate_model_queue_depth`: pairs waiting for a model worker.
+pub fn record_model_queue(depth: usize) {
+    metrics::gauge!("factgate_model_queue_depth").set(depth as f64);
+}
+
+/// Records one audit fsync: `factgate_audit_fsync_seconds` histogram.
+pub fn record_audit_fsync(seconds: f64) {
+    metrics::histogram!("factgate_audit_fsync_seconds").record(seconds);
 }
 
 /// Confidence bins of the drift monitor (`[0, 0.1)`, … `[0.9, 1]`).

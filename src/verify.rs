@@ -340,6 +340,7 @@ impl Queue {
             return Err(VerifyError::Closed);
         }
         q.state.append(e);
+        crate::telemetry::record_model_queue(q.state.len());
         drop(q);
         self.ready.notify_one();
         Ok(())
@@ -350,6 +351,7 @@ impl Queue {
         let mut q = self.inner.lock().ok()?;
         loop {
             if let Some(batch) = q.state.next_batch(max_tokens, max_rows) {
+                crate::telemetry::record_model_queue(q.state.len());
                 return Some(batch);
             }
             if q.closed {
@@ -374,6 +376,7 @@ fn work(queue: &Queue, backend: &mut dyn Backend, pad: i64, max_tokens: usize, m
     while let Some(batch) = queue.next(max_tokens, max_rows) {
         let items: Vec<&Encoded> = batch.iter().map(|e| &e.encoded).collect();
         let padded = Batch::pad(&items, pad);
+        let started = std::time::Instant::now();
         let result =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| backend.predict(&padded)))
                 .unwrap_or_else(|panic| {
@@ -382,6 +385,7 @@ fn work(queue: &Queue, backend: &mut dyn Backend, pad: i64, max_tokens: usize, m
                         crate::panic_message(panic.as_ref())
                     )))
                 });
+        crate::telemetry::record_model_batch(batch.len(), started.elapsed().as_secs_f64());
         match result {
             Ok(logits) if logits.len() == batch.len() => {
                 for (e, l) in batch.into_iter().zip(logits) {

@@ -167,16 +167,20 @@ async fn check_over_http_json_with_proto3_names_and_grpc_meaning_errors() {
     let (status, metrics) = http(addr, "GET", "/metrics", "", "").await;
     assert_eq!(status, 200);
     assert!(
-        metrics.contains("factgate_checks_total{profile=\"default\",verdict=\"block\",reason=\"CONTRADICTED_CLAIM\"}"),
+        metrics.contains("factgate_checks_total{profile=\"default\",model=\"m1\",tenant=\"(none)\",verdict=\"block\",reason=\"CONTRADICTED_CLAIM\"}"),
         "{metrics}"
     );
     assert!(
-        metrics.contains("factgate_claims_total{profile=\"default\",status=\"contradicted\"}"),
+        metrics.contains("factgate_claims_total{profile=\"default\",model=\"m1\",tenant=\"(none)\",status=\"contradicted\"}"),
         "{metrics}"
     );
     assert!(
         metrics.contains("factgate_check_duration_seconds_bucket"),
         "{metrics}"
+    );
+    assert!(
+        metrics.contains("factgate_audit_fsync_seconds_count"),
+        "group commits are timed: {metrics}"
     );
     assert!(
         metrics.contains("factgate_stage_duration_seconds_bucket{stage=\"link\""),

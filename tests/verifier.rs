@@ -153,6 +153,7 @@ fn parallel_workers_answer_every_pair_with_its_own_result() {
         Box::new(Echo(1.0)),
         Box::new(Echo(2.0)),
     ];
+    factgate::telemetry::install_metrics();
     let v =
         Verifier::with_backends(config, tokenizer, backends, "test".into(), &cfg).expect("starts");
     let pairs: Vec<(String, String)> = (1..=24)
@@ -171,6 +172,17 @@ fn parallel_workers_answer_every_pair_with_its_own_result() {
         used.len() > 1,
         "the pairs were shared by the workers: {used:?}"
     );
+    // Batch sizes and queue depth are exported (max_batch_size 1: every batch is one pair).
+    let metrics = factgate::telemetry::render_metrics();
+    assert!(
+        metrics.contains("factgate_model_batch_pairs_bucket{le=\"1\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("factgate_model_batch_seconds_count"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("factgate_model_queue_depth"), "{metrics}");
 
     v.close();
     assert!(
