@@ -28,6 +28,16 @@ class Server:
     log: Path
     audit_log: Path
 
+    def audit_record(self, request_id: str) -> dict:
+        """The audit record of the decision for `request_id` (written before the reply)."""
+        import json
+
+        for line in self.audit_log.read_text().splitlines():
+            rec = json.loads(line)
+            if rec.get("request_id") == request_id:
+                return rec
+        raise AssertionError(f"no audit record with request_id {request_id!r}")
+
     def stop(self) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)

@@ -22,7 +22,7 @@ FR = "https://factgate.dev/id/country/FR"
 CAPITAL = "https://factgate.dev/ns#capital"
 
 
-def test_contradicted_claim_blocks_with_graph_evidence(client):
+def test_contradicted_claim_blocks_with_graph_evidence(client, server):
     r = client.check(BERLIN, labels={"tenant": "py", "n": 1}, request_id="py-contradicted")
     assert isinstance(r, factgate.CheckResult)
     assert r.verdict is Verdict.BLOCK and r.blocked and not r.allowed
@@ -43,6 +43,8 @@ def test_contradicted_claim_blocks_with_graph_evidence(client):
     assert graph, claim.evidence
     assert any(e.subject == FR and e.predicate == CAPITAL for e in graph), graph
     assert any(e.object_label == "Paris" for e in graph), graph
+    rec = server.audit_record("py-contradicted")
+    assert rec["labels"] == {"tenant": "py", "n": "1"}
 
 
 def test_supported_claim_allows(client):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 from operator import itemgetter
 
 import pytest
@@ -56,12 +57,16 @@ def test_allow_passes_a_chat_message_through_annotated(client):
 
 
 def test_allow_passes_text_through_annotated(client):
-    chain = QUESTION | FakeListLLM(responses=[PARIS]) | FactgateGuard(client) | StrOutputParser()
+    chain = QUESTION | FakeListLLM(responses=[PARIS]) | FactgateGuard(client)
     out = chain.invoke({"country": "France"})
     assert out == PARIS
     assert isinstance(out, CheckedText) and isinstance(out, str)
     assert out.factgate.verdict is Verdict.ALLOW
     assert result_of(out)["verdict"] == "ALLOW"
+    copied = copy.deepcopy(out)
+    assert copied == PARIS and copied.factgate == out.factgate
+    # Downstream steps see plain text.
+    assert (chain | StrOutputParser()).invoke({"country": "France"}) == PARIS
 
 
 def test_chat_message_block_raises(client):
@@ -76,23 +81,25 @@ def test_annotate_instead_of_raising(client):
     assert out.response_metadata["factgate"]["verdict"] == "BLOCK"
 
 
-def test_prompt_context_labels_from_dict_input_and_config(client):
+def test_prompt_context_labels_from_dict_input_and_config(client, server):
     """The dict form carries prompt and context; the config carries request id and labels."""
     docs = [Document(page_content="Refunds are issued within 5 business days.", id="refunds")]
+    question = PromptTemplate.from_template("{question}")
     llm = FakeListLLM(responses=["Refunds are issued within 5 business days."])
     chain = {
-        "response": QUESTION | llm,
-        "prompt": QUESTION,
+        "response": question | llm,
+        "prompt": question,
         "context": itemgetter("docs"),
     } | FactgateGuard(client, raise_on_block=False, labels={"model": "fake"})
     out = chain.invoke(
-        {"country": "France", "docs": docs},
+        {"question": "How long do refunds take?", "docs": docs},
         config={"configurable": {"factgate_request_id": "lc-1", "factgate_labels": {"route": "t"}}},
     )
     assert out.factgate.request_id == "lc-1"
     (claim,) = out.factgate.claims
     assert claim.status is ClaimStatus.SUPPORTED, claim
     assert any(e.source == "context" and e.passage_id == "refunds" for e in claim.evidence)
+    assert server.audit_record("lc-1")["labels"] == {"model": "fake", "route": "t"}
 
 
 def test_dict_input_needs_a_response(client):

@@ -52,6 +52,9 @@ class CheckedText(str):
         obj.factgate = result
         return obj
 
+    def __reduce__(self):  # copy, deepcopy and pickle keep the result
+        return (CheckedText, (str(self), self.factgate))
+
 
 def result_of(output: Any) -> Optional[Mapping[str, Any]]:
     """The decision a guard attached to `output` (as `CheckResult.to_dict()`), or None."""
@@ -87,7 +90,7 @@ class FactgateGuard(Runnable[Any, Any]):
         self.name = name or "FactgateGuard"
 
     def invoke(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Any:
-        return self._call_with_config(self._guard, input, config, **kwargs)
+        return self._call_with_config(self._guard, input, config)
 
     def _guard(self, input: Any, config: RunnableConfig) -> Any:
         config = ensure_config(config)
