@@ -9,7 +9,7 @@ run: ort
 	cargo build --release
 	./target/release/factgate serve
 
-## Run the whole test suite (unit + integration + a Python grpcio client against the server).
+## Run the whole test suite (unit + integration + the Python client package's pytest suite against the server).
 test: ort
 	cargo test --all-targets
 	./scripts/python-client-check.sh

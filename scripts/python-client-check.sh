@@ -22,12 +22,13 @@ fi
 # What the installed package was built from: its sources (not build outputs or tests), the proto
 # and the pins.
 STAMP=$( (cd "$PKG" && find pyproject.toml setup.py README.md requirements-test.txt src -type f \
-            ! -name '*.pyc' ! -name 'guard_pb2*' | LC_ALL=C sort | xargs sha256sum;
-          sha256sum "$ROOT/proto/factgate/v1/guard.proto" | cut -d' ' -f1) | sha256sum | cut -d' ' -f1)
+            ! -name '*.pyc' ! -name 'guard_pb2*' ! -path '*.egg-info/*' ! -path '*/__pycache__/*' \
+            | LC_ALL=C sort | xargs sha256sum; cd "$ROOT" && sha256sum proto/factgate/v1/guard.proto) \
+        | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$VENV/.factgate-stamp" 2>/dev/null)" != "$STAMP" ]; then
   rm -rf "$PKG/build"  # stale build outputs would go into the wheel
-  "$VENV/bin/pip" install --quiet -r "$PKG/requirements-test.txt"
-  "$VENV/bin/pip" install --quiet --force-reinstall --no-deps "./$PKG[langchain]"
+  # pip always rebuilds and reinstalls a local directory; the pins must satisfy its dependencies.
+  "$VENV/bin/pip" install --quiet -r "$PKG/requirements-test.txt" "./$PKG[langchain]"
   "$VENV/bin/pip" check
   echo "$STAMP" > "$VENV/.factgate-stamp"
 fi
