@@ -114,3 +114,27 @@ def token_server(tmp_path_factory):
     srv = start_server(work, "--verifier", "off", "--auth-tokens-file", str(tokens))
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_server(tmp_path_factory):
+    """A third server with TLS on a self-signed certificate for 127.0.0.1 (symbolic stage only).
+
+    Yields (server, certificate PEM bytes)."""
+    import shutil
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl not installed: no certificate for the TLS test")
+    work = tmp_path_factory.mktemp("factgate-tls")
+    cert, key = work / "cert.pem", work / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+         "-addext", "basicConstraints=critical,CA:FALSE"],
+        check=True, capture_output=True,
+    )
+    srv = start_server(work, "--verifier", "off", "--tls-cert", str(cert), "--tls-key", str(key))
+    yield srv, cert.read_bytes()
+    srv.stop()

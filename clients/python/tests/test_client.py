@@ -214,6 +214,15 @@ def test_bearer_token(token_server):
         assert list(ok.check_stream([BERLIN]))[-1].result.verdict is Verdict.BLOCK
 
 
+def test_tls(tls_server):
+    srv, pem = tls_server
+    with factgate.Client(f"https://{srv.addr}", root_certificates=pem, timeout=30) as c:
+        assert c.check(BERLIN).verdict is Verdict.BLOCK
+    with factgate.Client(srv.addr, timeout=10) as plaintext:  # no TLS: the server refuses
+        with pytest.raises(factgate.FactgateError):
+            plaintext.check(BERLIN)
+
+
 # -- interop: plain grpc_tools stubs and the example --------------------------------------------
 
 

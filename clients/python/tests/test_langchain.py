@@ -133,6 +133,9 @@ def test_stream_and_async(client):
     pieces = list(chain.stream({"country": "France"}))
     assert len(pieces) == 1 and pieces[0] == PARIS  # the guard releases only checked text
     assert pieces[0].factgate.verdict is Verdict.ALLOW
+    chat = CHAT_QUESTION | FakeListChatModel(responses=[PARIS]) | FactgateGuard(client)
+    (msg,) = list(chat.stream({"country": "France"}))  # the chunks, joined, checked once
+    assert msg.content == PARIS and msg.response_metadata["factgate"]["verdict"] == "ALLOW"
 
     async def run():
         return await (QUESTION | FakeListLLM(responses=[BERLIN]) | FactgateGuard(client)).ainvoke(
