@@ -9,10 +9,12 @@ run: ort
 	cargo build --release
 	./target/release/factgate serve
 
-## Run the whole test suite (unit + integration + the Python client package's pytest suite against the server).
+## Run the whole test suite (unit + integration + the Python client package's pytest suite against
+## the server + the demo page in headless Chromium).
 test: ort
 	cargo test --all-targets
 	./scripts/python-client-check.sh
+	./scripts/browser-test.sh
 
 build: ort
 	cargo build --release

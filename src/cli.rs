@@ -169,10 +169,17 @@ pub struct ServeArgs {
     /// then need `authorization: Bearer <token>` (health and reflection stay open).
     #[arg(long, env = "FACTGATE_AUTH_TOKENS_FILE")]
     pub auth_tokens_file: Option<PathBuf>,
-    /// HTTP/JSON address (POST /v1/check, /healthz, /readyz, /metrics); "off" for none
-    /// [default: 127.0.0.1:8080].
+    /// HTTP/JSON address (POST /v1/check, demo page at /, /healthz, /readyz, /metrics); "off"
+    /// for none [default: 127.0.0.1:8080].
     #[arg(long, env = "FACTGATE_HTTP_LISTEN")]
     pub http_listen: Option<String>,
+    /// Browser origin allowed to call the HTTP API and grpc-web (CORS), e.g.
+    /// https://app.example.com; repeatable; "*" for any [default: none, same origin only].
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub cors_origins: Vec<String>,
+    /// Do not serve the demo page at GET / on the HTTP port.
+    #[arg(long)]
+    pub no_demo_page: bool,
 }
 
 /// Applies the TLS flags over the file's `[server.tls]`: a flag replaces the file's value; a
@@ -387,6 +394,12 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             if let Some(h) = args.http_listen {
                 f.server.http_listen = if h == "off" { String::new() } else { h };
+            }
+            if !args.cors_origins.is_empty() {
+                f.server.cors_origins = args.cors_origins;
+            }
+            if args.no_demo_page {
+                f.server.demo_page = false;
             }
             let config = Config::validate(f)?;
             // TLS files and tokens are read before the port is bound: a bad file fails fast.

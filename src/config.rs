@@ -12,6 +12,9 @@
 //! # cert = "server.pem"
 //! # key = "server.key"
 //! # client_ca = "ca.pem"     # optional: clients must present a certificate it signed (mTLS)
+//! http_listen = "127.0.0.1:8080"  # HTTP/JSON API, demo page, /metrics; "" = off
+//! cors_origins = []         # browser origins allowed (HTTP API and grpc-web); ["*"] = any
+//! demo_page = true          # GET / on the HTTP port
 //!
 //! [graph]
 //! default_graph = true      # the shipped graph (countries, cities, elements, airports)
@@ -63,6 +66,12 @@ pub struct ServerSection {
     /// Claim-confidence reference for the drift gauge (`factgate eval --report DIR` writes
     /// `DIR/drift-reference.json`); a missing file turns the gauge off with a warning.
     pub drift_reference: Option<PathBuf>,
+    /// Browser origins allowed to call the HTTP API and grpc-web (CORS), e.g.
+    /// `["https://app.example.com"]`; `["*"]` allows any origin; empty (the default): none, so
+    /// only same-origin pages (the demo page) can call.
+    pub cors_origins: Vec<String>,
+    /// Serve the demo page at `GET /` on the HTTP port.
+    pub demo_page: bool,
 }
 
 /// `[server.tls]`: TLS, and with `client_ca` mutual TLS, on the gRPC port.
@@ -88,6 +97,8 @@ impl Default for ServerSection {
             auth_tokens_file: None,
             http_listen: "127.0.0.1:8080".into(),
             drift_reference: Some(PathBuf::from("models/drift-reference.json")),
+            cors_origins: Vec::new(),
+            demo_page: true,
         }
     }
 }
@@ -251,6 +262,32 @@ impl FileConfig {
     }
 }
 
+/// A CORS origin as browsers send it: `scheme://host[:port]`, or `*`.
+fn valid_origin(o: &str) -> bool {
+    if o == "*" {
+        return true;
+    }
+    let Some((scheme, rest)) = o.split_once("://") else {
+        return false;
+    };
+    let host =
+        rest.rsplit_once(':').map_or(
+            rest,
+            |(h, port)| {
+                if port.parse::<u16>().is_ok() {
+                    h
+                } else {
+                    rest
+                }
+            },
+        );
+    matches!(scheme, "http" | "https")
+        && !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'))
+}
+
 /// Most model workers, and most intra-op threads per worker.
 pub const MAX_WORKERS: usize = 256;
 
@@ -274,6 +311,14 @@ impl Config {
                 "server.shutdown_grace_s = {} must be between 0 and 3600",
                 file.server.shutdown_grace_s
             )));
+        }
+        for o in &file.server.cors_origins {
+            if !valid_origin(o) {
+                return Err(ConfigError::Invalid(format!(
+                    "server.cors_origins: {o:?} is not an origin; write scheme://host[:port] \
+                     (no path, no trailing slash), or \"*\" for any origin"
+                )));
+            }
         }
         if file.audit.rotate_bytes < 4096 {
             return Err(ConfigError::Invalid(
@@ -395,5 +440,31 @@ default_graph = false
         )
         .expect("toml");
         assert!(Config::validate(f).is_err());
+    }
+
+    #[test]
+    fn cors_origins_must_be_origins() {
+        for ok in [
+            "*",
+            "https://app.example.com",
+            "http://127.0.0.1:3000",
+            "http://[::1]:8080",
+        ] {
+            assert!(valid_origin(ok), "{ok}");
+        }
+        for bad in [
+            "app.example.com",
+            "https://app.example.com/",
+            "ftp://x",
+            "https://",
+            "http://a b",
+        ] {
+            assert!(!valid_origin(bad), "{bad}");
+        }
+        let f: FileConfig =
+            toml::from_str("[server]\ncors_origins = [\"https://ok.example\", \"nope/\"]\n")
+                .expect("toml");
+        let err = Config::validate(f).expect_err("bad origin");
+        assert!(err.to_string().contains("server.cors_origins"), "{err}");
     }
 }

@@ -7,6 +7,11 @@
 //!   `UNAVAILABLE` 503 (still loading), `INTERNAL` 500.
 //! - `GET /healthz` (the process answers), `GET /readyz` (200 once the graph is loaded, else
 //!   503), `GET /metrics` (Prometheus text format, see [`crate::telemetry`]).
+//! - `GET /`: the demo page (`[server] demo_page`, `--no-demo-page`): paste an answer, see each
+//!   claim highlighted by status and confidence, its evidence on click. It calls `/v1/check`
+//!   only, so it is an example a UI can copy.
+//! - CORS for the configured origins (`[server] cors_origins`), here and for grpc-web on the
+//!   gRPC port ([`cors`]); the gRPC port answers non-gRPC traffic 415 ([`GrpcOnlyLayer`]).
 //!
 //! Anything else gets a JSON 404 (unknown path) or 405 (wrong method), never an internal error.
 
@@ -79,10 +84,125 @@ pub(crate) struct Http {
     tokens: Option<crate::auth::Tokens>,
 }
 
-/// The routes.
-pub(crate) fn router(state: Arc<GuardState>, tokens: Option<crate::auth::Tokens>) -> Router {
-    Router::new()
-        .route("/v1/check", post(check))
+/// The demo page ([`router`] serves it at `GET /` unless turned off).
+pub const DEMO_PAGE: &str = include_str!("web/index.html");
+
+/// CORS for the HTTP port and grpc-web: only the configured origins (`*`: any) may call from a
+/// browser page of another origin; with none configured, no CORS headers are sent.
+pub(crate) fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderName, HeaderValue, Method};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        // Validated by the config (`scheme://host[:port]`), so each is a valid header value.
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    let h = HeaderName::from_static;
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            h("x-grpc-web"),
+            h("x-user-agent"),
+            h("grpc-timeout"),
+        ])
+        .expose_headers([
+            h("grpc-status"),
+            h("grpc-message"),
+            h("grpc-status-details-bin"),
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+/// On the gRPC port: a request that is neither gRPC nor grpc-web (`content-type:
+/// application/grpc…`; plain HTTP/1.1, JSON over HTTP/2, a browser) gets `415` with a pointer to
+/// the HTTP API, instead of a gRPC decode error or a bare 400.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GrpcOnlyLayer;
+
+impl<S> tower::Layer<S> for GrpcOnlyLayer {
+    type Service = GrpcOnly<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        GrpcOnly(inner)
+    }
+}
+
+/// The service of [`GrpcOnlyLayer`].
+#[derive(Debug, Clone)]
+pub(crate) struct GrpcOnly<S>(S);
+
+type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+impl<S, B> tower::Service<axum::http::Request<B>> for GrpcOnly<S>
+where
+    S: tower::Service<axum::http::Request<B>, Response = axum::http::Response<tonic::body::Body>>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: axum::http::Request<B>) -> Self::Future {
+        let grpc = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/grpc"));
+        if grpc {
+            return Box::pin(self.0.call(req));
+        }
+        let message = format!(
+            "this is factgate's gRPC port: it speaks gRPC (content-type application/grpc) and \
+             grpc-web, not {} {}; for JSON use POST /v1/check, and for /metrics, /healthz, \
+             /readyz and the demo page use the HTTP port (server.http_listen, default \
+             127.0.0.1:8080)\n",
+            req.method(),
+            req.uri().path()
+        );
+        Box::pin(async move {
+            let mut res = axum::http::Response::new(tonic::body::Body::new(message));
+            *res.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            Ok(res)
+        })
+    }
+}
+
+/// The routes (`demo_page`: serve the demo page at `GET /`).
+pub(crate) fn router(
+    state: Arc<GuardState>,
+    tokens: Option<crate::auth::Tokens>,
+    demo_page: bool,
+) -> Router {
+    let mut r = Router::new();
+    if demo_page {
+        r = r.route(
+            "/",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                        (header::CACHE_CONTROL, "no-cache"),
+                    ],
+                    DEMO_PAGE,
+                )
+            }),
+        );
+    }
+    r.route("/v1/check", post(check))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
@@ -90,7 +210,7 @@ pub(crate) fn router(state: Arc<GuardState>, tokens: Option<crate::auth::Tokens>
             error(
                 StatusCode::NOT_FOUND,
                 "NOT_FOUND",
-                "no such endpoint; factgate serves POST /v1/check, GET /healthz, /readyz, /metrics",
+                "no such endpoint; factgate serves POST /v1/check, GET / (demo page, unless off), /healthz, /readyz, /metrics",
             )
         })
         .method_not_allowed_fallback(|| async {

@@ -51,6 +51,10 @@ pub struct ServeOptions {
     pub auth_tokens: Option<Tokens>,
     /// The HTTP/JSON listener ([`crate::http`]), already bound; `None`: no HTTP port.
     pub http: Option<Arc<std::net::TcpListener>>,
+    /// Browser origins allowed by CORS on the HTTP port and for grpc-web (`["*"]`: any).
+    pub cors_origins: Vec<String>,
+    /// Serve the demo page at `GET /` on the HTTP port.
+    pub demo_page: bool,
 }
 
 impl Default for ServeOptions {
@@ -63,6 +67,8 @@ impl Default for ServeOptions {
             tls: None,
             auth_tokens: None,
             http: None,
+            cors_origins: s.cors_origins,
+            demo_page: s.demo_page,
         }
     }
 }
@@ -81,6 +87,8 @@ impl ServeOptions {
                 .map(Tokens::load)
                 .transpose()?,
             http: None,
+            cors_origins: server.cors_origins.clone(),
+            demo_page: server.demo_page,
         })
     }
 }
@@ -419,7 +427,10 @@ pub async fn serve(
         tls,
         auth_tokens,
         http,
+        cors_origins,
+        demo_page,
     } = options;
+    let cors = crate::http::cors(&cors_origins);
     let http_tokens = auth_tokens.clone();
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter
@@ -451,9 +462,9 @@ pub async fn serve(
             .map_err(|e| ServeError::Startup(format!("HTTP listener: {e}")))?;
         let http_addr = l.local_addr().ok();
         crate::telemetry::install_metrics();
-        tracing::info!(addr = ?http_addr, "HTTP/JSON listening (POST /v1/check, /healthz, /readyz, /metrics)");
+        tracing::info!(addr = ?http_addr, demo_page, "HTTP/JSON listening (POST /v1/check, /healthz, /readyz, /metrics)");
         let mut closing = state.closing();
-        let app = crate::http::router(state.clone(), http_tokens);
+        let app = crate::http::router(state.clone(), http_tokens, demo_page).layer(cors.clone());
         tokio::spawn(async move {
             let stop = async move {
                 while !*closing.borrow() {
@@ -536,6 +547,14 @@ pub async fn serve(
     if let Some(tls) = tls {
         builder = builder.tls_config(tls)?;
     }
+    // HTTP/1.1 for grpc-web (browsers); CORS outermost (it answers preflights), then anything
+    // that is neither gRPC nor grpc-web answered 415 with a pointer to the HTTP API, then
+    // grpc-web translated to gRPC.
+    let mut builder = builder
+        .accept_http1(true)
+        .layer(cors)
+        .layer(crate::http::GrpcOnlyLayer)
+        .layer(tonic_web::GrpcWebLayer::new());
     // Health and reflection stay unauthenticated (probes); Guard and ext_proc pass `auth`.
     let serve = builder
         .add_service(health)

@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::common;
 
 /// One HTTP/1.1 request over a fresh connection; (status, body).
-async fn http(
+pub(crate) async fn http(
     addr: std::net::SocketAddr,
     method: &str,
     path: &str,
@@ -36,10 +36,11 @@ async fn http(
     (status, body)
 }
 
-/// A server over the fixture graph with an HTTP port; returns it with the HTTP address.
-async fn start(
+/// A server over the fixture graph with an HTTP port (`options.http` is set here); returns it
+/// with the HTTP address and the gRPC URL.
+pub(crate) async fn start(
     dir: &std::path::Path,
-    tokens: Option<factgate::auth::Tokens>,
+    options: factgate::server::ServeOptions,
 ) -> (
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<Result<(), factgate::server::ServeError>>,
@@ -54,9 +55,8 @@ async fn start(
     let http_addr = http.local_addr().expect("addr");
     let audit = common::audit_config(dir);
     let options = factgate::server::ServeOptions {
-        auth_tokens: tokens,
         http: Some(Arc::new(http)),
-        ..Default::default()
+        ..options
     };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let join = tokio::spawn(factgate::server::serve(
@@ -74,7 +74,7 @@ async fn start(
 #[tokio::test]
 async fn check_over_http_json_with_proto3_names_and_grpc_meaning_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (stop, join, addr, _) = start(dir.path(), None).await;
+    let (stop, join, addr, _) = start(dir.path(), Default::default()).await;
 
     let (status, body) = http(addr, "GET", "/readyz", "", "").await;
     assert_eq!((status, body.trim()), (200, "ready"));
@@ -203,7 +203,11 @@ async fn check_over_http_json_with_proto3_names_and_grpc_meaning_errors() {
 async fn http_check_needs_the_bearer_token_when_tokens_are_configured() {
     let dir = tempfile::tempdir().expect("tempdir");
     let tokens = factgate::auth::Tokens::parse("s3cret\n").expect("tokens");
-    let (stop, join, addr, _) = start(dir.path(), Some(tokens)).await;
+    let options = factgate::server::ServeOptions {
+        auth_tokens: Some(tokens),
+        ..Default::default()
+    };
+    let (stop, join, addr, _) = start(dir.path(), options).await;
     let body = r#"{"response": "Paris is in France."}"#;
     let (status, out) = http(addr, "POST", "/v1/check", "", body).await;
     assert_eq!(status, 401, "{out}");

@@ -16,3 +16,4 @@ mod soak;
 mod stream;
 mod tls;
 mod verifier;
+mod web;
