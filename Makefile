@@ -9,8 +9,8 @@ run: ort
 	cargo build --release
 	./target/release/factgate serve
 
-## Run the whole test suite (unit + integration + a Python grpcio client against the server +
-## the demo page in headless Chromium).
+## Run the whole test suite (unit + integration + the Python client package's pytest suite against
+## the server + the demo page in headless Chromium).
 test: ort
 	cargo test --all-targets
 	./scripts/python-client-check.sh

@@ -1,31 +1,36 @@
 #!/usr/bin/env bash
-# Interop check: generates Python stubs from proto/ with plain grpc_tools.protoc and calls
-# Guard/Check on a real factgate server (debug build, fixture graph, port chosen by the OS).
-# Idempotent; the venv lives in .cache/pyclient (git-ignored).
+# Python client tests (make test): installs the `factgate` package from clients/python (its gRPC
+# stubs are generated from proto/ by the package build, nothing is pre-generated) with the
+# LangChain extra into a venv with pinned versions (clients/python/requirements-test.txt), then
+# runs its pytest suite against real factgate servers (the binary in $FACTGATE_BIN, default
+# target/debug/factgate; fixture graph; ports chosen by the OS). The suite also checks that stubs
+# from plain grpc_tools.protoc work, that examples/python_client.py runs, and that the server's
+# audit log verifies.
+# Idempotent: the venv lives in .cache/python-client (git-ignored) and the package is rebuilt only
+# when clients/python, proto/ or the pins change. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VENV=.cache/pyclient
-BIN=${FACTGATE_BIN:-target/debug/factgate}
+ROOT=$PWD
+VENV=.cache/python-client
+PKG=clients/python
+export FACTGATE_BIN=${FACTGATE_BIN:-$ROOT/target/debug/factgate}
+case $FACTGATE_BIN in /*) ;; *) FACTGATE_BIN=$ROOT/$FACTGATE_BIN ;; esac
+
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet grpcio==1.85.3 grpcio-tools==1.85.1
 fi
-WORK=$(mktemp -d)
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
-"$VENV/bin/python" -m grpc_tools.protoc -I proto --python_out="$WORK" --grpc_python_out="$WORK" \
-  proto/factgate/v1/guard.proto
-RUST_LOG=info "$BIN" serve --listen 127.0.0.1:0 --http-listen off --no-default-graph --knowledge tests/fixtures/graph \
-  --audit-log "$WORK/audit.jsonl" >"$WORK/server.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 1 300); do
-  grep -q SERVING "$WORK/server.log" && break
-  kill -0 $SERVER 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
-  sleep 0.1
-done
-ADDR=$(sed -n 's/.*addr=Some(\([0-9.:]*\)).*/\1/p' "$WORK/server.log" | head -1)
-OUT=$(PYTHONPATH="$WORK" "$VENV/bin/python" examples/python_client.py "$ADDR" "The capital of France is Berlin.")
-echo "$OUT"
-echo "$OUT" | grep -q "^VERDICT_BLOCK" && echo "$OUT" | grep -q "CLAIM_CONTRADICTED"
-kill -TERM $SERVER && wait $SERVER || true
-"$BIN" audit verify "$WORK/audit.jsonl"
-echo "python-client-check: OK"
+# What the installed package was built from: its sources (not build outputs or tests), the proto
+# and the pins.
+STAMP=$( (cd "$PKG" && find pyproject.toml setup.py README.md requirements-test.txt src -type f \
+            ! -name '*.pyc' ! -name 'guard_pb2*' ! -path '*.egg-info/*' ! -path '*/__pycache__/*' \
+            | LC_ALL=C sort | xargs sha256sum; cd "$ROOT" && sha256sum proto/factgate/v1/guard.proto) \
+        | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$VENV/.factgate-stamp" 2>/dev/null)" != "$STAMP" ]; then
+  rm -rf "$PKG/build"  # stale build outputs would go into the wheel
+  # pip always rebuilds and reinstalls a local directory; the pins must satisfy its dependencies.
+  "$VENV/bin/pip" install --quiet -r "$PKG/requirements-test.txt" "./$PKG[langchain]"
+  "$VENV/bin/pip" check
+  echo "$STAMP" > "$VENV/.factgate-stamp"
+fi
+cd "$PKG"
+"$ROOT/$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
