@@ -6,7 +6,7 @@
 //!   body `{"code": "INVALID_ARGUMENT", "message": ...}` with 400, `RESOURCE_EXHAUSTED` 429,
 //!   `UNAVAILABLE` 503 (still loading), `INTERNAL` 500.
 //! - `GET /healthz` (the process answers), `GET /readyz` (200 once the graph is loaded, else
-//!   503), `GET /metrics` (Prometheus text format, see [`crate::telemetry`]).
+//!   503; 503 too while a remote graph endpoint's circuit breaker is open), `GET /metrics` (Prometheus text format, see [`crate::telemetry`]).
 //!
 //! Anything else gets a JSON 404 (unknown path) or 405 (wrong method), never an internal error.
 
@@ -105,6 +105,12 @@ pub(crate) fn router(state: Arc<GuardState>, tokens: Option<crate::auth::Tokens>
 
 async fn ready(State(http): State<Http>) -> Response {
     match http.state.checker() {
+        Ok(_) if !http.state.facts_ready() => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            "the graph cannot answer (SPARQL endpoint circuit breaker open): checks get \
+             INTERNAL_ERROR and the profile's on_error verdict",
+        ),
         Ok(_) => "ready\n".into_response(),
         Err(s) => from_status(&s),
     }
