@@ -29,7 +29,7 @@
 //! # max_connections = 16      # concurrent queries (the connection pool's bound)
 //! # breaker_failures = 5      # failed queries in a row that open the circuit breaker ...
 //! # breaker_cooldown_s = 10   # ... for this long; then one probe query (half-open)
-//! # page_size = 10000         # rows per index page (LIMIT/OFFSET)
+//! # page_size = 50000         # rows per index page (LIMIT/OFFSET; a lower server cap is fine)
 //! # index_timeout_ms = 60000  # per index page query, retries included
 //! # refresh_s = 0             # re-read the index every N seconds while serving; 0 = never
 //! # version = "kg-2026-05"    # graph version in the audit; default: sha256 over the endpoint
@@ -160,7 +160,7 @@ impl Default for GraphSection {
             max_connections: 16,
             breaker_failures: 5,
             breaker_cooldown_s: 10.0,
-            page_size: 10_000,
+            page_size: 50_000,
             index_timeout_ms: 60_000,
             refresh_s: 0.0,
             version: None,

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use oxigraph::model::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Quad, Term};
+use oxigraph::model::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term};
 use oxigraph::store::Store;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -359,6 +359,17 @@ pub fn parse_select(body: &str) -> Result<Vec<Solution>, String> {
         .collect()
 }
 
+const SPARQL_JSON: &str = "application/sparql-results+json";
+
+/// A response body and its media type.
+#[derive(Debug)]
+pub struct Body {
+    /// `Content-Type` as sent.
+    pub content_type: String,
+    /// The body.
+    pub body: String,
+}
+
 /// How an attempt failed.
 enum Failure {
     /// Worth another attempt (and counts against the breaker).
@@ -380,10 +391,6 @@ impl SparqlClient {
     /// A client for `settings` (no request is sent yet).
     pub fn new(settings: RemoteSettings) -> Result<Self, GraphError> {
         let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            reqwest::header::ACCEPT,
-            reqwest::header::HeaderValue::from_static("application/sparql-results+json"),
-        );
         if let Some((name, Secret(value))) = &settings.auth {
             headers.insert(name.clone(), value.clone());
         }
@@ -428,20 +435,27 @@ impl SparqlClient {
         }
     }
 
-    fn attempt(&self, query: &str, left: Duration) -> Result<String, Failure> {
+    fn attempt(&self, query: &str, left: Duration, accept: &str) -> Result<Body, Failure> {
         let response = self
             .http
             .post(&self.settings.endpoint)
+            .header(reqwest::header::ACCEPT, accept)
             .timeout(left)
             .form(&[("query", query)])
             .send()
             .map_err(|e| Failure::Transient(describe(&e)))?;
         let status = response.status();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
         let body = response
             .text()
             .map_err(|e| Failure::Transient(describe(&e)))?;
         if status.is_success() {
-            return Ok(body);
+            return Ok(Body { content_type, body });
         }
         let excerpt: String = body.trim().chars().take(300).collect();
         let message = format!("HTTP {status}: {excerpt}");
@@ -455,16 +469,24 @@ impl SparqlClient {
     /// Sends `query` and returns the response body: within the budget (`graph.timeout_ms`),
     /// retried on transient failures, through the breaker.
     pub fn request(&self, query: &str) -> Result<String, GraphError> {
-        self.request_within(query, self.settings.timeout, "graph.timeout_ms")
+        self.request_within(
+            query,
+            self.settings.timeout,
+            "graph.timeout_ms",
+            SPARQL_JSON,
+        )
+        .map(|b| b.body)
     }
 
-    /// As [`SparqlClient::request`] with another budget (`setting` names it in errors).
+    /// As [`SparqlClient::request`] with another budget (`setting` names it in errors) and
+    /// `Accept` header.
     pub fn request_within(
         &self,
         query: &str,
         budget: Duration,
         setting: &str,
-    ) -> Result<String, GraphError> {
+        accept: &str,
+    ) -> Result<Body, GraphError> {
         let started = Instant::now();
         let deadline = started + budget;
         let budget_ms = budget.as_millis();
@@ -492,7 +514,7 @@ impl SparqlClient {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 break "the budget ran out before the query was sent".to_string();
             };
-            match self.attempt(query, left) {
+            match self.attempt(query, left, accept) {
                 Ok(body) => {
                     self.breaker.success();
                     metrics::counter!("factgate_sparql_queries_total", "outcome" => "ok")
@@ -534,11 +556,37 @@ impl SparqlClient {
         parse_select(&body).map_err(|m| self.error(m))
     }
 
-    /// Runs a SELECT query of the index fetch (budget `graph.index_timeout_ms`).
-    fn select_index(&self, query: &str) -> Result<Vec<Solution>, GraphError> {
-        let body =
-            self.request_within(query, self.settings.index_timeout, "graph.index_timeout_ms")?;
-        parse_select(&body).map_err(|m| self.error(m))
+    /// Runs a CONSTRUCT query of the index fetch (budget `graph.index_timeout_ms`): the
+    /// triples, read as N-Triples (or whatever RDF format the endpoint chose to answer in).
+    fn construct_index(&self, query: &str) -> Result<Vec<oxigraph::model::Triple>, GraphError> {
+        let Body { content_type, body } = self.request_within(
+            query,
+            self.settings.index_timeout,
+            "graph.index_timeout_ms",
+            "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5",
+        )?;
+        let media = content_type.split(';').next().unwrap_or_default().trim();
+        let format = match media {
+            // N-Triples' old media type.
+            "text/plain" => oxigraph::io::RdfFormat::NTriples,
+            m => oxigraph::io::RdfFormat::from_media_type(m).ok_or_else(|| {
+                self.error(format!(
+                    "CONSTRUCT answered with Content-Type {content_type:?}, not an RDF format"
+                ))
+            })?,
+        };
+        oxigraph::io::RdfParser::from_format(format)
+            .for_slice(&body)
+            .map(|q| {
+                q.map(|q| oxigraph::model::Triple::new(q.subject, q.predicate, q.object))
+                    .map_err(|e| {
+                        self.error(format!(
+                            "invalid {} in a CONSTRUCT result: {e}",
+                            format.name()
+                        ))
+                    })
+            })
+            .collect()
     }
 }
 
@@ -611,6 +659,29 @@ impl FetchProgress {
     }
 }
 
+/// The default graph version: SHA-256 over the endpoint URL and the index triples, as a set
+/// (each triple's own SHA-256 over its N-Triples form, summed modulo 2^256), so neither the
+/// order the endpoint sent them in nor a triple read twice changes it. Hex.
+pub fn index_digest(endpoint: &str, store: &Store) -> Result<String, GraphError> {
+    let mut sum = [0u8; 32];
+    for q in store.iter() {
+        let q = q.map_err(|e| GraphError::Query(e.to_string()))?;
+        let h = Sha256::digest(format!("{} {} {}", q.subject, q.predicate, q.object).as_bytes());
+        // Little-endian 256-bit addition, carry dropped.
+        let mut carry = 0u16;
+        for (a, b) in sum.iter_mut().zip(h.iter()) {
+            let v = u16::from(*a) + u16::from(*b) + carry;
+            *a = (v & 0xff) as u8;
+            carry = v >> 8;
+        }
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(endpoint.as_bytes());
+    hasher.update([0]);
+    hasher.update(sum);
+    Ok(hex::encode(hasher.finalize()))
+}
+
 /// A remote SPARQL endpoint: the fact source, and the source of the index.
 #[derive(Debug)]
 pub struct RemoteGraph {
@@ -636,23 +707,20 @@ impl RemoteGraph {
         let endpoint = &self.client.settings.endpoint;
         tracing::info!(endpoint = %endpoint, "fetching the label, lexicon and value index from the SPARQL endpoint");
         let store = Store::new().map_err(|e| GraphError::Query(e.to_string()))?;
-        let mut hasher = Sha256::new();
-        hasher.update(endpoint.as_bytes());
-        hasher.update([0]);
         let mut progress = FetchProgress::new();
         let mut rows = 0;
         for pattern in Knowledge::index_patterns() {
-            rows += self.fetch(&store, &pattern, &mut hasher, &mut progress)?;
+            rows += self.fetch(&store, &pattern, &mut progress)?;
         }
         // The values of string-valued predicates: which those are, the lexicon just said.
         for p in Knowledge::string_valued_predicates(&store)? {
             let pattern = IndexPattern::predicate("string values", &p);
-            rows += self.fetch(&store, &pattern, &mut hasher, &mut progress)?;
+            rows += self.fetch(&store, &pattern, &mut progress)?;
         }
         progress.finish();
         let snapshot = match &self.client.settings.version {
             Some(v) => v.clone(),
-            None => hex::encode(hasher.finalize()),
+            None => index_digest(endpoint, &store)?,
         };
         let triples = store.len().map_err(|e| GraphError::Query(e.to_string()))?;
         let fetch_ms = started.elapsed().as_millis() as u64;
@@ -672,73 +740,56 @@ impl RemoteGraph {
         Ok(kg)
     }
 
-    /// Fetches every triple of `pattern`, page by page, into `store`; returns the rows read.
+    /// Fetches every triple of `pattern`, page by page, into `store`; returns the triples
+    /// read.
     fn fetch(
         &self,
         store: &Store,
         pattern: &IndexPattern,
-        hasher: &mut Sha256,
         progress: &mut FetchProgress,
     ) -> Result<usize, GraphError> {
         let started = Instant::now();
-        let vars = if pattern.predicate.is_some() {
-            "?s ?o"
-        } else {
-            "?s ?p ?o"
+        let (vars, template) = match &pattern.predicate {
+            Some(p) => {
+                let p = NamedNode::new(p).map_err(|e| GraphError::Query(format!("<{p}>: {e}")))?;
+                ("?s ?o", format!("?s {p} ?o"))
+            }
+            None => ("?s ?p ?o", "?s ?p ?o".to_string()),
         };
         let distinct = if pattern.distinct { "DISTINCT " } else { "" };
-        let fixed = pattern
-            .predicate
-            .as_deref()
-            .map(|p| NamedNode::new(p).map_err(|e| GraphError::Query(format!("<{p}>: {e}"))))
-            .transpose()?;
         let page = self.client.settings.page_size;
         let (mut offset, mut total, mut skipped) = (0usize, 0usize, 0usize);
         loop {
             // An ordered sub-select makes LIMIT/OFFSET pages stable (and stays within
             // Virtuoso's sorted-rows limit, which applies to ORDER BY with OFFSET).
             let query = format!(
-                "SELECT {vars} WHERE {{ {{ SELECT {distinct}{vars} WHERE {{ {} }} ORDER BY {vars} }} }} LIMIT {page} OFFSET {offset}",
+                "CONSTRUCT {{ {template} }} WHERE {{ {{ SELECT {distinct}{vars} WHERE {{ {} }} ORDER BY {vars} }} }} LIMIT {page} OFFSET {offset}",
                 pattern.body
             );
-            let solutions = self.client.select_index(&query).map_err(|e| match e {
+            let triples = self.client.construct_index(&query).map_err(|e| match e {
                 GraphError::Endpoint { endpoint, message } => GraphError::Endpoint {
                     endpoint,
                     message: format!("fetching the index ({}): {message}", pattern.what),
                 },
                 other => other,
             })?;
-            // Stop on an empty page, not a short one: an endpoint may cap rows per result
-            // below page_size (Virtuoso's ResultSetMaxRows) without saying so.
-            if solutions.is_empty() {
+            // Stop on an empty page, not a short one: an endpoint may cap the rows of a result
+            // below page_size (Virtuoso's ResultSetMaxRows) without saying so, and a
+            // CONSTRUCT merges duplicate triples. Advancing by what came back never skips
+            // rows (at worst a few are read twice).
+            if triples.is_empty() {
                 break;
             }
-            let n = solutions.len();
+            let n = triples.len();
             let mut quads = Vec::with_capacity(n);
-            for sol in solutions {
-                let (Some(Term::NamedNode(s)), Some(o)) = (sol.get("s"), sol.get("o")) else {
-                    skipped += 1;
-                    continue;
-                };
-                let p = match (&fixed, sol.get("p")) {
-                    (Some(p), _) => p.clone(),
-                    (None, Some(Term::NamedNode(p))) => p.clone(),
-                    _ => {
-                        skipped += 1;
-                        continue;
-                    }
-                };
-                if matches!(o, Term::BlankNode(_)) {
+            for t in triples {
+                if !matches!(t.subject, NamedOrBlankNode::NamedNode(_))
+                    || matches!(t.object, Term::BlankNode(_))
+                {
                     skipped += 1;
                     continue;
                 }
-                hasher.update(format!("{s} {p} {o}\n").as_bytes());
-                quads.push(Quad::new(
-                    NamedOrBlankNode::NamedNode(s.clone()),
-                    p,
-                    o.clone(),
-                    oxigraph::model::GraphName::DefaultGraph,
-                ));
+                quads.push(t.in_graph(oxigraph::model::GraphName::DefaultGraph));
             }
             let mut loader = store.bulk_loader();
             loader
@@ -754,7 +805,7 @@ impl RemoteGraph {
         tracing::info!(
             what = pattern.what,
             predicate = pattern.predicate.as_deref().unwrap_or("*"),
-            rows = total,
+            triples = total,
             skipped_blank_nodes = skipped,
             ms = started.elapsed().as_millis() as u64,
             "fetched index triples"
