@@ -10,6 +10,7 @@
 #   scripts/virtuoso-test.sh                 # install, start, load, test, stop
 #   scripts/virtuoso-test.sh -- --nocapture  # extra arguments go to the test binary
 #   VIRTUOSO_TEST_CMD='sleep 600' scripts/virtuoso-test.sh   # any command instead of the tests
+#   VIRTUOSO_EXTRA_LOAD=DIR ...   # also load DIR's .ttl/.nt(.gz) files (graph by file stem)
 #
 # Prints how long install, start and load took.
 set -euo pipefail
@@ -53,12 +54,16 @@ trap stop EXIT
 
 # The default graph, as the loader names its graphs: file name without .gz and extension.
 LOAD_SQL=""
-for f in knowledge/*.ttl knowledge/*.ttl.gz; do
+EXTRA=()
+if [ -n "${VIRTUOSO_EXTRA_LOAD:-}" ]; then
+  EXTRA=("$VIRTUOSO_EXTRA_LOAD"/*.ttl "$VIRTUOSO_EXTRA_LOAD"/*.ttl.gz "$VIRTUOSO_EXTRA_LOAD"/*.nt "$VIRTUOSO_EXTRA_LOAD"/*.nt.gz)
+fi
+for f in knowledge/*.ttl knowledge/*.ttl.gz "${EXTRA[@]}"; do
   [ -e "$f" ] || continue
   name=$(basename "$f")
   stem=${name%.gz}
   stem=${stem%.*}
-  ln -s "$ROOT/$f" "$WORK/load/$name"
+  case "$f" in /*) ln -s "$f" "$WORK/load/$name" ;; *) ln -s "$ROOT/$f" "$WORK/load/$name" ;; esac
   LOAD_SQL+="ld_dir('$WORK/load', '$name', 'https://factgate.dev/graph/$stem');"$'\n'
 done
 
