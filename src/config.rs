@@ -490,6 +490,47 @@ mod tests {
     }
 
     #[test]
+    fn remote_endpoint_settings_are_checked_by_name() {
+        let ok: FileConfig = toml::from_str(
+            "[graph]\nendpoint = \"http://127.0.0.1:8890/sparql\"\ntimeout_ms = 500\nrefresh_s = 60\n",
+        )
+        .expect("parses");
+        let c = Config::validate(ok).expect("valid");
+        assert_eq!(c.graph.timeout_ms, 500);
+        assert_eq!(c.graph.page_size, 50_000, "default");
+        for (toml, key) in [
+            ("endpoint = \"ftp://x/sparql\"\n", "graph.endpoint"),
+            (
+                "endpoint = \"http://x/sparql\"\ndirs = [\"more\"]\n",
+                "graph.dirs",
+            ),
+            (
+                "endpoint = \"http://x/sparql\"\ntimeout_ms = 0\n",
+                "graph.timeout_ms",
+            ),
+            (
+                "endpoint = \"http://x/sparql\"\nbreaker_failures = 0\n",
+                "graph.breaker_failures",
+            ),
+            (
+                "endpoint = \"http://x/sparql\"\nrefresh_s = 0.5\n",
+                "graph.refresh_s",
+            ),
+            (
+                "endpoint = \"http://x/sparql\"\nauth_header = \"a: b\"\nauth_header_file = \"f\"\n",
+                "graph.auth_header_file",
+            ),
+        ] {
+            let f: FileConfig = toml::from_str(&format!("[graph]\n{toml}")).expect("parses");
+            let err = Config::validate(f).expect_err(toml).to_string();
+            assert!(err.contains(key), "{toml}: {err}");
+        }
+        let err =
+            toml::from_str::<FileConfig>("[graph]\nendpont = \"http://x\"\n").expect_err("typo");
+        assert!(err.to_string().contains("endpont"), "{err}");
+    }
+
+    #[test]
     fn profiles_merge_over_builtins() {
         let f: FileConfig =
             toml::from_str("[profiles.loose]\nblock_on_contradiction = false\n").expect("valid");

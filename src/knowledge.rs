@@ -627,7 +627,7 @@ impl Knowledge {
 
     /// Builds the indexes (labels, lexicon, string values) from `store`: the whole graph loaded
     /// from files ([`Knowledge::load`]), or just the triples the indexes read, fetched from a
-    /// remote endpoint ([`crate::remote`]; see [`INDEX_PATTERNS`] for what that is). `snapshot`
+    /// remote endpoint ([`crate::remote`]; see [`Knowledge::index_patterns`] for what that is). `snapshot`
     /// is the graph version the audit records; `triples` the size reported.
     pub fn from_store(
         store: Store,
