@@ -2,7 +2,7 @@
 ORT_LIB := $(CURDIR)/.onnxruntime/libonnxruntime.so.1.31.1
 export ORT_DYLIB_PATH ?= $(ORT_LIB)
 
-.PHONY: run test build ort lint bench-load bench-scaling bench graph calibrate eval drift-reference
+.PHONY: run test test-virtuoso build ort lint bench-load bench-scaling bench graph calibrate eval drift-reference
 
 ## Run the gRPC server on 127.0.0.1:50051 with the embedded default graph.
 run: ort
@@ -10,11 +10,17 @@ run: ort
 	./target/release/factgate serve
 
 ## Run the whole test suite (unit + integration + the Python client package's pytest suite against
-## the server + the demo page in headless Chromium).
+## the server + the demo page in headless Chromium + the remote SPARQL backend against a private
+## Virtuoso, installed if missing).
 test: ort
 	cargo test --all-targets
 	./scripts/python-client-check.sh
 	./scripts/browser-test.sh
+	./scripts/virtuoso-test.sh
+
+## Only the remote SPARQL backend against Virtuoso (install ~10 s, start ~3 s, load ~8 s).
+test-virtuoso: ort
+	./scripts/virtuoso-test.sh
 
 build: ort
 	cargo build --release

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::audit::{self, AuditConfig, AuditLog, SyncMode, Verification};
 use crate::calibrate::Calibration;
 use crate::config::{Config, FileConfig};
-use crate::knowledge::Knowledge;
+use crate::knowledge::{FactSource, Knowledge};
 use crate::pipeline::{CheckInput, CheckOutcome, Checker, Passage};
 use crate::telemetry::LogFormat;
 use crate::verify::Verifier;
@@ -130,6 +130,10 @@ pub struct CommonArgs {
     /// Calibration file [default: models/calibration.json].
     #[arg(long, env = "FACTGATE_CALIBRATION")]
     pub calibration: Option<PathBuf>,
+    /// Remote SPARQL 1.1 query URL used as the graph instead of RDF files (`[graph] endpoint`;
+    /// README "Remote SPARQL endpoint").
+    #[arg(long, env = "FACTGATE_SPARQL_ENDPOINT", value_name = "URL")]
+    pub sparql_endpoint: Option<String>,
 }
 
 /// `factgate serve`.
@@ -301,6 +305,9 @@ fn file_config(common: &CommonArgs) -> anyhow::Result<FileConfig> {
     if common.no_default_graph {
         f.graph.default_graph = false;
     }
+    if let Some(e) = &common.sparql_endpoint {
+        f.graph.endpoint = Some(e.clone());
+    }
     if let Some(v) = &common.verifier {
         f.verifier.enabled = v == "on";
     }
@@ -329,18 +336,39 @@ pub fn build_checker(
     audit: Option<AuditConfig>,
     need_calibration: bool,
 ) -> Result<Checker, String> {
-    let sources = config.graph.sources().map_err(|e| e.to_string())?;
-    tracing::info!(
-        default_graph = config.graph.default_graph,
-        sources = ?sources,
-        "loading knowledge graphs"
-    );
-    let kg = Arc::new(Knowledge::load(&sources).map_err(|e| e.to_string())?);
+    let (kg, facts, remote): (Arc<Knowledge>, Arc<dyn FactSource>, _) =
+        if config.graph.endpoint.is_some() {
+            let settings = crate::remote::RemoteSettings::from_config(&config.graph)
+                .map_err(|e| e.to_string())?;
+            let remote =
+                Arc::new(crate::remote::RemoteGraph::new(settings).map_err(|e| e.to_string())?);
+            let kg = Arc::new(remote.load_knowledge().map_err(|e| e.to_string())?);
+            (kg, remote.clone(), Some(remote))
+        } else {
+            let sources = config.graph.sources().map_err(|e| e.to_string())?;
+            tracing::info!(
+                default_graph = config.graph.default_graph,
+                sources = ?sources,
+                "loading knowledge graphs"
+            );
+            let kg = Arc::new(Knowledge::load(&sources).map_err(|e| e.to_string())?);
+            (kg.clone(), kg, None)
+        };
     let audit = match audit {
         Some(a) => Some(Arc::new(AuditLog::open(a).map_err(|e| e.to_string())?)),
         None => None,
     };
-    let checker = Checker::new(kg.clone(), kg, config.profiles.clone(), audit);
+    let checker = Checker::new(kg, facts, config.profiles.clone(), audit);
+    if let Some(remote) = remote {
+        if let Some(every) = remote.client().settings().refresh {
+            crate::remote::spawn_refresh(remote, checker.knowledge_handle(), every)
+                .map_err(|e| format!("cannot start the index refresh thread: {e}"))?;
+            tracing::info!(
+                every_s = every.as_secs_f64(),
+                "graph index refresh scheduled (graph.refresh_s)"
+            );
+        }
+    }
     if !config.verifier.enabled {
         tracing::info!("verifier off: symbolic checks only");
         return Ok(checker);
@@ -580,6 +608,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             let graph = crate::config::GraphSection {
                 default_graph: !args.no_default_graph,
                 dirs: args.dirs.clone(),
+                ..Default::default()
             };
             let kg = Knowledge::load(&graph.sources()?)?;
             let report = crate::lexicon::check(&kg, &args.dirs);

@@ -21,6 +21,24 @@
 //! default_graph = true      # the shipped graph (countries, cities, elements, airports)
 //! dirs = ["my-graphs"]      # more RDF, added to the default graph
 //!
+//! # Or a remote SPARQL 1.1 endpoint instead of files (then default_graph and dirs are not
+//! # loaded; README "Remote SPARQL endpoint"). Facts are queried per claim; the label, lexicon
+//! # and value indexes are fetched once at start (and every refresh_s).
+//! # endpoint = "http://127.0.0.1:8890/sparql"   # --sparql-endpoint
+//! # auth_header = "Authorization: Bearer abc"   # sent with every query; or:
+//! # auth_header_file = "sparql-auth.txt"        # the header line in a file; or the
+//! #                                             # FACTGATE_SPARQL_AUTH_HEADER env variable
+//! # timeout_ms = 2000         # per query, retries included
+//! # retries = 2               # on connect errors, timeouts, 5xx and 429, with backoff
+//! # max_connections = 16      # concurrent queries (the connection pool's bound)
+//! # breaker_failures = 5      # failed queries in a row that open the circuit breaker ...
+//! # breaker_cooldown_s = 10   # ... for this long; then one probe query (half-open)
+//! # page_size = 50000         # rows per index page (LIMIT/OFFSET; a lower server cap is fine)
+//! # index_timeout_ms = 60000  # per index page query, retries included
+//! # refresh_s = 0             # re-read the index every N seconds while serving; 0 = never
+//! # version = "kg-2026-05"    # graph version in the audit; default: sha256 over the endpoint
+//! #                           # URL and the fetched index ("remote-" + 64 hex)
+//!
 //! [audit]
 //! path = "factgate-audit.jsonl"
 //! sync = "batch"            # always | batch | none
@@ -117,6 +135,32 @@ pub struct GraphSection {
     pub default_graph: bool,
     /// More directories (or files) of RDF, loaded next to the default graph.
     pub dirs: Vec<PathBuf>,
+    /// A remote SPARQL 1.1 endpoint (query URL) used instead of RDF files; see
+    /// [`crate::remote`].
+    pub endpoint: Option<String>,
+    /// An HTTP header (`Name: value`) sent with every query to `endpoint`.
+    pub auth_header: Option<String>,
+    /// A file holding the `auth_header` line (so the secret stays out of the config).
+    pub auth_header_file: Option<PathBuf>,
+    /// Budget per query in milliseconds, retries included.
+    pub timeout_ms: u64,
+    /// Retries of a query after a transient failure (connect error, timeout, 5xx, 429).
+    pub retries: u32,
+    /// Most queries in flight to the endpoint at once (the connection pool's bound).
+    pub max_connections: usize,
+    /// Failed queries in a row that open the circuit breaker.
+    pub breaker_failures: u32,
+    /// Seconds the breaker stays open before one probe query is let through.
+    pub breaker_cooldown_s: f64,
+    /// Rows per page when the index is fetched.
+    pub page_size: usize,
+    /// Budget per index page query in milliseconds (pages sort and are larger than facts).
+    pub index_timeout_ms: u64,
+    /// Seconds between index refreshes while serving; 0 = only at start.
+    pub refresh_s: f64,
+    /// Graph version recorded in the audit for the remote graph; default: `remote-` + sha256
+    /// over the endpoint URL and the fetched index.
+    pub version: Option<String>,
 }
 
 impl Default for GraphSection {
@@ -124,11 +168,93 @@ impl Default for GraphSection {
         Self {
             default_graph: true,
             dirs: Vec::new(),
+            endpoint: None,
+            auth_header: None,
+            auth_header_file: None,
+            timeout_ms: 2000,
+            retries: 2,
+            max_connections: 16,
+            breaker_failures: 5,
+            breaker_cooldown_s: 10.0,
+            page_size: 50_000,
+            index_timeout_ms: 60_000,
+            refresh_s: 0.0,
+            version: None,
         }
     }
 }
 
 impl GraphSection {
+    /// Checks the remote endpoint settings (only when `endpoint` is set); errors name the key.
+    pub fn validate_remote(&self) -> Result<(), ConfigError> {
+        let endpoint = self.endpoint.as_deref().unwrap_or_default();
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+            || endpoint.contains(char::is_whitespace)
+        {
+            return bad(format!(
+                "graph.endpoint (--sparql-endpoint) = {endpoint:?}: expected an http:// or \
+                 https:// SPARQL query URL, e.g. http://127.0.0.1:8890/sparql"
+            ));
+        }
+        if !self.dirs.is_empty() {
+            return bad(
+                "graph.dirs (--knowledge) cannot be used with graph.endpoint: the remote \
+                 endpoint is the whole graph (load your files into it)"
+                    .into(),
+            );
+        }
+        if self.auth_header.is_some() && self.auth_header_file.is_some() {
+            return bad("graph.auth_header and graph.auth_header_file: set one, not both".into());
+        }
+        if !(1..=600_000).contains(&self.timeout_ms) {
+            return bad(format!(
+                "graph.timeout_ms = {} must be between 1 and 600000",
+                self.timeout_ms
+            ));
+        }
+        if self.retries > 10 {
+            return bad(format!("graph.retries = {} is over 10", self.retries));
+        }
+        if !(1..=1024).contains(&self.max_connections) {
+            return bad(format!(
+                "graph.max_connections = {} must be between 1 and 1024",
+                self.max_connections
+            ));
+        }
+        if self.breaker_failures == 0 {
+            return bad("graph.breaker_failures must be at least 1".into());
+        }
+        if !(0.0..=3600.0).contains(&self.breaker_cooldown_s) {
+            return bad(format!(
+                "graph.breaker_cooldown_s = {} must be between 0 and 3600",
+                self.breaker_cooldown_s
+            ));
+        }
+        if !(1..=3_600_000).contains(&self.index_timeout_ms) {
+            return bad(format!(
+                "graph.index_timeout_ms = {} must be between 1 and 3600000",
+                self.index_timeout_ms
+            ));
+        }
+        if !(1..=1_000_000).contains(&self.page_size) {
+            return bad(format!(
+                "graph.page_size = {} must be between 1 and 1000000",
+                self.page_size
+            ));
+        }
+        if !(self.refresh_s == 0.0 || (1.0..=86_400.0 * 30.0).contains(&self.refresh_s)) {
+            return bad(format!(
+                "graph.refresh_s = {} must be 0 (never) or between 1 and 2592000",
+                self.refresh_s
+            ));
+        }
+        if self.version.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            return bad("graph.version must not be empty (leave it out for the hash)".into());
+        }
+        Ok(())
+    }
+
     /// Every directory or file to load: the default graph's directory first (when on), then
     /// `dirs`, each once (compared by canonical path).
     pub fn sources(&self) -> Result<Vec<PathBuf>, ConfigError> {
@@ -355,7 +481,12 @@ impl Config {
                 file.verifier.intra_threads
             )));
         }
-        file.graph.sources()?;
+        match &file.graph.endpoint {
+            Some(_) => file.graph.validate_remote()?,
+            None => {
+                file.graph.sources()?;
+            }
+        }
         Ok(Self {
             server: file.server,
             graph: file.graph,
@@ -416,6 +547,47 @@ mod tests {
     }
 
     #[test]
+    fn remote_endpoint_settings_are_checked_by_name() {
+        let ok: FileConfig = toml::from_str(
+            "[graph]\nendpoint = \"http://127.0.0.1:8890/sparql\"\ntimeout_ms = 500\nrefresh_s = 60\n",
+        )
+        .expect("parses");
+        let c = Config::validate(ok).expect("valid");
+        assert_eq!(c.graph.timeout_ms, 500);
+        assert_eq!(c.graph.page_size, 50_000, "default");
+        for (toml, key) in [
+            ("endpoint = \"ftp://x/sparql\"\n", "graph.endpoint"),
+            (
+                "endpoint = \"http://x/sparql\"\ndirs = [\"more\"]\n",
+                "graph.dirs",
+            ),
+            (
+                "endpoint = \"http://x/sparql\"\ntimeout_ms = 0\n",
+                "graph.timeout_ms",
+            ),
+            (
+                "endpoint = \"http://x/sparql\"\nbreaker_failures = 0\n",
+                "graph.breaker_failures",
+            ),
+            (
+                "endpoint = \"http://x/sparql\"\nrefresh_s = 0.5\n",
+                "graph.refresh_s",
+            ),
+            (
+                "endpoint = \"http://x/sparql\"\nauth_header = \"a: b\"\nauth_header_file = \"f\"\n",
+                "graph.auth_header_file",
+            ),
+        ] {
+            let f: FileConfig = toml::from_str(&format!("[graph]\n{toml}")).expect("parses");
+            let err = Config::validate(f).expect_err(toml).to_string();
+            assert!(err.contains(key), "{toml}: {err}");
+        }
+        let err =
+            toml::from_str::<FileConfig>("[graph]\nendpont = \"http://x\"\n").expect_err("typo");
+        assert!(err.to_string().contains("endpont"), "{err}");
+    }
+
+    #[test]
     fn profiles_merge_over_builtins() {
         let f: FileConfig =
             toml::from_str("[profiles.loose]\nblock_on_contradiction = false\n").expect("valid");
@@ -431,6 +603,7 @@ mod tests {
         let g = GraphSection {
             default_graph: true,
             dirs: vec![PathBuf::from("extra"), default.clone()],
+            ..GraphSection::default()
         };
         assert_eq!(
             g.sources().expect("sources"),
@@ -439,6 +612,7 @@ mod tests {
         let none = GraphSection {
             default_graph: false,
             dirs: Vec::new(),
+            ..GraphSection::default()
         };
         let err = none.sources().expect_err("nothing to load");
         assert!(

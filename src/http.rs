@@ -6,7 +6,8 @@
 //!   body `{"code": "INVALID_ARGUMENT", "message": ...}` with 400, `RESOURCE_EXHAUSTED` 429,
 //!   `UNAVAILABLE` 503 (still loading), `INTERNAL` 500.
 //! - `GET /healthz` (the process answers), `GET /readyz` (200 once the graph is loaded, else
-//!   503), `GET /metrics` (Prometheus text format, see [`crate::telemetry`]).
+//!   503; 503 too while a remote graph endpoint's circuit breaker is open), `GET /metrics`
+//!   (Prometheus text format, see [`crate::telemetry`]).
 //! - `GET /`: the demo page (`[server] demo_page`, `--no-demo-page`): paste an answer, see each
 //!   claim highlighted by status and confidence, its evidence on click. It calls `/v1/check`
 //!   only, so it is an example a UI can copy.
@@ -225,6 +226,12 @@ pub(crate) fn router(
 
 async fn ready(State(http): State<Http>) -> Response {
     match http.state.checker() {
+        Ok(_) if !http.state.facts_ready() => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            "the graph cannot answer (SPARQL endpoint circuit breaker open): checks get \
+             INTERNAL_ERROR and the profile's on_error verdict",
+        ),
         Ok(_) => "ready\n".into_response(),
         Err(s) => from_status(&s),
     }

@@ -24,12 +24,26 @@ pub const FG: &str = "https://factgate.dev/ns#";
 /// Prefix of the named graph IRIs of loaded files.
 pub const GRAPH_PREFIX: &str = "https://factgate.dev/graph/";
 
-const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
+/// `rdf:type`.
+pub const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
 const RDFS_LABEL: &str = "http://www.w3.org/2000/01/rdf-schema#label";
 const SKOS_PREF: &str = "http://www.w3.org/2004/02/skos/core#prefLabel";
 const SKOS_ALT: &str = "http://www.w3.org/2004/02/skos/core#altLabel";
 const SCHEMA_NAME: &str = "https://schema.org/name";
 const OWL_FUNCTIONAL: &str = "http://www.w3.org/2002/07/owl#FunctionalProperty";
+
+/// The label predicates entities are linked by, in the order the index reads them (the display
+/// label is the first `rdfs:label`, else the first of the others).
+pub const LABEL_PREDICATES: [&str; 4] = [RDFS_LABEL, SKOS_PREF, SCHEMA_NAME, SKOS_ALT];
+
+/// The retrieve stage's facts query; `?s` and `?p` are bound per call (never spliced text).
+pub const FACTS_QUERY: &str = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }";
+
+/// The retrieve stage's alias query: `owl:sameAs` in either direction; `?s` is bound per call.
+pub const ALIAS_QUERY: &str = "SELECT ?s ?x WHERE {
+               { ?s <http://www.w3.org/2002/07/owl#sameAs> ?x }
+               UNION { ?x <http://www.w3.org/2002/07/owl#sameAs> ?s }
+             }";
 
 /// Errors while loading or querying the graph.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +70,14 @@ pub enum GraphError {
     /// The store failed while answering a query.
     #[error("graph query failed: {0}")]
     Query(String),
+    /// A remote SPARQL endpoint failed, timed out, or its circuit breaker is open.
+    #[error("SPARQL endpoint {endpoint}: {message}")]
+    Endpoint {
+        /// The endpoint URL (`graph.endpoint`).
+        endpoint: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// Fold text for matching: lower-case, accents removed, typographic apostrophes unified.
@@ -255,6 +277,32 @@ pub struct Knowledge {
     pub load_time: Duration,
 }
 
+/// One kind of triple the indexes read (see [`Knowledge::index_patterns`]): a SPARQL group
+/// pattern binding `?s` and `?o` (and `?p` unless `predicate` fixes it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexPattern {
+    /// What it is, for progress lines.
+    pub what: &'static str,
+    /// The predicate of every triple, when fixed (`?p` is then not in `body`).
+    pub predicate: Option<String>,
+    /// The pattern.
+    pub body: String,
+    /// Duplicate (s, p, o) rows are possible (a join): select distinct.
+    pub distinct: bool,
+}
+
+impl IndexPattern {
+    /// All `?s <predicate> ?o` triples.
+    pub fn predicate(what: &'static str, predicate: &str) -> Self {
+        Self {
+            what,
+            predicate: Some(predicate.to_string()),
+            body: format!("?s <{predicate}> ?o"),
+            distinct: false,
+        }
+    }
+}
+
 /// A fact returned by the retrieve stage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fact {
@@ -431,6 +479,11 @@ fn term_str(t: &Term) -> Option<&str> {
     }
 }
 
+/// An `xsd:boolean` true, as written (`true`) or as some stores return it (`1`: Virtuoso).
+fn is_true(t: &Term) -> bool {
+    matches!(term_str(t).map(str::trim), Some("true" | "1"))
+}
+
 fn iri_of(t: &Term) -> Option<&str> {
     match t {
         Term::NamedNode(n) => Some(n.as_str()),
@@ -543,7 +596,7 @@ impl Knowledge {
         let snapshot = hex::encode(hasher.finalize());
         let triples = store.len().map_err(|e| GraphError::Query(e.to_string()))?;
         let parsed_ms = started.elapsed().as_millis() as u64;
-        let mut kg = Self::index(store, snapshot, files, triples)?;
+        let mut kg = Self::from_store(store, snapshot, files, triples)?;
         kg.load_time = started.elapsed();
         tracing::info!(
             triples,
@@ -572,7 +625,11 @@ impl Knowledge {
             .collect()
     }
 
-    fn index(
+    /// Builds the indexes (labels, lexicon, string values) from `store`: the whole graph loaded
+    /// from files ([`Knowledge::load`]), or just the triples the indexes read, fetched from a
+    /// remote endpoint ([`crate::remote`]; see [`Knowledge::index_patterns`] for what that is). `snapshot`
+    /// is the graph version the audit records; `triples` the size reported.
+    pub fn from_store(
         store: Store,
         snapshot: String,
         files: Vec<LoadedFile>,
@@ -582,7 +639,7 @@ impl Knowledge {
         let mut entities: Vec<Entity> = Vec::new();
         let mut entity_by_iri: HashMap<String, EntityId> = HashMap::new();
         let mut label_map: HashMap<String, Vec<EntityId>> = HashMap::new();
-        for pred in [RDFS_LABEL, SKOS_PREF, SCHEMA_NAME, SKOS_ALT] {
+        for pred in LABEL_PREDICATES {
             for (s, o) in Self::objects_of(&store, pred)? {
                 let (oxigraph::model::NamedOrBlankNode::NamedNode(s), Term::Literal(l)) = (s, o)
                 else {
@@ -624,7 +681,7 @@ impl Knowledge {
         let lowercase_classes: Vec<String> =
             Self::objects_of(&store, &format!("{FG}lowercaseMentions"))?
                 .into_iter()
-                .filter(|(_, o)| term_str(o) == Some("true"))
+                .filter(|(_, o)| is_true(o))
                 .filter_map(|(s, _)| match s {
                     oxigraph::model::NamedOrBlankNode::NamedNode(n) => Some(n.into_string()),
                     _ => None,
@@ -720,13 +777,8 @@ impl Knowledge {
             prepared.dataset_mut().set_default_graph_as_union();
             Ok(prepared)
         };
-        let facts_query = parse("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")?;
-        let alias_query = parse(
-            "SELECT ?s ?x WHERE {
-               { ?s <http://www.w3.org/2002/07/owl#sameAs> ?x }
-               UNION { ?x <http://www.w3.org/2002/07/owl#sameAs> ?s }
-             }",
-        )?;
+        let facts_query = parse(FACTS_QUERY)?;
+        let alias_query = parse(ALIAS_QUERY)?;
 
         Ok(Self {
             store,
@@ -746,6 +798,53 @@ impl Knowledge {
             triples,
             load_time: Duration::ZERO,
         })
+    }
+
+    /// The triples [`Knowledge::from_store`] reads, as SPARQL patterns: everything else in a
+    /// graph is only ever queried through a [`FactSource`]. A remote backend fetches exactly
+    /// these into a local store ([`crate::remote`]), then the values of
+    /// [`Knowledge::string_valued_predicates`] (which need the lexicon first).
+    /// Keep in step with `from_store` and `read_lexicon`.
+    pub fn index_patterns() -> Vec<IndexPattern> {
+        let labelled = LABEL_PREDICATES
+            .iter()
+            .map(|p| format!("{{ ?s <{p}> [] }}"))
+            .collect::<Vec<_>>()
+            .join(" UNION ");
+        let mut out: Vec<IndexPattern> = LABEL_PREDICATES
+            .iter()
+            .map(|p| IndexPattern::predicate("labels", p))
+            .collect();
+        out.push(IndexPattern {
+            what: "types of labelled entities",
+            predicate: Some(RDF_TYPE.to_string()),
+            body: format!("?s <{RDF_TYPE}> ?o . {labelled}"),
+            distinct: true,
+        });
+        out.push(IndexPattern::predicate(
+            "lowercase-mention classes",
+            &format!("{FG}lowercaseMentions"),
+        ));
+        out.push(IndexPattern::predicate(
+            "ranks (population)",
+            &format!("{FG}population"),
+        ));
+        out.push(IndexPattern {
+            what: "predicate lexicon",
+            predicate: None,
+            body: format!("?s <{RDF_TYPE}> <{FG}Predicate> . ?s ?p ?o"),
+            distinct: false,
+        });
+        out
+    }
+
+    /// IRIs of the lexicon's string-valued predicates in `store` (their values are indexed).
+    pub fn string_valued_predicates(store: &Store) -> Result<Vec<String>, GraphError> {
+        Ok(Self::read_lexicon(store)?
+            .into_iter()
+            .filter(|p| p.kind == ValueKind::String)
+            .map(|p| p.iri)
+            .collect())
     }
 
     fn read_lexicon(store: &Store) -> Result<Vec<Predicate>, GraphError> {
@@ -827,14 +926,20 @@ impl Knowledge {
                 .into_iter()
                 .next()
                 .ok_or_else(|| GraphError::Lexicon(format!("{} has no fg:template", p.as_str())))?;
-            let subject_types = iris("subjectType")?;
+            // Type lists are sets (linking asks "any of these"): sorted, so that every store
+            // gives the same lists.
+            let mut subject_types = iris("subjectType")?;
+            subject_types.sort();
+            subject_types.dedup();
             if phrases.is_empty() || subject_types.is_empty() {
                 return Err(GraphError::Lexicon(format!(
                     "{} needs at least one fg:phrase and one fg:subjectType",
                     p.as_str()
                 )));
             }
-            let object_types = iris("objectType")?;
+            let mut object_types = iris("objectType")?;
+            object_types.sort();
+            object_types.dedup();
             if kind == ValueKind::Entity && object_types.is_empty() {
                 return Err(GraphError::Lexicon(format!(
                     "{} is entity-valued but has no fg:objectType",
@@ -975,11 +1080,18 @@ impl Knowledge {
     }
 }
 
-/// Where the retrieve stage gets facts from: the embedded store, or (later) a remote SPARQL
-/// endpoint. A trait so that faults can be injected in tests.
+/// Where the retrieve stage gets facts from: the embedded store, or a remote SPARQL endpoint
+/// ([`crate::remote::RemoteGraph`]). A trait so that faults can be injected in tests.
 pub trait FactSource: Send + Sync {
     /// All facts `(subject or an owl:sameAs alias) predicate ?o`, with their graphs.
     fn facts(&self, subject: &str, predicate: &str) -> Result<Vec<Fact>, GraphError>;
+
+    /// Whether the source can answer now (health and readiness report NOT_SERVING / 503 while
+    /// it cannot). The embedded store always can; a remote endpoint cannot while its circuit
+    /// breaker is open. May block for one probe query.
+    fn ready(&self) -> bool {
+        true
+    }
 }
 
 impl Knowledge {
@@ -1009,34 +1121,66 @@ impl Knowledge {
 
 impl FactSource for Knowledge {
     fn facts(&self, subject: &str, predicate: &str) -> Result<Vec<Fact>, GraphError> {
-        let mut subjects = vec![subject.to_string()];
-        for sol in self.select(&self.alias_query, &[("s", subject)])? {
-            if let Some(Term::NamedNode(x)) = sol.get("x") {
-                if !subjects.iter().any(|s| s == x.as_str()) {
-                    subjects.push(x.as_str().to_string());
-                }
-            }
-        }
-        let mut out = Vec::new();
-        for s in &subjects {
-            for sol in self.select(&self.facts_query, &[("s", s), ("p", predicate)])? {
-                let (Some(o), Some(Term::NamedNode(g))) = (sol.get("o"), sol.get("g")) else {
-                    continue;
-                };
-                let fact = Fact {
-                    subject: s.clone(),
-                    about: subject.to_string(),
-                    predicate: predicate.to_string(),
-                    object: o.clone(),
-                    graph: g.as_str().to_string(),
-                };
-                if !out.contains(&fact) {
-                    out.push(fact);
-                }
-            }
-        }
-        Ok(out)
+        collect_facts(
+            subject,
+            predicate,
+            |s| {
+                Ok(self
+                    .select(&self.alias_query, &[("s", s)])?
+                    .iter()
+                    .filter_map(|sol| match sol.get("x") {
+                        Some(Term::NamedNode(x)) => Some(x.as_str().to_string()),
+                        _ => None,
+                    })
+                    .collect())
+            },
+            |s| {
+                Ok(self
+                    .select(&self.facts_query, &[("s", s), ("p", predicate)])?
+                    .iter()
+                    .filter_map(|sol| match (sol.get("o"), sol.get("g")) {
+                        (Some(o), Some(Term::NamedNode(g))) => {
+                            Some((o.clone(), g.as_str().to_string()))
+                        }
+                        _ => None,
+                    })
+                    .collect())
+            },
+        )
     }
+}
+
+/// The retrieve algorithm, whatever answers the queries: the subject's `owl:sameAs` aliases
+/// ([`ALIAS_QUERY`] through `aliases`), then [`FACTS_QUERY`] (through `objects`: `(?o, ?g)`
+/// rows) for the subject and each alias, deduplicated, in that order.
+pub fn collect_facts(
+    subject: &str,
+    predicate: &str,
+    aliases: impl FnOnce(&str) -> Result<Vec<String>, GraphError>,
+    mut objects: impl FnMut(&str) -> Result<Vec<(Term, String)>, GraphError>,
+) -> Result<Vec<Fact>, GraphError> {
+    let mut subjects = vec![subject.to_string()];
+    for x in aliases(subject)? {
+        if !subjects.contains(&x) {
+            subjects.push(x);
+        }
+    }
+    let mut out = Vec::new();
+    for s in &subjects {
+        for (o, g) in objects(s)? {
+            let fact = Fact {
+                subject: s.clone(),
+                about: subject.to_string(),
+                predicate: predicate.to_string(),
+                object: o,
+                graph: g,
+            };
+            if !out.contains(&fact) {
+                out.push(fact);
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 //! Pipeline stages, one module each, data flowing one way:
 //! [`claims`] -> [`link`] -> [`retrieve`] -> [`reason`] -> [`calibrate`] -> [`decide`] ->
 //! [`audit`], orchestrated by [`pipeline`]; served by [`server`] (streamed checks in [`stream`],
-//! Envoy ext_proc in [`extproc`]), driven by [`cli`].
+//! Envoy ext_proc in [`extproc`]), driven by [`cli`]. The graph is in process ([`knowledge`]) or a
+//! remote SPARQL endpoint ([`remote`]).
 
 pub mod audit;
 pub mod auth;
@@ -22,6 +23,7 @@ pub mod lexicon;
 pub mod link;
 pub mod pipeline;
 pub mod reason;
+pub mod remote;
 pub mod report;
 pub mod retrieve;
 pub mod server;

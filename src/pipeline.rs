@@ -277,7 +277,7 @@ pub struct CheckOutcome {
 
 /// The pipeline with everything it needs, shared by all requests.
 pub struct Checker {
-    kg: Arc<Knowledge>,
+    kg: KnowledgeHandle,
     facts: Arc<dyn FactSource>,
     profiles: BTreeMap<String, Policy>,
     audit: Option<Arc<AuditLog>>,
@@ -286,6 +286,11 @@ pub struct Checker {
     /// Set when the server's shutdown grace has run out: running checks stop at their next claim.
     cancelled: AtomicBool,
 }
+
+/// The graph a checker links against: replaceable while serving (a remote endpoint's index is
+/// re-read on a schedule, see [`crate::remote`]). A check takes one snapshot and uses it
+/// throughout, so entity ids never mix between two indexes.
+pub type KnowledgeHandle = Arc<std::sync::RwLock<Arc<Knowledge>>>;
 
 /// `name@version+<first 8 hex of the settings' SHA-256>`.
 pub fn policy_version(name: &str, p: &Policy) -> String {
@@ -338,7 +343,7 @@ impl Checker {
         audit: Option<Arc<AuditLog>>,
     ) -> Self {
         Self {
-            kg,
+            kg: Arc::new(std::sync::RwLock::new(kg)),
             facts,
             profiles,
             audit,
@@ -390,9 +395,23 @@ impl Checker {
         }
     }
 
-    /// The graph.
-    pub fn knowledge(&self) -> &Arc<Knowledge> {
-        &self.kg
+    /// The graph (the current index, when it is refreshed).
+    pub fn knowledge(&self) -> Arc<Knowledge> {
+        match self.kg.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The replaceable graph (for a refresher: write a new `Arc<Knowledge>` into it).
+    pub fn knowledge_handle(&self) -> KnowledgeHandle {
+        self.kg.clone()
+    }
+
+    /// Whether the fact source can answer now ([`FactSource::ready`]: false while a remote
+    /// endpoint's circuit breaker is open). Blocks for at most one probe query.
+    pub fn facts_ready(&self) -> bool {
+        self.facts.ready()
     }
 
     /// Looks up a profile; "" is "default".
@@ -595,7 +614,7 @@ impl Checker {
             None => {}
         }
         let versions = Versions {
-            graph: self.kg.snapshot.clone(),
+            graph: self.knowledge().snapshot.clone(),
             policy: policy_version(policy_name, policy),
             model: self
                 .verifier
@@ -826,7 +845,7 @@ impl Checker {
         timings: &mut BTreeMap<String, u64>,
         on_claim: &mut OnClaim<'_>,
     ) -> Result<(Vec<Pending>, Option<String>), String> {
-        let kg = &*self.kg;
+        let kg = &*self.knowledge();
         let all_lower = !input.response.chars().any(char::is_uppercase);
         let (mut t_link, mut t_retrieve, mut t_reason) = (0, 0, 0);
 

@@ -188,6 +188,9 @@ pub(crate) struct GuardState {
     max_concurrency: usize,
     /// Set at shutdown: open streams stop, audit what they received, and end.
     closing: tokio::sync::watch::Sender<bool>,
+    /// Whether the fact source can answer (false while a remote endpoint's circuit breaker is
+    /// open); kept by the graph watch, read by `/readyz`.
+    facts_ready: std::sync::atomic::AtomicBool,
 }
 
 impl GuardState {
@@ -196,6 +199,11 @@ impl GuardState {
         self.checker.get().cloned().ok_or_else(|| {
             Status::unavailable("factgate is starting: the knowledge graph is still loading")
         })
+    }
+
+    /// False while the fact source cannot answer (a remote endpoint's circuit breaker is open).
+    pub(crate) fn facts_ready(&self) -> bool {
+        self.facts_ready.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Becomes true when the server shuts down.
@@ -448,6 +456,7 @@ pub async fn serve(
         limit: Arc::new(Semaphore::new(max_concurrency)),
         max_concurrency,
         closing: tokio::sync::watch::channel(false).0,
+        facts_ready: std::sync::atomic::AtomicBool::new(true),
     });
     let service = GuardService {
         state: state.clone(),
@@ -507,6 +516,7 @@ pub async fn serve(
                     .set_service_status("", tonic_health::ServingStatus::Serving)
                     .await;
                 tracing::info!("SERVING");
+                tokio::spawn(watch_graph(load_state, load_reporter));
             }
             Ok(Err(e)) => {
                 let _ = fail_tx.send(e);
@@ -623,6 +633,60 @@ pub async fn serve(
         return Err(ServeError::Startup(e));
     }
     Ok(())
+}
+
+/// How often the graph watch asks the fact source whether it can answer.
+pub const GRAPH_WATCH_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Keeps health (overall and Guard) and `/readyz` in step with the fact source: NOT_SERVING
+/// while it cannot answer (a remote endpoint's circuit breaker is open; once its cool-down is
+/// over the watch's own probe query can close it), SERVING again when it can. Ends at shutdown.
+async fn watch_graph(state: Arc<GuardState>, reporter: tonic_health::server::HealthReporter) {
+    let Some(checker) = state.checker.get().cloned() else {
+        return;
+    };
+    let closing = state.closing();
+    let mut ready = true;
+    loop {
+        tokio::time::sleep(GRAPH_WATCH_EVERY).await;
+        if *closing.borrow() {
+            return;
+        }
+        let c = checker.clone();
+        let now = tokio::task::spawn_blocking(move || c.facts_ready())
+            .await
+            .unwrap_or(false);
+        if now == ready {
+            continue;
+        }
+        ready = now;
+        state
+            .facts_ready
+            .store(now, std::sync::atomic::Ordering::SeqCst);
+        // Shutdown owns the status from the moment it starts.
+        if *closing.borrow() {
+            return;
+        }
+        let status = if now {
+            tonic_health::ServingStatus::Serving
+        } else {
+            tonic_health::ServingStatus::NotServing
+        };
+        reporter
+            .set_service_status(
+                <pb::guard_server::GuardServer<GuardService> as tonic::server::NamedService>::NAME,
+                status,
+            )
+            .await;
+        reporter.set_service_status("", status).await;
+        if now {
+            tracing::info!("graph answers again: SERVING");
+        } else {
+            tracing::warn!(
+                "graph cannot answer (SPARQL endpoint circuit breaker open): NOT_SERVING"
+            );
+        }
+    }
 }
 
 /// How long a cancelled check may take to stop at its next claim and write its audit record.

@@ -7,11 +7,13 @@ use std::sync::{Arc, OnceLock};
 use factgate::knowledge::{FactSource, Knowledge};
 use oxigraph::model::Term;
 
-fn knowledge_dir() -> PathBuf {
+/// `knowledge/`, the default graph.
+pub fn knowledge_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")
 }
 
-fn kg() -> Arc<Knowledge> {
+/// The default graph, loaded once per test binary (also the reference of `tests/remote.rs`).
+pub fn kg() -> Arc<Knowledge> {
     static KG: OnceLock<Arc<Knowledge>> = OnceLock::new();
     KG.get_or_init(|| Arc::new(Knowledge::load(&[knowledge_dir()]).expect("default graph loads")))
         .clone()
@@ -137,26 +139,30 @@ fn spot_checks_across_all_four_sources() {
     );
 }
 
+/// Sentences over the default graph and their statuses (also checked through a remote SPARQL
+/// endpoint by `tests/remote.rs`).
+pub const SENTENCES: &[(&str, &str)] = &[
+    ("Nairobi is the capital of Kenya.", "SUPPORTED"),
+    ("Nairobi is Kenya's capital.", "SUPPORTED"),
+    ("Kenya's capital city is Nairobi.", "SUPPORTED"),
+    ("Kenya is in Europe.", "CONTRADICTED"),
+    ("The USA is in North America.", "SUPPORTED"),
+    ("Paris is in France.", "SUPPORTED"),
+    ("Paris, Texas is in the United States.", "SUPPORTED"),
+    ("Sydney is the capital of Australia.", "CONTRADICTED"),
+    ("Iron has the atomic number 27.", "CONTRADICTED"),
+    ("The atomic number of carbon is 6.", "SUPPORTED"),
+    ("Germany has a population of 83 million.", "SUPPORTED"),
+    ("Germany has a population of 20 million.", "CONTRADICTED"),
+    ("Gold has the chemical symbol Au.", "SUPPORTED"),
+    ("The currency of Japan is the yen.", "SUPPORTED"),
+    ("Paris has a famous opera house.", "UNVERIFIABLE"),
+    ("Heathrow Airport is in the United Kingdom.", "UNVERIFIABLE"),
+];
+
 #[test]
 fn sentences_through_factgate_check() {
-    let cases: &[(&str, &str)] = &[
-        ("Nairobi is the capital of Kenya.", "SUPPORTED"),
-        ("Nairobi is Kenya's capital.", "SUPPORTED"),
-        ("Kenya's capital city is Nairobi.", "SUPPORTED"),
-        ("Kenya is in Europe.", "CONTRADICTED"),
-        ("The USA is in North America.", "SUPPORTED"),
-        ("Paris is in France.", "SUPPORTED"),
-        ("Paris, Texas is in the United States.", "SUPPORTED"),
-        ("Sydney is the capital of Australia.", "CONTRADICTED"),
-        ("Iron has the atomic number 27.", "CONTRADICTED"),
-        ("The atomic number of carbon is 6.", "SUPPORTED"),
-        ("Germany has a population of 83 million.", "SUPPORTED"),
-        ("Germany has a population of 20 million.", "CONTRADICTED"),
-        ("Gold has the chemical symbol Au.", "SUPPORTED"),
-        ("The currency of Japan is the yen.", "SUPPORTED"),
-        ("Paris has a famous opera house.", "UNVERIFIABLE"),
-        ("Heathrow Airport is in the United Kingdom.", "UNVERIFIABLE"),
-    ];
+    let cases = SENTENCES;
     let text: String = cases.iter().map(|(s, _)| *s).collect::<Vec<_>>().join("\n");
     let out = crate::common::factgate_bin()
         .args(["check", "--json", "--knowledge"])

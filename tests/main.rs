@@ -11,6 +11,7 @@ mod http;
 mod limits;
 mod neural;
 mod props;
+mod remote;
 mod report;
 mod soak;
 mod stream;
