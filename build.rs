@@ -10,8 +10,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     tonic_prost_build::configure()
-        // Decode errors are the client's (INVALID_ARGUMENT), not INTERNAL: see src/codec.rs.
-        .codec_path("crate::codec::Codec")
+        // Decode errors are the client's (INVALID_ARGUMENT), not INTERNAL: see src/serve/codec.rs.
+        .codec_path("crate::serve::codec::Codec")
         .file_descriptor_set_path(out_dir.join("factgate_descriptor.bin"))
         .compile_protos(&["proto/factgate/v1/guard.proto"], &["proto"])?;
     println!("cargo:rerun-if-changed=proto");

@@ -1376,7 +1376,7 @@ fn main() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let loader: factgate::server::Loader = {
+        let loader: factgate::serve::Loader = {
             let (kg, rec, vcfg, profiles) = (kg.clone(), rec.clone(), vcfg.clone(), config.profiles.clone());
             let (model_cfg, tokenizer, onnx) = (model_cfg.clone(), tokenizer.clone(), onnx.clone());
             let calibration = calibration.clone();
@@ -1399,7 +1399,7 @@ fn main() {
                     .with_neural(Arc::new(verifier), calibration))
             })
         };
-        let server = tokio::spawn(factgate::server::run(listener, 64, std::time::Duration::from_secs(10), loader, async {
+        let server = tokio::spawn(factgate::serve::run(listener, 64, std::time::Duration::from_secs(10), loader, async {
             let _ = stop_rx.await;
         }));
         wait_serving(&url).await;

@@ -435,7 +435,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             let config = Config::validate(f)?;
             let _ = crate::telemetry::LABEL_VALUES.set(config.server.metrics_label_values);
             // TLS files and tokens are read before the port is bound: a bad file fails fast.
-            let mut options = crate::server::ServeOptions::from_config(&config.server)?;
+            let mut options = crate::serve::ServeOptions::from_config(&config.server)?;
             if let Some(p) = &config.server.drift_reference {
                 match std::fs::read_to_string(p)
                     .map_err(|e| e.to_string())
@@ -476,9 +476,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                     })?;
                 let audit_cfg = config.audit.clone();
                 let cfg = config.clone();
-                let loader: crate::server::Loader =
+                let loader: crate::serve::Loader =
                     Box::new(move || build_checker(&cfg, Some(audit_cfg), true));
-                crate::server::serve(listener, options, loader, crate::server::shutdown_signal())
+                crate::serve::serve(listener, options, loader, crate::serve::shutdown_signal())
                     .await?;
                 anyhow::Ok(())
             })?;

@@ -3,21 +3,17 @@
 //!
 //! Pipeline stages, one module each, data flowing one way:
 //! [`claims`] -> [`link`] -> [`retrieve`] -> [`reason`] -> [`calibrate`] -> [`decide`] ->
-//! [`audit`], orchestrated by [`pipeline`]; served by [`server`] (streamed checks in [`stream`],
-//! Envoy ext_proc in [`extproc`]), driven by [`cli`]. The graph is in process ([`knowledge`]) or a
+//! [`audit`], orchestrated by [`pipeline`]; served by [`serve`] (gRPC, streamed checks, Envoy
+//! ext_proc, grpc-web, HTTP/JSON and the demo page), driven by [`cli`]. The graph is in process ([`knowledge`]) or a
 //! remote SPARQL endpoint ([`remote`]).
 
 pub mod audit;
-pub mod auth;
 pub mod calibrate;
 pub mod claims;
 pub mod cli;
-pub mod codec;
 pub mod config;
 pub mod decide;
 pub mod eval;
-pub mod extproc;
-pub mod http;
 pub mod knowledge;
 pub mod lexicon;
 pub mod link;
@@ -26,8 +22,7 @@ pub mod reason;
 pub mod remote;
 pub mod report;
 pub mod retrieve;
-pub mod server;
-pub mod stream;
+pub mod serve;
 pub mod telemetry;
 pub mod verify;
 

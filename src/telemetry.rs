@@ -1,6 +1,6 @@
 //! Logging: `tracing` to stderr, text or JSON, filtered by `RUST_LOG` (default `info`); metrics:
 //! Prometheus counters and histograms of every decision ([`record_check`]), served at the HTTP
-//! port's `/metrics` ([`crate::http`]).
+//! port's `/metrics` ([`crate::serve::http`]).
 
 use tracing_subscriber::EnvFilter;
 

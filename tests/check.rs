@@ -452,7 +452,7 @@ async fn startup_failure_is_reported() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let r = factgate::server::run(
+    let r = factgate::serve::run(
         listener,
         4,
         std::time::Duration::from_secs(10),

@@ -10,7 +10,7 @@ use envoy_types::pb::envoy::service::ext_proc::v3::{
     body_mutation, processing_request, processing_response, CommonResponse, HeaderMutation,
     HttpBody, HttpHeaders, HttpTrailers, ProcessingRequest, ProcessingResponse,
 };
-use factgate::extproc::{counters, PassReason};
+use factgate::serve::extproc::{counters, PassReason};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;

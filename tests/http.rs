@@ -40,10 +40,10 @@ pub(crate) async fn http(
 /// with the HTTP address and the gRPC URL.
 pub(crate) async fn start(
     dir: &std::path::Path,
-    options: factgate::server::ServeOptions,
+    options: factgate::serve::ServeOptions,
 ) -> (
     tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<Result<(), factgate::server::ServeError>>,
+    tokio::task::JoinHandle<Result<(), factgate::serve::ServeError>>,
     std::net::SocketAddr,
     String,
 ) {
@@ -54,12 +54,12 @@ pub(crate) async fn start(
     let http = std::net::TcpListener::bind("127.0.0.1:0").expect("bind http");
     let http_addr = http.local_addr().expect("addr");
     let audit = common::audit_config(dir);
-    let options = factgate::server::ServeOptions {
+    let options = factgate::serve::ServeOptions {
         http: Some(Arc::new(http)),
         ..options
     };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let join = tokio::spawn(factgate::server::serve(
+    let join = tokio::spawn(factgate::serve::serve(
         grpc,
         options,
         Box::new(move || Ok(common::checker(None, "", Some(audit)))),
@@ -206,8 +206,8 @@ async fn check_over_http_json_with_proto3_names_and_grpc_meaning_errors() {
 #[tokio::test]
 async fn http_check_needs_the_bearer_token_when_tokens_are_configured() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let tokens = factgate::auth::Tokens::parse("s3cret\n").expect("tokens");
-    let options = factgate::server::ServeOptions {
+    let tokens = factgate::serve::auth::Tokens::parse("s3cret\n").expect("tokens");
+    let options = factgate::serve::ServeOptions {
         auth_tokens: Some(tokens),
         ..Default::default()
     };

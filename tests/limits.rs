@@ -118,7 +118,7 @@ fn budget_settings_are_validated_by_name() {
 
 #[test]
 fn grpc_timeout_header_is_read_as_the_client_deadline() {
-    use factgate::server::client_deadline;
+    use factgate::serve::state::client_deadline;
     let mut m = tonic::metadata::MetadataMap::new();
     assert!(client_deadline(&m).is_none());
     for (v, d) in [
@@ -226,7 +226,7 @@ async fn shutdown_cancels_a_long_check_after_the_grace_and_audits_it_as_partial(
     server.stop().await.expect("clean stop");
     let took = t.elapsed();
     assert!(
-        took < Duration::from_millis(300) + factgate::server::CANCEL_WAIT,
+        took < Duration::from_millis(300) + factgate::serve::CANCEL_WAIT,
         "stopped in {took:?}"
     );
     // The client saw its connection go; the decision is in the audit log, marked partial.

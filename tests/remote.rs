@@ -565,7 +565,7 @@ async fn endpoint_cut_mid_run_is_internal_error_audited_then_recovers() {
     let mut s = settings(&proxy.url);
     s.breaker_failures = 2;
     s.breaker_cooldown = Duration::from_millis(500);
-    let loader: factgate::server::Loader = Box::new(move || {
+    let loader: factgate::serve::Loader = Box::new(move || {
         let remote = Arc::new(RemoteGraph::new(s).map_err(|e| e.to_string())?);
         let kg = Arc::new(remote.load_knowledge().map_err(|e| e.to_string())?);
         Ok(Checker::new(
@@ -583,12 +583,12 @@ async fn endpoint_cut_mid_run_is_internal_error_audited_then_recovers() {
     let url = format!("http://{}", grpc.local_addr().expect("addr"));
     let http = std::net::TcpListener::bind("127.0.0.1:0").expect("bind http");
     let http_addr = http.local_addr().expect("addr");
-    let options = factgate::server::ServeOptions {
+    let options = factgate::serve::ServeOptions {
         http: Some(Arc::new(http)),
         ..Default::default()
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let join = tokio::spawn(factgate::server::serve(grpc, options, loader, async {
+    let join = tokio::spawn(factgate::serve::serve(grpc, options, loader, async {
         let _ = stopped.await;
     }));
     common::health::wait_serving(&url).await;

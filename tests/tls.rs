@@ -8,7 +8,7 @@ use envoy_types::pb::envoy::service::ext_proc::v3::ProcessingRequest;
 use factgate::config::{ServerSection, TlsSection};
 use factgate::pb::guard_client::GuardClient;
 use factgate::pb::{CheckRequest, Verdict};
-use factgate::server::ServeOptions;
+use factgate::serve::ServeOptions;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose,
@@ -118,7 +118,7 @@ impl Pki {
 struct Server {
     addr: std::net::SocketAddr,
     stop: Option<oneshot::Sender<()>>,
-    join: tokio::task::JoinHandle<Result<(), factgate::server::ServeError>>,
+    join: tokio::task::JoinHandle<Result<(), factgate::serve::ServeError>>,
 }
 
 impl Server {
@@ -129,7 +129,7 @@ impl Server {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
-        let join = tokio::spawn(factgate::server::serve(
+        let join = tokio::spawn(factgate::serve::serve(
             listener,
             options,
             Box::new(|| Ok(common::checker(None, "", None))),

@@ -68,8 +68,8 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn options(cors: &[&str], demo_page: bool) -> factgate::server::ServeOptions {
-    factgate::server::ServeOptions {
+fn options(cors: &[&str], demo_page: bool) -> factgate::serve::ServeOptions {
+    factgate::serve::ServeOptions {
         cors_origins: cors.iter().map(|s| s.to_string()).collect(),
         demo_page,
         ..Default::default()

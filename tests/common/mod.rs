@@ -11,7 +11,7 @@ use factgate::config::{Config, FileConfig};
 use factgate::knowledge::{FactSource, Knowledge};
 use factgate::pb::guard_client::GuardClient;
 use factgate::pipeline::Checker;
-use factgate::server::Loader;
+use factgate::serve::Loader;
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
 
@@ -60,7 +60,7 @@ pub struct TestServer {
     /// Base URL.
     pub url: String,
     stop: Option<oneshot::Sender<()>>,
-    join: Option<tokio::task::JoinHandle<Result<(), factgate::server::ServeError>>>,
+    join: Option<tokio::task::JoinHandle<Result<(), factgate::serve::ServeError>>>,
 }
 
 impl TestServer {
@@ -80,7 +80,7 @@ impl TestServer {
             .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = oneshot::channel::<()>();
-        let join = tokio::spawn(factgate::server::run(
+        let join = tokio::spawn(factgate::serve::run(
             listener,
             max_concurrency,
             grace,
@@ -116,7 +116,7 @@ impl TestServer {
     }
 
     /// Stops the server and waits for it to finish (drain + audit flush).
-    pub async fn stop(mut self) -> Result<(), factgate::server::ServeError> {
+    pub async fn stop(mut self) -> Result<(), factgate::serve::ServeError> {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }

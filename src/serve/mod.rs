@@ -1,6 +1,15 @@
-//! gRPC server: `factgate.v1.Guard` (Check and CheckStream), Envoy's
-//! `envoy.service.ext_proc.v3.ExternalProcessor` (see [`crate::extproc`]),
-//! `grpc.health.v1.Health` and server reflection.
+//! The serving layer, one room: every transport over one shared state, the check stages free of
+//! transport code.
+//!
+//! - [`grpc`]: `factgate.v1.Guard` (Check and CheckStream, streamed checks in [`stream`]);
+//!   [`extproc`]: Envoy's `envoy.service.ext_proc.v3.ExternalProcessor`; `grpc.health.v1.Health`
+//!   and server reflection; grpc-web and CORS on the same port.
+//! - [`http`]: HTTP/JSON, the demo page, `/healthz`, `/readyz`, `/metrics` on their own port.
+//! - [`state`]: what they share; [`convert`]: pipeline types <-> protobuf and proto3 JSON;
+//!   [`auth`]: bearer tokens; [`codec`]: the gRPC codec (decode errors as INVALID_ARGUMENT).
+//!
+//! Imports run one way: `state`, `convert` <- `stream` <- `extproc`, `grpc`; `http` <- this
+//! module, which wires them up ([`serve`]).
 //!
 //! The listener is bound first and health says NOT_SERVING while the knowledge graph loads; the
 //! Guard service answers UNAVAILABLE until then. Overload is rejected at once with
@@ -12,27 +21,31 @@
 //! [`CANCEL_WAIT`] more, then the audit log is flushed and fsynced and `run` returns.
 //!
 //! Transport security ([`ServeOptions`], all off by default): TLS or mutual TLS through rustls
-//! (`[server.tls]`), and bearer tokens on the Guard and ext_proc services (see [`crate::auth`];
+//! (`[server.tls]`), and bearer tokens on the Guard and ext_proc services (see [`auth`];
 //! health and reflection stay open for probes). Listening beyond loopback without TLS logs a
 //! warning at start-up.
 
+pub mod auth;
+pub mod codec;
+pub mod convert;
+pub mod extproc;
+pub mod grpc;
+pub mod http;
+pub mod state;
+pub mod stream;
+
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio_stream::wrappers::ReceiverStream;
 use tonic::service::interceptor::InterceptedService;
-use tonic::{Request, Response, Status, Streaming};
 
-use crate::auth::{Auth, Tokens};
 use crate::config::{ConfigError, ServerSection, TlsSection};
-use crate::decide::Action;
 use crate::pb;
-use crate::pipeline::{CheckError, CheckInput, CheckOutcome, Checker, ClaimResult, Passage};
-use crate::reason;
-use crate::{extproc, stream};
+use crate::pipeline::Checker;
+use auth::{Auth, Tokens};
+use grpc::GuardService;
+use state::GuardState;
 
 /// Builds the checker (loads the graph, opens the audit log). Runs on a blocking thread.
 pub type Loader = Box<dyn FnOnce() -> Result<Checker, String> + Send>;
@@ -49,7 +62,7 @@ pub struct ServeOptions {
     /// Accepted bearer tokens for Guard, ext_proc and HTTP `/v1/check`; `None`: no
     /// authentication.
     pub auth_tokens: Option<Tokens>,
-    /// The HTTP/JSON listener ([`crate::http`]), already bound; `None`: no HTTP port.
+    /// The HTTP/JSON listener ([`http`]), already bound; `None`: no HTTP port.
     pub http: Option<Arc<std::net::TcpListener>>,
     /// Browser origins allowed by CORS on the HTTP port and for grpc-web (`["*"]`: any).
     pub cors_origins: Vec<String>,
@@ -173,239 +186,6 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
 }
 
-impl From<CheckError> for Status {
-    fn from(e: CheckError) -> Self {
-        match e {
-            CheckError::InvalidArgument(m) => Status::invalid_argument(m),
-        }
-    }
-}
-
-/// What the gRPC services share: the checker (once loaded) and the concurrency limit.
-pub(crate) struct GuardState {
-    checker: OnceLock<Arc<Checker>>,
-    limit: Arc<Semaphore>,
-    max_concurrency: usize,
-    /// Set at shutdown: open streams stop, audit what they received, and end.
-    closing: tokio::sync::watch::Sender<bool>,
-    /// Whether the fact source can answer (false while a remote endpoint's circuit breaker is
-    /// open); kept by the graph watch, read by `/readyz`.
-    facts_ready: std::sync::atomic::AtomicBool,
-}
-
-impl GuardState {
-    /// The checker, or UNAVAILABLE while the graph loads.
-    pub(crate) fn checker(&self) -> Result<Arc<Checker>, Status> {
-        self.checker.get().cloned().ok_or_else(|| {
-            Status::unavailable("factgate is starting: the knowledge graph is still loading")
-        })
-    }
-
-    /// False while the fact source cannot answer (a remote endpoint's circuit breaker is open).
-    pub(crate) fn facts_ready(&self) -> bool {
-        self.facts_ready.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// Becomes true when the server shuts down.
-    pub(crate) fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
-        self.closing.subscribe()
-    }
-
-    /// One check in flight, or RESOURCE_EXHAUSTED at once (no queueing).
-    pub(crate) fn permit(&self) -> Result<OwnedSemaphorePermit, Status> {
-        self.limit.clone().try_acquire_owned().map_err(|_| {
-            Status::resource_exhausted(format!(
-                "factgate is at its limit of {} concurrent checks; retry with backoff",
-                self.max_concurrency
-            ))
-        })
-    }
-}
-
-/// The Guard service.
-#[derive(Clone)]
-pub struct GuardService {
-    state: Arc<GuardState>,
-}
-
-impl GuardService {
-    fn checker(&self) -> Result<Arc<Checker>, Status> {
-        self.state.checker()
-    }
-}
-
-/// The client's deadline from the `grpc-timeout` header (`<digits><H|M|S|m|u|n>`), if any.
-/// An unreadable value is ignored (the profile's budget still bounds the work).
-pub fn client_deadline(metadata: &tonic::metadata::MetadataMap) -> Option<std::time::Instant> {
-    let v = metadata.get("grpc-timeout")?.to_str().ok()?;
-    let (digits, unit) = v.split_at(v.len().checked_sub(1)?);
-    let n: u64 = digits.parse().ok()?;
-    let d = match unit {
-        "H" => std::time::Duration::from_secs(n.checked_mul(3600)?),
-        "M" => std::time::Duration::from_secs(n.checked_mul(60)?),
-        "S" => std::time::Duration::from_secs(n),
-        "m" => std::time::Duration::from_millis(n),
-        "u" => std::time::Duration::from_micros(n),
-        "n" => std::time::Duration::from_nanos(n),
-        _ => return None,
-    };
-    std::time::Instant::now().checked_add(d)
-}
-
-/// Request message -> pipeline input.
-pub fn input_from_pb(r: pb::CheckRequest) -> CheckInput {
-    CheckInput {
-        response: r.response,
-        prompt: r.prompt,
-        context: r
-            .context
-            .into_iter()
-            .map(|p| Passage {
-                id: p.id,
-                text: p.text,
-            })
-            .collect(),
-        policy: r.policy,
-        labels: r.labels.into_iter().collect(),
-        request_id: r.request_id,
-        deadline: None,
-    }
-}
-
-/// Span -> proto.
-pub fn span_pb(s: &crate::claims::Span) -> pb::Span {
-    pb::Span {
-        start: s.start as u32,
-        end: s.end as u32,
-        start_utf16: s.start_utf16 as u32,
-        end_utf16: s.end_utf16 as u32,
-    }
-}
-
-/// Pipeline verdict -> proto enum.
-pub fn verdict_pb(v: Action) -> pb::Verdict {
-    match v {
-        Action::Allow => pb::Verdict::Allow,
-        Action::Flag => pb::Verdict::Flag,
-        Action::Block => pb::Verdict::Block,
-    }
-}
-
-/// Pipeline outcome -> response message.
-pub fn outcome_to_pb(o: CheckOutcome) -> pb::CheckResponse {
-    pb::CheckResponse {
-        verdict: verdict_pb(o.verdict) as i32,
-        confidence: o.confidence,
-        reasons: o
-            .reasons
-            .into_iter()
-            .map(|r| pb::Reason {
-                code: r.code.to_string(),
-                message: r.message,
-            })
-            .collect(),
-        claims: o.claims.into_iter().map(claim_to_pb).collect(),
-        audit_id: o.audit_id,
-        versions: Some(pb::Versions {
-            graph: o.versions.graph,
-            policy: o.versions.policy,
-            model: o.versions.model,
-            calibration: o.versions.calibration,
-            factgate: o.versions.factgate,
-        }),
-        timings: o.timings.into_iter().collect(),
-        request_id: o.request_id,
-    }
-}
-
-/// Claim result -> proto.
-pub fn claim_to_pb(c: ClaimResult) -> pb::Claim {
-    pb::Claim {
-        text: c.text,
-        span: Some(span_pb(&c.span)),
-        status: match c.status {
-            reason::Status::Supported => pb::ClaimStatus::ClaimSupported,
-            reason::Status::Contradicted => pb::ClaimStatus::ClaimContradicted,
-            reason::Status::Unverifiable => pb::ClaimStatus::ClaimUnverifiable,
-        } as i32,
-        confidence: c.confidence,
-        support: c.support,
-        evidence: c
-            .evidence
-            .into_iter()
-            .map(|e| pb::Evidence {
-                subject: e.subject,
-                predicate: e.predicate,
-                object: e.object,
-                subject_label: e.subject_label,
-                object_label: e.object_label,
-                graph: e.graph,
-                text: e.text,
-                source: e.source.to_string(),
-                passage_id: e.passage_id,
-                passage_span: e.passage_span.as_ref().map(span_pb),
-            })
-            .collect(),
-        explanation: c.explanation,
-    }
-}
-
-/// The response stream of CheckStream.
-pub type CheckStreamOut =
-    Pin<Box<dyn tokio_stream::Stream<Item = Result<pb::CheckStreamResponse, Status>> + Send>>;
-
-#[tonic::async_trait]
-impl pb::guard_server::Guard for GuardService {
-    type CheckStreamStream = CheckStreamOut;
-
-    #[tracing::instrument(skip_all)]
-    async fn check_stream(
-        &self,
-        request: Request<Streaming<pb::CheckStreamRequest>>,
-    ) -> Result<Response<Self::CheckStreamStream>, Status> {
-        let checker = self.checker()?;
-        let permit = self.state.permit()?;
-        let (tx, rx) = tokio::sync::mpsc::channel(16);
-        // Own task, holding the permit: a cancelled stream still writes its partial audit
-        // record, and shutdown waits for it.
-        let closing = self.state.closing();
-        let deadline = client_deadline(request.metadata());
-        tokio::spawn(stream::run(
-            checker,
-            permit,
-            request.into_inner(),
-            tx,
-            closing,
-            deadline,
-        ));
-        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
-    }
-
-    #[tracing::instrument(skip_all, fields(request_id))]
-    async fn check(
-        &self,
-        request: Request<pb::CheckRequest>,
-    ) -> Result<Response<pb::CheckResponse>, Status> {
-        let checker = self.checker()?;
-        let permit = self.state.permit()?;
-        let deadline = client_deadline(request.metadata());
-        let mut input = input_from_pb(request.into_inner());
-        input.deadline = deadline;
-        tracing::Span::current().record("request_id", input.request_id.as_str());
-        checker.validate(&input)?;
-        // Own task: if the client leaves, the decision still completes and is audited.
-        let task = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            checker.check(&input)
-        });
-        match task.await {
-            Ok(Ok(outcome)) => Ok(Response::new(outcome_to_pb(outcome))),
-            Ok(Err(e)) => Err(e.into()),
-            Err(e) => Err(Status::internal(format!("check task failed: {e}"))),
-        }
-    }
-}
-
 /// Serves plaintext without authentication until `shutdown` resolves (see [`serve`]).
 pub async fn run(
     listener: TcpListener,
@@ -438,7 +218,7 @@ pub async fn serve(
         cors_origins,
         demo_page,
     } = options;
-    let cors = crate::http::cors(&cors_origins);
+    let cors = http::cors(&cors_origins);
     let http_tokens = auth_tokens.clone();
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter
@@ -451,13 +231,7 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .build_v1()
         .map_err(|e| ServeError::Startup(format!("reflection: {e}")))?;
-    let state = Arc::new(GuardState {
-        checker: OnceLock::new(),
-        limit: Arc::new(Semaphore::new(max_concurrency)),
-        max_concurrency,
-        closing: tokio::sync::watch::channel(false).0,
-        facts_ready: std::sync::atomic::AtomicBool::new(true),
-    });
+    let state = Arc::new(GuardState::new(max_concurrency));
     let service = GuardService {
         state: state.clone(),
     };
@@ -473,7 +247,7 @@ pub async fn serve(
         crate::telemetry::install_metrics();
         tracing::info!(addr = ?http_addr, demo_page, "HTTP/JSON listening (POST /v1/check, /healthz, /readyz, /metrics)");
         let mut closing = state.closing();
-        let app = crate::http::router(state.clone(), http_tokens, demo_page).layer(cors.clone());
+        let app = http::router(state.clone(), http_tokens, demo_page).layer(cors.clone());
         tokio::spawn(async move {
             let stop = async move {
                 while !*closing.borrow() {
@@ -563,7 +337,7 @@ pub async fn serve(
     let mut builder = builder
         .accept_http1(true)
         .layer(cors)
-        .layer(crate::http::GrpcOnlyLayer)
+        .layer(http::GrpcOnlyLayer)
         .layer(tonic_web::GrpcWebLayer::new());
     // Health and reflection stay unauthenticated (probes); Guard and ext_proc pass `auth`.
     let serve = builder

@@ -12,7 +12,7 @@
 //!   claim highlighted by status and confidence, its evidence on click. It calls `/v1/check`
 //!   only, so it is an example a UI can copy.
 //! - CORS for the configured origins (`[server] cors_origins`), here and for grpc-web on the
-//!   gRPC port ([`cors`]); the gRPC port answers non-gRPC traffic 415 ([`GrpcOnlyLayer`]).
+//!   gRPC port (`cors`); the gRPC port answers non-gRPC traffic 415 (`GrpcOnlyLayer`).
 //!
 //! Anything else gets a JSON 404 (unknown path) or 405 (wrong method), never an internal error.
 
@@ -26,11 +26,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::pb;
+use super::convert::{outcome_to_pb, response_json};
+use super::state::GuardState;
 use crate::pipeline::{CheckInput, Passage};
-use crate::server::{outcome_to_pb, GuardState};
 
 /// `CheckRequest` as JSON.
 #[derive(Debug, Deserialize)]
@@ -82,10 +82,10 @@ fn from_status(s: &tonic::Status) -> Response {
 #[derive(Clone)]
 pub(crate) struct Http {
     state: Arc<GuardState>,
-    tokens: Option<crate::auth::Tokens>,
+    tokens: Option<super::auth::Tokens>,
 }
 
-/// The demo page ([`router`] serves it at `GET /` unless turned off).
+/// The demo page (`router` serves it at `GET /` unless turned off).
 pub const DEMO_PAGE: &str = include_str!("web/index.html");
 
 /// CORS for the HTTP port and grpc-web: only the configured origins (`*`: any) may call from a
@@ -185,7 +185,7 @@ where
 /// The routes (`demo_page`: serve the demo page at `GET /`).
 pub(crate) fn router(
     state: Arc<GuardState>,
-    tokens: Option<crate::auth::Tokens>,
+    tokens: Option<super::auth::Tokens>,
     demo_page: bool,
 ) -> Router {
     let mut r = Router::new();
@@ -306,61 +306,4 @@ async fn check(
             format!("check task failed: {e}"),
         ),
     }
-}
-
-fn span_json(s: &Option<pb::Span>) -> Value {
-    match s {
-        Some(s) => json!({
-            "start": s.start, "end": s.end, "startUtf16": s.start_utf16, "endUtf16": s.end_utf16,
-        }),
-        None => Value::Null,
-    }
-}
-
-/// The proto3 JSON mapping of a `CheckResponse`.
-pub fn response_json(r: &pb::CheckResponse) -> Value {
-    let claims: Vec<Value> = r
-        .claims
-        .iter()
-        .map(|c| {
-            let mut v = json!({
-                "text": c.text,
-                "span": span_json(&c.span),
-                "status": pb::ClaimStatus::try_from(c.status)
-                    .map(|s| s.as_str_name())
-                    .unwrap_or("CLAIM_STATUS_UNSPECIFIED"),
-                "confidence": c.confidence,
-                "evidence": c.evidence.iter().map(|e| json!({
-                    "subject": e.subject, "predicate": e.predicate, "object": e.object,
-                    "subjectLabel": e.subject_label, "objectLabel": e.object_label,
-                    "graph": e.graph, "text": e.text, "source": e.source,
-                    "passageId": e.passage_id, "passageSpan": span_json(&e.passage_span),
-                })).collect::<Vec<_>>(),
-                "explanation": c.explanation,
-            });
-            if let Some(s) = c.support {
-                v["support"] = s.into();
-            }
-            v
-        })
-        .collect();
-    let versions = r.versions.as_ref().map_or(Value::Null, |v| {
-        json!({
-            "graph": v.graph, "policy": v.policy, "model": v.model,
-            "calibration": v.calibration, "factgate": v.factgate,
-        })
-    });
-    json!({
-        "verdict": pb::Verdict::try_from(r.verdict)
-            .map(|v| v.as_str_name())
-            .unwrap_or("VERDICT_UNSPECIFIED"),
-        "confidence": r.confidence,
-        "reasons": r.reasons.iter().map(|x| json!({"code": x.code, "message": x.message})).collect::<Vec<_>>(),
-        "claims": claims,
-        "auditId": r.audit_id,
-        "versions": versions,
-        // uint64 is a JSON string in the proto3 mapping.
-        "timings": r.timings.iter().map(|(k, v)| (k.clone(), Value::String(v.to_string()))).collect::<serde_json::Map<_, _>>(),
-        "requestId": r.request_id,
-    })
 }

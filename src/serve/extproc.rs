@@ -11,7 +11,7 @@
 //!   BLOCK is an `ImmediateResponse` 422 with an OpenAI-style error body naming the reason and
 //!   the audit id. If the body arrives in STREAMED mode it is held back until the decision.
 //! - `text/event-stream` (a streamed completion, STREAMED mode): `data:` events are parsed and
-//!   `choices[].delta.content` is checked sentence by sentence ([`crate::stream::StreamCheck`]).
+//!   `choices[].delta.content` is checked sentence by sentence ([`super::stream::StreamCheck`]).
 //!   Events are released downstream only once every sentence they carry has been checked
 //!   ("verify, then release"). On BLOCK the held events are dropped, an error event
 //!   (`data: {"error": {...}}`) ends what the client sees, and every later chunk is dropped.
@@ -52,10 +52,10 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
+use super::state::GuardState;
+use super::stream::StreamCheck;
 use crate::decide::{Action, Reason, Verdict};
 use crate::pipeline::{CheckError, CheckInput, CheckOutcome, Checker};
-use crate::server::GuardState;
-use crate::stream::StreamCheck;
 
 /// Request header that selects the policy profile.
 pub const POLICY_HEADER: &str = "x-factgate-policy";
@@ -188,7 +188,7 @@ async fn run<S>(
     loop {
         let next = tokio::select! {
             next = inbound.next() => next,
-            () = crate::stream::closed(&mut closing) => {
+            () = super::stream::closed(&mut closing) => {
                 // Shutdown: audit what was checked; Envoy's failure mode decides the rest.
                 ex.abandon().await;
                 let _ = tx.send(Err(Status::unavailable("factgate is shutting down"))).await;

@@ -4,7 +4,7 @@
 //! enforces the policy's `max_response_bytes` on the whole stream, and checks each claim as soon
 //! as its sentence is complete (followed by more text, or by the end of input), with spans
 //! relative to the whole response. [`run`] drives it for `Guard/CheckStream`; the Envoy
-//! ext_proc service ([`crate::extproc`]) drives it for server-sent-event streams.
+//! ext_proc service ([`super::extproc`]) drives it for server-sent-event streams.
 //!
 //! Completeness is decided on [`claims::split`] of the unchecked tail: a claim is complete when a
 //! newline follows it, or when a later claim starts after a sentence boundary (whitespace after
@@ -22,11 +22,11 @@ use tokio::sync::{mpsc, watch, OwnedSemaphorePermit};
 use tokio_stream::{Stream, StreamExt};
 use tonic::Status;
 
+use super::convert::{claim_to_pb, outcome_to_pb, span_pb};
 use crate::claims::{self, Span, Utf16Index};
 use crate::decide::{self, Reason, Verdict};
 use crate::pb;
 use crate::pipeline::{self, CheckError, CheckInput, CheckOutcome, Checker, ClaimResult, Passage};
-use crate::server::{claim_to_pb, outcome_to_pb, span_pb};
 
 /// Reassembles UTF-8 text from byte chunks that may end inside a character.
 #[derive(Debug, Default)]
