@@ -1008,6 +1008,8 @@ mod tests {
         Ok,
         Status(u16),
         Hang,
+        /// 401 unless `authorization: Bearer s3cret` came with the request.
+        NeedsAuth,
     }
 
     struct Fake {
@@ -1036,9 +1038,15 @@ mod tests {
                     .expect("send");
                 let app = axum::Router::new().route(
                     "/sparql",
-                    post(move || {
+                    post(move |headers: axum::http::HeaderMap| {
                         let i = h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        let reply = plan[i.min(plan.len() - 1)];
+                        let mut reply = plan[i.min(plan.len() - 1)];
+                        if let Reply::NeedsAuth = reply {
+                            let ok = headers
+                                .get("authorization")
+                                .is_some_and(|v| v.as_bytes() == b"Bearer s3cret");
+                            reply = if ok { Reply::Ok } else { Reply::Status(401) };
+                        }
                         async move {
                             use axum::response::IntoResponse;
                             match reply {
@@ -1052,6 +1060,7 @@ mod tests {
                                     "injected",
                                 )
                                     .into_response(),
+                                Reply::NeedsAuth => unreachable!("resolved above"),
                                 Reply::Hang => {
                                     tokio::time::sleep(Duration::from_secs(30)).await;
                                     "late".into_response()
@@ -1085,6 +1094,22 @@ mod tests {
 
     fn hits(f: &Fake) -> usize {
         f.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    #[test]
+    fn the_auth_header_is_sent_with_every_query() {
+        let f = fake(vec![Reply::NeedsAuth]);
+        let c = client(&f.url, 2000, 0, 5);
+        let err = c.select("SELECT * {}").expect_err("no header").to_string();
+        assert!(err.contains("401"), "{err}");
+        let mut s = RemoteSettings::new(&f.url)
+            .with_auth_header("Authorization: Bearer s3cret")
+            .expect("valid");
+        s.retries = 0;
+        let c = SparqlClient::new(s).expect("client");
+        c.select("SELECT * {}").expect("authorized");
+        c.select("SELECT * {}")
+            .expect("and again (pooled connection)");
     }
 
     #[test]

@@ -46,7 +46,9 @@ struct FakeEndpoint {
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-fn answer(store: &Store, body: &[u8]) -> Result<(&'static str, Vec<u8>), String> {
+/// Answers a query; at most `cap` rows or triples (as an endpoint's ResultSetMaxRows does,
+/// silently).
+fn answer(store: &Store, body: &[u8], cap: usize) -> Result<(&'static str, Vec<u8>), String> {
     let form: Vec<(String, String)> =
         serde_urlencoded::from_bytes(body).map_err(|e| e.to_string())?;
     let query = form
@@ -72,7 +74,7 @@ fn answer(store: &Store, body: &[u8]) -> Result<(&'static str, Vec<u8>), String>
             let mut w = serializer
                 .serialize_solutions_to_writer(Vec::new(), solutions.variables().to_vec())
                 .map_err(|e| e.to_string())?;
-            for s in solutions {
+            for s in solutions.take(cap) {
                 w.serialize(&s.map_err(|e| e.to_string())?)
                     .map_err(|e| e.to_string())?;
             }
@@ -81,7 +83,7 @@ fn answer(store: &Store, body: &[u8]) -> Result<(&'static str, Vec<u8>), String>
         QueryResults::Graph(triples) => {
             let mut w = oxigraph::io::RdfSerializer::from_format(oxigraph::io::RdfFormat::NTriples)
                 .for_writer(Vec::new());
-            for t in triples {
+            for t in triples.take(cap) {
                 w.serialize_triple(&t.map_err(|e| e.to_string())?)
                     .map_err(|e| e.to_string())?;
             }
@@ -93,6 +95,10 @@ fn answer(store: &Store, body: &[u8]) -> Result<(&'static str, Vec<u8>), String>
 }
 
 fn fake_endpoint(store: Store) -> FakeEndpoint {
+    capped_endpoint(store, usize::MAX)
+}
+
+fn capped_endpoint(store: Store, cap: usize) -> FakeEndpoint {
     let (url_tx, url_rx) = std::sync::mpsc::channel();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     std::thread::spawn(move || {
@@ -114,7 +120,7 @@ fn fake_endpoint(store: Store) -> FakeEndpoint {
                     let store = store.clone();
                     async move {
                         use axum::response::IntoResponse;
-                        match tokio::task::spawn_blocking(move || answer(&store, &body))
+                        match tokio::task::spawn_blocking(move || answer(&store, &body, cap))
                             .await
                             .expect("query task")
                         {
@@ -743,4 +749,15 @@ fn index_refresh_picks_up_new_labels_and_changes_the_version() {
     let (_, kg) = index_from(s);
     assert_eq!(kg.snapshot, "kg-2026-05");
     assert_eq!(remote.client().breaker().state(), BreakerState::Closed);
+}
+
+#[test]
+fn an_endpoint_that_caps_rows_below_the_page_size_still_gives_the_whole_index() {
+    // 5 rows per answer, whatever LIMIT asks: pages come back short, and only an empty page
+    // ends a pattern.
+    let endpoint = capped_endpoint(common::knowledge().store().clone(), 5);
+    let (_, kg) = index_from(settings(&endpoint.url));
+    let local = common::knowledge();
+    assert_eq!(entity_view(&local), entity_view(&kg));
+    assert_eq!(local.predicates.len(), kg.predicates.len());
 }
