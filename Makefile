@@ -22,6 +22,10 @@ test: ort
 test-virtuoso: ort
 	./scripts/virtuoso-test.sh
 
+## Optional parts behind Cargo features (off by default, not in `make test`).
+test-otlp: ort
+	cargo test --features otlp --test main otlp
+
 build: ort
 	cargo build --release
 

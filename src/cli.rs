@@ -393,7 +393,13 @@ pub fn build_checker(
 /// Runs the CLI. Returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     crate::telemetry::init(cli.log_format);
-    match cli.command {
+    let code = run_command(cli.command);
+    crate::telemetry::shutdown();
+    code
+}
+
+fn run_command(command: Command) -> anyhow::Result<i32> {
+    match command {
         Command::Serve(args) => {
             let mut f = file_config(&args.common)?;
             if let Some(l) = args.listen {

@@ -512,11 +512,21 @@ impl Checker {
     pub fn check(&self, input: &CheckInput) -> Result<CheckOutcome, CheckError> {
         self.validate(input)?;
         let started = Instant::now();
-        let (_, policy) = self.policy(&input.policy)?;
+        let (name, policy) = self.policy(&input.policy)?;
+        // One span per check, a child span per stage (exported with the `otlp` feature).
+        let span = tracing::info_span!(
+            "check",
+            profile = %name,
+            request_id = %input.request_id,
+            claims = tracing::field::Empty,
+            verdict = tracing::field::Empty,
+        );
+        let _check = span.enter();
         let mut budget = Budget::new(policy, input.deadline);
         let mut timings = BTreeMap::new();
         let t = Instant::now();
-        let claims = claims::split(&input.response);
+        let claims = tracing::info_span!("claims").in_scope(|| claims::split(&input.response));
+        span.record("claims", claims.len());
         timings.insert("claims".to_string(), micros(t));
         let checked = self.check_claims(input, &claims, &mut budget, &mut timings);
         let partial = matches!(checked.shortfall, Some(Shortfall::Shutdown(_)));
@@ -628,6 +638,7 @@ impl Checker {
         };
 
         let t = Instant::now();
+        let decide_span = tracing::info_span!("decide").entered();
         let claims: Vec<(Status, f64)> = results.iter().map(|c| (c.status, c.confidence)).collect();
         let (confidence, verdict, mut reasons) = match &shortfall {
             None => {
@@ -659,6 +670,8 @@ impl Checker {
                 message: "the check covers only the part of the response received before the stream ended".into(),
             });
         }
+        drop(decide_span);
+        tracing::Span::current().record("verdict", format!("{verdict:?}").to_lowercase().as_str());
         timings.insert("decide".to_string(), micros(t));
 
         let mut outcome = CheckOutcome {
@@ -674,6 +687,7 @@ impl Checker {
 
         if let Some(audit) = &self.audit {
             let t = Instant::now();
+            let _audit = tracing::info_span!("audit").entered();
             let record = audit_record(
                 input,
                 policy,
@@ -723,6 +737,15 @@ impl Checker {
         };
         let (mut t_context, mut t_verify) = (micros(t), 0);
         let mut submitted: Vec<Option<crate::verify::Submitted>> = Vec::new();
+        // link, retrieve and reason run claim by claim, each claim's model pairs submitted as
+        // soon as it is done: one span for the pass, the stages' summed times as fields.
+        let symbolic = tracing::info_span!(
+            "symbolic",
+            link_us = tracing::field::Empty,
+            retrieve_us = tracing::field::Empty,
+            reason_us = tracing::field::Empty,
+        );
+        let entered = symbolic.enter();
         let (mut pending, mut stop) =
             self.symbolic_pass(input, claims, budget, timings, &mut |p, budget| {
                 let Some(verifier) = &self.verifier else {
@@ -747,6 +770,12 @@ impl Checker {
                 t_verify += micros(t);
                 Ok(Ok(()))
             })?;
+        drop(entered);
+        for stage in ["link", "retrieve", "reason"] {
+            if let Some(us) = timings.get(stage) {
+                symbolic.record(format!("{stage}_us").as_str(), us);
+            }
+        }
         let mut signals: Vec<Signals> = pending
             .iter()
             .map(|p| Signals {
@@ -760,6 +789,7 @@ impl Checker {
         if self.verifier.is_some() {
             timings.insert("retrieve_context".into(), t_context);
             let t = Instant::now();
+            let verify = tracing::info_span!("verify").entered();
             let mut waits = submitted.into_iter();
             for (i, (p, s)) in pending.iter_mut().zip(&mut signals).enumerate() {
                 // Out of time: the pairs still queued are dropped (the model skips them) and
@@ -785,8 +815,10 @@ impl Checker {
                     p.best_windows = Some((p.context_pairs[sup].1, p.context_pairs[refute].1));
                 }
             }
+            drop(verify);
             timings.insert("verify".into(), t_verify + micros(t));
             let t = Instant::now();
+            let _calibrate = tracing::info_span!("calibrate").entered();
             let mut out = Vec::with_capacity(pending.len());
             for ((p, c), s) in pending.into_iter().zip(claims).zip(&signals) {
                 out.push(self.fuse(p, s, &chunks, input, c));
@@ -796,6 +828,7 @@ impl Checker {
         }
 
         let t = Instant::now();
+        let _calibrate = tracing::info_span!("calibrate").entered();
         let out = pending
             .into_iter()
             .zip(claims)

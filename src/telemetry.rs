@@ -13,20 +13,94 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the global subscriber (idempotent: a second call is ignored).
+/// Installs the global subscriber (idempotent: a second call is ignored). With the `otlp`
+/// feature and `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) set,
+/// spans are also exported as OTLP/HTTP JSON (see [`shutdown`]).
 pub fn init(format: LogFormat) {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::Layer as _;
+    // RUST_LOG filters the log lines only; exported spans have their own filter.
     let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,ort=warn"));
+        || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,ort=warn"));
     // Colours only on a terminal: logs that go to files and collectors stay plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
-    };
+    let text = (format == LogFormat::Text).then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_ansi(ansi)
+            .with_writer(std::io::stderr)
+            .with_filter(filter())
+    });
+    let json = (format == LogFormat::Json).then(|| {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_ansi(ansi)
+            .with_writer(std::io::stderr)
+            .with_filter(filter())
+    });
+    let registry = tracing_subscriber::registry().with(text).with(json);
+    #[cfg(feature = "otlp")]
+    let registry = registry.with(otlp::layer().map(|l| {
+        l.with_filter(
+            tracing_subscriber::filter::Targets::new()
+                .with_target("factgate", tracing::Level::INFO),
+        )
+    }));
+    let _ = registry.try_init();
+}
+
+/// Flushes and stops the span exporter (`otlp` feature); call before the process exits.
+pub fn shutdown() {
+    #[cfg(feature = "otlp")]
+    otlp::shutdown();
+}
+
+#[cfg(feature = "otlp")]
+mod otlp {
+    use opentelemetry::trace::TracerProvider as _;
+
+    static PROVIDER: std::sync::OnceLock<opentelemetry_sdk::trace::SdkTracerProvider> =
+        std::sync::OnceLock::new();
+
+    /// The OpenTelemetry layer when an OTLP endpoint is configured in the environment.
+    pub(super) fn layer<S>() -> Option<impl tracing_subscriber::Layer<S>>
+    where
+        S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    {
+        std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .or_else(|| std::env::var_os("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))?;
+        use opentelemetry_otlp::WithExportConfig as _;
+        let exporter = match opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_protocol(opentelemetry_otlp::Protocol::HttpJson)
+            .build()
+        {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("warning: OTLP span exporter not started: {e}");
+                return None;
+            }
+        };
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+            .with_batch_exporter(exporter)
+            .with_resource(
+                opentelemetry_sdk::Resource::builder()
+                    .with_service_name("factgate")
+                    .build(),
+            )
+            .build();
+        let tracer = provider.tracer("factgate");
+        let _ = PROVIDER.set(provider);
+        Some(tracing_opentelemetry::layer().with_tracer(tracer))
+    }
+
+    pub(super) fn shutdown() {
+        if let Some(p) = PROVIDER.get() {
+            if let Err(e) = p.shutdown() {
+                eprintln!("warning: OTLP span exporter shutdown: {e}");
+            }
+        }
+    }
 }
 
 /// The Prometheus recorder, installed once per process on first use (the server's `/metrics`

@@ -10,6 +10,8 @@ mod grounding;
 mod http;
 mod limits;
 mod neural;
+#[cfg(feature = "otlp")]
+mod otlp;
 mod props;
 mod remote;
 mod report;
