@@ -294,8 +294,10 @@ pub fn psi(expected: &[f64], actual: &[f64]) -> f64 {
         .sum()
 }
 
-/// Rolling claim-confidence windows per `model` label, compared with a reference: exported as
-/// the gauge `factgate_confidence_psi{model}` once a window holds [`DRIFT_WINDOW`] claims.
+/// Rolling claim-confidence windows per `model` label (the last [`DRIFT_WINDOW`] claims),
+/// compared with a reference: exported as the gauges `factgate_confidence_psi{model}` and
+/// `factgate_confidence_window_claims{model}` from the first claim on (alarm only on full
+/// windows: a PSI over a few claims is noise).
 pub struct Drift {
     reference: DriftReference,
     windows: std::sync::Mutex<std::collections::BTreeMap<String, std::collections::VecDeque<u8>>>,
@@ -310,9 +312,13 @@ impl Drift {
         }
     }
 
-    /// Adds the claims of one decision; returns the model label used and the PSI of its window
-    /// when the window is full.
-    pub fn observe(&self, model: Option<&str>, confidences: &[f64]) -> Option<(String, f64)> {
+    /// Adds the claims of one decision; returns the model label used, the PSI of its window
+    /// and how many claims the window holds (at most [`DRIFT_WINDOW`]).
+    pub fn observe(
+        &self,
+        model: Option<&str>,
+        confidences: &[f64],
+    ) -> Option<(String, f64, usize)> {
         let mut windows = self.windows.lock().ok()?;
         let mut key = model.unwrap_or("(none)").to_string();
         if !windows.contains_key(&key) && windows.len() >= DRIFT_MAX_MODELS {
@@ -325,14 +331,14 @@ impl Drift {
             }
             w.push_back(bin(c) as u8);
         }
-        if w.len() < DRIFT_WINDOW {
+        if w.is_empty() {
             return None;
         }
         let mut actual = vec![0.0; DRIFT_BINS];
         for &b in w.iter() {
-            actual[b as usize] += 1.0 / DRIFT_WINDOW as f64;
+            actual[b as usize] += 1.0 / w.len() as f64;
         }
-        Some((key, psi(&self.reference.confidence_bins, &actual)))
+        Some((key, psi(&self.reference.confidence_bins, &actual), w.len()))
     }
 }
 
@@ -342,8 +348,10 @@ pub static DRIFT: std::sync::OnceLock<Drift> = std::sync::OnceLock::new();
 /// Feeds a decision to the drift monitor (if any) and updates its gauge.
 pub fn record_drift(labels: &std::collections::BTreeMap<String, String>, confidences: &[f64]) {
     if let Some(d) = DRIFT.get() {
-        if let Some((model, v)) = d.observe(labels.get("model").map(String::as_str), confidences) {
-            metrics::gauge!("factgate_confidence_psi", "model" => model).set(v);
+        if let Some((model, v, n)) = d.observe(labels.get("model").map(String::as_str), confidences)
+        {
+            metrics::gauge!("factgate_confidence_psi", "model" => model.clone()).set(v);
+            metrics::gauge!("factgate_confidence_window_claims", "model" => model).set(n as f64);
         }
     }
 }
@@ -361,16 +369,16 @@ mod tests {
         assert!((reference.confidence_bins.iter().sum::<f64>() - 1.0).abs() < 1e-9);
         let d = Drift::new(reference);
         let same: Vec<f64> = (0..1000).map(|i| f64::from(i) / 1000.0).collect();
-        assert!(
-            d.observe(Some("m"), &same[..500]).is_none(),
-            "window not full yet"
-        );
-        let (m, v) = d.observe(Some("m"), &same[500..]).expect("full");
-        assert_eq!(m, "m");
+        assert!(d.observe(Some("m"), &[]).is_none(), "nothing seen yet");
+        let (_, _, n) = d.observe(Some("m"), &same[..500]).expect("half a window");
+        assert_eq!(n, 500, "reported with the window's size before it is full");
+        let (m, v, n) = d.observe(Some("m"), &same[500..]).expect("full");
+        assert_eq!((m.as_str(), n), ("m", DRIFT_WINDOW));
         assert!(v < 1e-6, "{v}");
-        // Every claim now at 0.05: a drift far above 0.25.
-        let (_, v) = d.observe(Some("m"), &[0.05; 1000]).expect("full");
+        // Every claim now at 0.05: a drift far above 0.25; the window stays bounded.
+        let (_, v, n) = d.observe(Some("m"), &[0.05; 1500]).expect("full");
         assert!(v > 1.0, "{v}");
+        assert_eq!(n, DRIFT_WINDOW);
         // Bounded label set.
         for i in 0..DRIFT_MAX_MODELS + 3 {
             d.observe(Some(&format!("model-{i}")), &[0.5]);

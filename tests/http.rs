@@ -186,6 +186,10 @@ async fn check_over_http_json_with_proto3_names_and_grpc_meaning_errors() {
         metrics.contains("factgate_stage_duration_seconds_bucket{stage=\"link\""),
         "{metrics}"
     );
+    assert!(
+        metrics.contains("factgate_confidence_window_claims{model=\"drifty\"} 1000"),
+        "{metrics}"
+    );
     let psi: f64 = metrics
         .lines()
         .find(|l| l.starts_with("factgate_confidence_psi{model=\"drifty\"}"))
