@@ -22,6 +22,11 @@ test: ort
 test-virtuoso: ort
 	./scripts/virtuoso-test.sh
 
+## The on-disk graph store (RocksDB, a long C++ build; needs libclang, installed here if missing).
+test-rocksdb: ort
+	ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1 || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q libclang-dev; }
+	cargo test --features rocksdb --test main graph_store
+
 build: ort
 	cargo build --release
 
