@@ -43,7 +43,7 @@ fn on_disk_store_is_reopened_without_parsing_until_a_file_changes() {
         .find_entities("France")
         .first()
         .and_then(|h| h.candidates.first().copied())
-        .map(|id| in_memory.entities[id].iri.clone())
+        .map(|id| in_memory.entities[id as usize].iri.clone())
         .expect("France is in the fixture graph");
     let capital = format!("{}capital", factgate::knowledge::FG);
     let facts = first.facts(&france, &capital).expect("facts");
