@@ -2,7 +2,7 @@
 ORT_LIB := $(CURDIR)/.onnxruntime/libonnxruntime.so.1.31.1
 export ORT_DYLIB_PATH ?= $(ORT_LIB)
 
-.PHONY: run test test-virtuoso build ort lint bench-load bench-scaling bench graph calibrate eval drift-reference
+.PHONY: run test test-virtuoso test-otlp test-rocksdb build ort lint bench-load bench-scaling bench graph calibrate eval drift-reference
 
 ## Run the gRPC server on 127.0.0.1:50051 with the embedded default graph.
 run: ort
@@ -25,6 +25,11 @@ test-virtuoso: ort
 ## Optional parts behind Cargo features (off by default, not in `make test`).
 test-otlp: ort
 	cargo test --features otlp --test main otlp
+
+## The on-disk graph store (RocksDB, a long C++ build; needs libclang, installed here if missing).
+test-rocksdb: ort
+	ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1 || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q libclang-dev; }
+	cargo test --features rocksdb --test main graph_store
 
 build: ort
 	cargo build --release

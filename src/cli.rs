@@ -134,6 +134,11 @@ pub struct CommonArgs {
     /// README "Remote SPARQL endpoint").
     #[arg(long, env = "FACTGATE_SPARQL_ENDPOINT", value_name = "URL")]
     pub sparql_endpoint: Option<String>,
+    /// On-disk graph store directory (`[graph] store_path`; needs a build with `--features
+    /// rocksdb`): the files are loaded into it once and reopened without parsing while they
+    /// stay the same.
+    #[arg(long, env = "FACTGATE_GRAPH_STORE", value_name = "DIR")]
+    pub graph_store: Option<PathBuf>,
 }
 
 /// `factgate serve`.
@@ -295,6 +300,22 @@ pub enum AuditCommand {
     },
 }
 
+/// The graph files, into memory or (`store_path`, `--features rocksdb`) an on-disk store.
+fn load_graph(
+    sources: &[PathBuf],
+    store_path: Option<&std::path::Path>,
+) -> Result<Knowledge, String> {
+    match store_path {
+        #[cfg(feature = "rocksdb")]
+        Some(dir) => Knowledge::open_persistent(sources, dir),
+        // Config validation refuses store_path in a build without the store.
+        #[cfg(not(feature = "rocksdb"))]
+        Some(_) => Knowledge::load(sources),
+        None => Knowledge::load(sources),
+    }
+    .map_err(|e| e.to_string())
+}
+
 /// Loads the config file (if any) and applies the common flags.
 fn file_config(common: &CommonArgs) -> anyhow::Result<FileConfig> {
     let mut f = match &common.config {
@@ -307,6 +328,9 @@ fn file_config(common: &CommonArgs) -> anyhow::Result<FileConfig> {
     }
     if let Some(e) = &common.sparql_endpoint {
         f.graph.endpoint = Some(e.clone());
+    }
+    if let Some(p) = &common.graph_store {
+        f.graph.store_path = Some(p.clone());
     }
     if let Some(v) = &common.verifier {
         f.verifier.enabled = v == "on";
@@ -351,7 +375,7 @@ pub fn build_checker(
                 sources = ?sources,
                 "loading knowledge graphs"
             );
-            let kg = Arc::new(Knowledge::load(&sources).map_err(|e| e.to_string())?);
+            let kg = Arc::new(load_graph(&sources, config.graph.store_path.as_deref())?);
             (kg.clone(), kg, None)
         };
     let audit = match audit {

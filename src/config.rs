@@ -20,6 +20,8 @@
 //! [graph]
 //! default_graph = true      # the shipped graph (countries, cities, elements, airports)
 //! dirs = ["my-graphs"]      # more RDF, added to the default graph
+//! # store_path = "graph-store"  # on-disk RocksDB store (--features rocksdb): loaded once,
+//! #                             # reopened without parsing while the files are unchanged
 //!
 //! # Or a remote SPARQL 1.1 endpoint instead of files (then default_graph and dirs are not
 //! # loaded; README "Remote SPARQL endpoint"). Facts are queried per claim; the label, lexicon
@@ -161,6 +163,9 @@ pub struct GraphSection {
     /// Graph version recorded in the audit for the remote graph; default: `remote-` + sha256
     /// over the endpoint URL and the fetched index.
     pub version: Option<String>,
+    /// On-disk RocksDB store for the graph files (needs a build with `--features rocksdb`):
+    /// loaded once, then opened without parsing while the files stay the same.
+    pub store_path: Option<PathBuf>,
 }
 
 impl Default for GraphSection {
@@ -180,6 +185,7 @@ impl Default for GraphSection {
             index_timeout_ms: 60_000,
             refresh_s: 0.0,
             version: None,
+            store_path: None,
         }
     }
 }
@@ -485,6 +491,22 @@ impl Config {
             Some(_) => file.graph.validate_remote()?,
             None => {
                 file.graph.sources()?;
+            }
+        }
+        if let Some(p) = &file.graph.store_path {
+            if file.graph.endpoint.is_some() {
+                return Err(ConfigError::Invalid(
+                    "graph.store_path (--graph-store) cannot be used with graph.endpoint: the \
+                     remote endpoint keeps the graph"
+                        .into(),
+                ));
+            }
+            if !cfg!(feature = "rocksdb") {
+                return Err(ConfigError::Invalid(format!(
+                    "graph.store_path (--graph-store) = {}: this factgate was built without the \
+                     on-disk store; build it with `cargo build --release --features rocksdb`",
+                    p.display()
+                )));
             }
         }
         Ok(Self {

@@ -238,7 +238,7 @@ impl Predicate {
 }
 
 /// Per-file load report.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LoadedFile {
     /// File path.
     pub path: PathBuf,
@@ -275,6 +275,9 @@ pub struct Knowledge {
     pub triples: usize,
     /// Wall time of the load including index building.
     pub load_time: Duration,
+    /// True when an on-disk store was opened without parsing the files again
+    /// (`Knowledge::open_persistent`).
+    pub reopened: bool,
 }
 
 /// One kind of triple the indexes read (see [`Knowledge::index_patterns`]): a SPARQL group
@@ -327,6 +330,48 @@ pub struct LabelHit {
     pub end: usize,
     /// Candidates, best ranked first.
     pub candidates: Vec<EntityId>,
+}
+
+/// What an on-disk store was loaded from (`<store_path>.manifest.json`).
+#[cfg(feature = "rocksdb")]
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Manifest {
+    /// (canonical path, size, modification time in ns since the epoch) per file.
+    sources: Vec<(PathBuf, u64, u128)>,
+    /// Quads in the store after the load.
+    quads: usize,
+    /// The snapshot hash of the files as loaded.
+    snapshot: String,
+    /// What was loaded.
+    files: Vec<LoadedFile>,
+}
+
+#[cfg(feature = "rocksdb")]
+fn manifest_path(store_dir: &Path) -> PathBuf {
+    let mut name = store_dir.as_os_str().to_os_string();
+    name.push(".manifest.json");
+    PathBuf::from(name)
+}
+
+/// (canonical path, size, mtime) of every RDF file of `dirs`, without reading them.
+#[cfg(feature = "rocksdb")]
+fn source_stamps(dirs: &[PathBuf]) -> Result<Vec<(PathBuf, u64, u128)>, GraphError> {
+    rdf_files(dirs)?
+        .into_iter()
+        .map(|p| {
+            let err = |source| GraphError::Io {
+                path: p.clone(),
+                source,
+            };
+            let meta = std::fs::metadata(&p).map_err(err)?;
+            let mtime = meta
+                .modified()
+                .map_err(err)?
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            Ok((std::fs::canonicalize(&p).unwrap_or(p), meta.len(), mtime))
+        })
+        .collect()
 }
 
 /// Recognised RDF file formats by extension (after stripping `.gz`).
@@ -496,6 +541,39 @@ impl Knowledge {
     pub fn load(dirs: &[PathBuf]) -> Result<Self, GraphError> {
         let started = Instant::now();
         let store = Store::new().map_err(|e| GraphError::Query(e.to_string()))?;
+        let (snapshot, files) = Self::load_files(&store, dirs)?;
+        Self::finish_load(store, snapshot, files, started)
+    }
+
+    /// Builds the indexes over a loaded store and logs the summary.
+    fn finish_load(
+        store: Store,
+        snapshot: String,
+        files: Vec<LoadedFile>,
+        started: Instant,
+    ) -> Result<Self, GraphError> {
+        let triples = store.len().map_err(|e| GraphError::Query(e.to_string()))?;
+        let parsed_ms = started.elapsed().as_millis() as u64;
+        let mut kg = Self::from_store(store, snapshot, files, triples)?;
+        kg.load_time = started.elapsed();
+        tracing::info!(
+            triples,
+            entities = kg.entities.len(),
+            predicates = kg.predicates.len(),
+            ms = kg.load_time.as_millis() as u64,
+            parse_ms = parsed_ms,
+            snapshot = %&kg.snapshot[..12],
+            "knowledge graph ready"
+        );
+        Ok(kg)
+    }
+
+    /// Parses every RDF file of `dirs` into `store` (each file into its named graph), streamed;
+    /// returns the snapshot hash and what was loaded.
+    fn load_files(
+        store: &Store,
+        dirs: &[PathBuf],
+    ) -> Result<(String, Vec<LoadedFile>), GraphError> {
         let mut hasher = Sha256::new();
         let mut files = Vec::new();
         let paths = rdf_files(dirs)?;
@@ -593,21 +671,69 @@ impl Knowledge {
             });
         }
         progress.finish();
-        let snapshot = hex::encode(hasher.finalize());
-        let triples = store.len().map_err(|e| GraphError::Query(e.to_string()))?;
-        let parsed_ms = started.elapsed().as_millis() as u64;
-        let mut kg = Self::from_store(store, snapshot, files, triples)?;
-        kg.load_time = started.elapsed();
-        tracing::info!(
-            triples,
-            entities = kg.entities.len(),
-            predicates = kg.predicates.len(),
-            ms = kg.load_time.as_millis() as u64,
-            parse_ms = parsed_ms,
-            snapshot = %&kg.snapshot[..12],
-            "knowledge graph ready"
-        );
-        Ok(kg)
+        Ok((hex::encode(hasher.finalize()), files))
+    }
+
+    /// Loads `dirs` into an on-disk RocksDB store at `store_dir` (`[graph] store_path`), or,
+    /// when that store already holds exactly these files (same paths, sizes and modification
+    /// times as recorded in `<store_dir>.manifest.json` when they were loaded, and the same
+    /// number of quads), opens it without parsing anything: only the indexes are built. Any
+    /// difference clears the store and loads the files again. The manifest is removed before a
+    /// load and written (fsynced) after it, so a load cut short is redone at the next start.
+    #[cfg(feature = "rocksdb")]
+    pub fn open_persistent(dirs: &[PathBuf], store_dir: &Path) -> Result<Self, GraphError> {
+        let started = Instant::now();
+        let io_err = |path: &Path, source| GraphError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let manifest_path = manifest_path(store_dir);
+        let sources = source_stamps(dirs)?;
+        let store = Store::open(store_dir).map_err(|e| GraphError::Parse {
+            path: store_dir.to_path_buf(),
+            message: format!("cannot open the RocksDB store (graph.store_path): {e}"),
+        })?;
+        let recorded: Option<Manifest> = std::fs::read_to_string(&manifest_path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        let quads = store.len().map_err(|e| GraphError::Query(e.to_string()))?;
+        if let Some(m) = recorded.filter(|m| m.sources == sources && m.quads == quads) {
+            tracing::info!(store = %store_dir.display(), quads, "graph store holds these files: opened without parsing");
+            let mut kg = Self::finish_load(store, m.snapshot, m.files, started)?;
+            kg.reopened = true;
+            return Ok(kg);
+        }
+        tracing::info!(store = %store_dir.display(), "graph store is empty or holds other files: loading them");
+        match std::fs::remove_file(&manifest_path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(io_err(&manifest_path, e))
+            }
+            _ => {}
+        }
+        store
+            .clear()
+            .map_err(|e| GraphError::Query(e.to_string()))?;
+        let (snapshot, files) = Self::load_files(&store, dirs)?;
+        store
+            .flush()
+            .map_err(|e| GraphError::Query(e.to_string()))?;
+        let manifest = Manifest {
+            sources,
+            quads: store.len().map_err(|e| GraphError::Query(e.to_string()))?,
+            snapshot: snapshot.clone(),
+            files: files.clone(),
+        };
+        let text = serde_json::to_string_pretty(&manifest)
+            .map_err(|e| GraphError::Query(format!("manifest: {e}")))?;
+        {
+            use std::io::Write as _;
+            let mut f =
+                std::fs::File::create(&manifest_path).map_err(|e| io_err(&manifest_path, e))?;
+            f.write_all(text.as_bytes())
+                .and_then(|()| f.sync_all())
+                .map_err(|e| io_err(&manifest_path, e))?;
+        }
+        Self::finish_load(store, snapshot, files, started)
     }
 
     /// Values of `predicate` for all subjects, over all graphs.
@@ -797,6 +923,7 @@ impl Knowledge {
             files,
             triples,
             load_time: Duration::ZERO,
+            reopened: false,
         })
     }
 

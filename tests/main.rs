@@ -6,6 +6,7 @@ mod audit_sign;
 mod check;
 mod default_graph;
 mod extproc;
+mod graph_store;
 mod grounding;
 mod http;
 mod limits;
