@@ -35,7 +35,8 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the gRPC server (Guard Check/CheckStream, Envoy ext_proc, Health, reflection).
+    /// Run the server: gRPC (Guard Check/CheckStream, Envoy ext_proc, Health, reflection,
+    /// grpc-web) and HTTP/JSON with the demo page and /metrics.
     Serve(ServeArgs),
     /// Check a text in-process with the same pipeline and print the result.
     Check(CheckArgs),
