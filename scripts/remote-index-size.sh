@@ -12,20 +12,7 @@ cd "$(dirname "$0")/.."
 cargo build --release --quiet
 GEN=$(mktemp -d)
 trap 'rm -rf "$GEN"' EXIT
-python3 - "$N" "$GEN/generated.nt" <<'PY'
-import sys
-n, out = int(sys.argv[1]), sys.argv[2]
-fg, city, ctry = "https://factgate.dev/ns#", "https://factgate.dev/id/gen/city/", "https://factgate.dev/id/country/"
-countries = ["FR", "DE", "KE", "US", "BR", "IN", "JP", "NG"]
-with open(out, "w") as f:
-    for i in range(n):
-        s = f"<{city}{i}>"
-        f.write(f'{s} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://schema.org/City> .\n')
-        f.write(f'{s} <http://www.w3.org/2000/01/rdf-schema#label> "Gencity {i}" .\n')
-        f.write(f'{s} <http://www.w3.org/2004/02/skos/core#altLabel> "Gen City Number {i}" .\n')
-        f.write(f'{s} <{fg}population> "{1000 + (i * 7919) % 9000000}"^^<http://www.w3.org/2001/XMLSchema#integer> .\n')
-        f.write(f'{s} <{fg}country> <{ctry}{countries[i % len(countries)]}> .\n')
-PY
+python3 scripts/gen-graph.py "$N" "$GEN/generated.nt"
 echo "generated $N entities, $(wc -l < "$GEN/generated.nt") triples"
 export VIRTUOSO_EXTRA_LOAD="$GEN"
 export VIRTUOSO_TEST_CMD='/usr/bin/time -f "index fetch + one check: %e s wall, peak RSS %M KB" \
