@@ -26,6 +26,19 @@ pub mod serve;
 pub mod telemetry;
 pub mod verify;
 
+/// An error and its sources, `: `-separated (tonic's transport errors and reqwest's "error
+/// sending request" say little on their own).
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
 /// The message of a caught panic (`&str` or `String` payloads; anything else is "unknown panic").
 pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     panic

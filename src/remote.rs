@@ -443,7 +443,7 @@ impl SparqlClient {
             .timeout(left)
             .form(&[("query", query)])
             .send()
-            .map_err(|e| Failure::Transient(describe(&e)))?;
+            .map_err(|e| Failure::Transient(crate::error_chain(&e)))?;
         let status = response.status();
         let content_type = response
             .headers()
@@ -453,7 +453,7 @@ impl SparqlClient {
             .to_string();
         let body = response
             .text()
-            .map_err(|e| Failure::Transient(describe(&e)))?;
+            .map_err(|e| Failure::Transient(crate::error_chain(&e)))?;
         if status.is_success() {
             return Ok(Body { content_type, body });
         }
@@ -588,18 +588,6 @@ impl SparqlClient {
             })
             .collect()
     }
-}
-
-/// An error with its sources (reqwest's own message is terse: "error sending request").
-fn describe(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 /// `query` with `?var` bound to each IRI (a `VALUES` clause; the IRIs are checked first).

@@ -157,22 +157,10 @@ pub fn tls_config(tls: &TlsSection) -> Result<tonic::transport::ServerTlsConfig,
             path: tls.cert.clone(),
             message: format!(
                 "rustls rejected the certificate, key or client CA: {}",
-                error_chain(&e)
+                crate::error_chain(&e)
             ),
         })?;
     Ok(config)
-}
-
-/// An error and its sources, `: `-separated (tonic's transport errors say little on their own).
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 /// Server failures.
