@@ -47,26 +47,39 @@ pub(crate) async fn start(
     std::net::SocketAddr,
     String,
 ) {
+    let audit = common::audit_config(dir);
+    start_with(
+        Box::new(move || Ok(common::checker(None, "", Some(audit)))),
+        options,
+    )
+    .await
+}
+
+/// A server of `loader`'s checker with an HTTP port, once SERVING: (stop, join, HTTP address,
+/// gRPC URL).
+pub(crate) async fn start_with(
+    loader: factgate::serve::Loader,
+    options: factgate::serve::ServeOptions,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<Result<(), factgate::serve::ServeError>>,
+    std::net::SocketAddr,
+    String,
+) {
     let grpc = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let url = format!("http://{}", grpc.local_addr().expect("addr"));
     let http = std::net::TcpListener::bind("127.0.0.1:0").expect("bind http");
     let http_addr = http.local_addr().expect("addr");
-    let audit = common::audit_config(dir);
     let options = factgate::serve::ServeOptions {
         http: Some(Arc::new(http)),
         ..options
     };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let join = tokio::spawn(factgate::serve::serve(
-        grpc,
-        options,
-        Box::new(move || Ok(common::checker(None, "", Some(audit)))),
-        async {
-            let _ = rx.await;
-        },
-    ));
+    let join = tokio::spawn(factgate::serve::serve(grpc, options, loader, async {
+        let _ = rx.await;
+    }));
     common::health::wait_serving(&url).await;
     (tx, join, http_addr, url)
 }

@@ -583,21 +583,7 @@ async fn endpoint_cut_mid_run_is_internal_error_audited_then_recovers() {
             )),
         ))
     });
-    let grpc = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", grpc.local_addr().expect("addr"));
-    let http = std::net::TcpListener::bind("127.0.0.1:0").expect("bind http");
-    let http_addr = http.local_addr().expect("addr");
-    let options = factgate::serve::ServeOptions {
-        http: Some(Arc::new(http)),
-        ..Default::default()
-    };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let join = tokio::spawn(factgate::serve::serve(grpc, options, loader, async {
-        let _ = stopped.await;
-    }));
-    common::health::wait_serving(&url).await;
+    let (stop, join, http_addr, url) = crate::http::start_with(loader, Default::default()).await;
     let mut client = factgate::pb::guard_client::GuardClient::connect(url.clone())
         .await
         .expect("connect");
