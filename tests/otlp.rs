@@ -6,41 +6,33 @@ use std::sync::{Arc, Mutex};
 
 use crate::common;
 
-/// A collector that keeps every `POST /v1/traces` body.
-fn collector() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
+/// A collector that keeps every `POST /v1/traces` body (until the sender is dropped).
+fn collector() -> (
+    String,
+    Arc<Mutex<Vec<serde_json::Value>>>,
+    tokio::sync::oneshot::Sender<()>,
+) {
     let got: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
     let store = got.clone();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("nonblocking");
-    let addr = listener.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let app = axum::Router::new().route(
-                "/v1/traces",
-                axum::routing::post(move |body: axum::body::Bytes| {
-                    let store = store.clone();
-                    async move {
-                        if let Ok(v) = serde_json::from_slice(&body) {
-                            store.lock().expect("lock").push(v);
-                        }
-                        "{}"
-                    }
-                }),
-            );
-            let l = tokio::net::TcpListener::from_std(listener).expect("listener");
-            let _ = axum::serve(l, app).await;
-        });
-    });
-    (format!("http://{addr}"), got)
+    let app = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let store = store.clone();
+            async move {
+                if let Ok(v) = serde_json::from_slice(&body) {
+                    store.lock().expect("lock").push(v);
+                }
+                "{}"
+            }
+        }),
+    );
+    let (addr, stop) = common::serve_on_thread(app);
+    (format!("http://{addr}"), got, stop)
 }
 
 #[test]
 fn a_check_exports_one_span_with_a_child_span_per_stage() {
-    let (endpoint, got) = collector();
+    let (endpoint, got, _stop) = collector();
     let out = common::factgate_bin()
         .args([
             "check",

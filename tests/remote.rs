@@ -99,48 +99,27 @@ fn fake_endpoint(store: Store) -> FakeEndpoint {
 }
 
 fn capped_endpoint(store: Store, cap: usize) -> FakeEndpoint {
-    let (url_tx, url_rx) = std::sync::mpsc::channel();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            url_tx
-                .send(format!("http://{}/sparql", l.local_addr().expect("addr")))
-                .expect("send");
-            let app = axum::Router::new().route(
-                "/sparql",
-                axum::routing::post(move |body: axum::body::Bytes| {
-                    let store = store.clone();
-                    async move {
-                        use axum::response::IntoResponse;
-                        match tokio::task::spawn_blocking(move || answer(&store, &body, cap))
-                            .await
-                            .expect("query task")
-                        {
-                            Ok((content_type, body)) => {
-                                ([("content-type", content_type)], body).into_response()
-                            }
-                            Err(e) => (axum::http::StatusCode::BAD_REQUEST, e).into_response(),
-                        }
+    let app = axum::Router::new().route(
+        "/sparql",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let store = store.clone();
+            async move {
+                use axum::response::IntoResponse;
+                match tokio::task::spawn_blocking(move || answer(&store, &body, cap))
+                    .await
+                    .expect("query task")
+                {
+                    Ok((content_type, body)) => {
+                        ([("content-type", content_type)], body).into_response()
                     }
-                }),
-            );
-            let _ = axum::serve(l, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
-    });
+                    Err(e) => (axum::http::StatusCode::BAD_REQUEST, e).into_response(),
+                }
+            }
+        }),
+    );
+    let (addr, stop) = common::serve_on_thread(app);
     FakeEndpoint {
-        url: url_rx.recv().expect("endpoint up"),
+        url: format!("http://{addr}/sparql"),
         _stop: stop,
     }
 }

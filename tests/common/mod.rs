@@ -15,6 +15,32 @@ use factgate::serve::Loader;
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
 
+/// `app` served on 127.0.0.1:0 by a thread with its own runtime, so that blocking code under
+/// test (the remote backend's client, the `factgate` binary) can call it; the server stops when
+/// the returned sender is dropped or sent to.
+pub fn serve_on_thread(app: axum::Router) -> (std::net::SocketAddr, oneshot::Sender<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::from_std(listener).expect("listener");
+            let _ = axum::serve(l, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+    });
+    (addr, stop)
+}
+
 /// The fixture graph directory.
 pub fn fixture_graph() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/graph")
