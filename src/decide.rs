@@ -17,6 +17,17 @@ pub enum Action {
     Block,
 }
 
+impl Action {
+    /// The name as in the audit log and the metrics (`allow`, `flag`, `block`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Allow => "allow",
+            Action::Flag => "flag",
+            Action::Block => "block",
+        }
+    }
+}
+
 /// The decision for a response (ordered by severity).
 pub type Verdict = Action;
 
@@ -238,6 +249,13 @@ pub fn on_error(policy: &Policy, message: &str) -> (Verdict, Vec<Reason>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn action_names_are_the_serialized_ones() {
+        for a in [Action::Allow, Action::Flag, Action::Block] {
+            assert_eq!(serde_json::to_value(a).expect("json"), a.as_str());
+        }
+    }
 
     #[test]
     fn contradiction_blocks_and_unverifiable_follows_policy() {

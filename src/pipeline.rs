@@ -671,7 +671,7 @@ impl Checker {
             });
         }
         drop(decide_span);
-        tracing::Span::current().record("verdict", format!("{verdict:?}").to_lowercase().as_str());
+        tracing::Span::current().record("verdict", verdict.as_str());
         timings.insert("decide".to_string(), micros(t));
 
         let mut outcome = CheckOutcome {

@@ -187,11 +187,7 @@ pub fn record_check(
     let profile = profile.to_string();
     let model = bounded_label("model", labels.get("model").map(String::as_str));
     let tenant = bounded_label("tenant", labels.get("tenant").map(String::as_str));
-    let verdict = match outcome.verdict {
-        crate::decide::Action::Allow => "allow",
-        crate::decide::Action::Flag => "flag",
-        crate::decide::Action::Block => "block",
-    };
+    let verdict = outcome.verdict.as_str();
     let reason = outcome.reasons.first().map_or("NONE", |r| r.code);
     metrics::counter!("factgate_checks_total", "profile" => profile.clone(), "model" => model.clone(), "tenant" => tenant.clone(), "verdict" => verdict, "reason" => reason)
         .increment(1);
