@@ -353,6 +353,11 @@ fn manifest_path(store_dir: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Quads in `store`.
+pub(crate) fn quad_count(store: &Store) -> Result<usize, GraphError> {
+    store.len().map_err(|e| GraphError::Query(e.to_string()))
+}
+
 /// (canonical path, size, mtime) of every RDF file of `dirs`, without reading them.
 #[cfg(feature = "rocksdb")]
 fn source_stamps(dirs: &[PathBuf]) -> Result<Vec<(PathBuf, u64, u128)>, GraphError> {
@@ -542,17 +547,18 @@ impl Knowledge {
         let started = Instant::now();
         let store = Store::new().map_err(|e| GraphError::Query(e.to_string()))?;
         let (snapshot, files) = Self::load_files(&store, dirs)?;
-        Self::finish_load(store, snapshot, files, started)
+        let triples = quad_count(&store)?;
+        Self::finish_load(store, snapshot, files, triples, started)
     }
 
-    /// Builds the indexes over a loaded store and logs the summary.
+    /// Builds the indexes over a loaded store of `triples` quads and logs the summary.
     fn finish_load(
         store: Store,
         snapshot: String,
         files: Vec<LoadedFile>,
+        triples: usize,
         started: Instant,
     ) -> Result<Self, GraphError> {
-        let triples = store.len().map_err(|e| GraphError::Query(e.to_string()))?;
         let parsed_ms = started.elapsed().as_millis() as u64;
         let mut kg = Self::from_store(store, snapshot, files, triples)?;
         kg.load_time = started.elapsed();
@@ -696,10 +702,10 @@ impl Knowledge {
         let recorded: Option<Manifest> = std::fs::read_to_string(&manifest_path)
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok());
-        let quads = store.len().map_err(|e| GraphError::Query(e.to_string()))?;
+        let quads = quad_count(&store)?;
         if let Some(m) = recorded.filter(|m| m.sources == sources && m.quads == quads) {
             tracing::info!(store = %store_dir.display(), quads, "graph store holds these files: opened without parsing");
-            let mut kg = Self::finish_load(store, m.snapshot, m.files, started)?;
+            let mut kg = Self::finish_load(store, m.snapshot, m.files, quads, started)?;
             kg.reopened = true;
             return Ok(kg);
         }
@@ -717,9 +723,11 @@ impl Knowledge {
         store
             .flush()
             .map_err(|e| GraphError::Query(e.to_string()))?;
+        // Counting scans the whole on-disk store: once, for the manifest and the index.
+        let quads = quad_count(&store)?;
         let manifest = Manifest {
             sources,
-            quads: store.len().map_err(|e| GraphError::Query(e.to_string()))?,
+            quads,
             snapshot: snapshot.clone(),
             files: files.clone(),
         };
@@ -733,7 +741,7 @@ impl Knowledge {
                 .and_then(|()| f.sync_all())
                 .map_err(|e| io_err(&manifest_path, e))?;
         }
-        Self::finish_load(store, snapshot, files, started)
+        Self::finish_load(store, snapshot, files, quads, started)
     }
 
     /// Values of `predicate` for all subjects, over all graphs.

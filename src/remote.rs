@@ -710,7 +710,7 @@ impl RemoteGraph {
             Some(v) => v.clone(),
             None => index_digest(endpoint, &store)?,
         };
-        let triples = store.len().map_err(|e| GraphError::Query(e.to_string()))?;
+        let triples = crate::knowledge::quad_count(&store)?;
         let fetch_ms = started.elapsed().as_millis() as u64;
         let mut kg = Knowledge::from_store(store, snapshot, Vec::new(), triples)?;
         kg.load_time = started.elapsed();
