@@ -8,12 +8,17 @@
 //! `confidence = P(SUPPORTED) + prior × P(UNVERIFIABLE)`
 //!
 //! where `prior` is the fitted probability that a claim the evidence says nothing about is
-//! correct, one for claims sent with context passages (in RAG, an answer the passages do not
-//! back is usually a hallucination) and one for claims with no passages (open-domain claims,
-//! mostly true). Absence of evidence so no longer drives confidence towards 0. Both priors are
-//! fitted by `factgate calibrate` (least squares on the rows whose correctness is known), stored
-//! in the same versioned JSON (`models/calibration.json`) with what it was fitted on and its
-//! metrics; its id is reported in `versions.calibration`.
+//! correct: one for claims sent with context passages (in RAG, an answer the passages do not
+//! back is usually a hallucination), one for replies with passages (a prompt was sent and the
+//! claim is not a short answer read with it: conversation turns say more than their knowledge)
+//! and one for claims with no passages (open-domain claims, mostly true) ([`PriorKind`]).
+//! Absence of evidence so no longer drives confidence towards 0. The priors are fitted by
+//! `factgate calibrate` (least squares on the rows whose correctness is known), stored in the
+//! same versioned JSON (`models/calibration.json`) with what it was fitted on and its metrics;
+//! its id is reported in `versions.calibration`. Besides the evidence signals the regression
+//! sees the request's [`Shape`] (a reply or not, the context length, the claim's length, one
+//! claim of several or not), so one calibration holds for a conversation turn, a short passage
+//! and a long article.
 //!
 //! Status and confidence never disagree: the verifier's SUPPORTED needs confidence > 0.5, its
 //! CONTRADICTED confidence < 0.5 (otherwise the claim is UNVERIFIABLE); an exact graph decision
@@ -31,7 +36,7 @@
 //!
 //! The response confidence of a single-claim response is the claim's. For several claims it is
 //! a fitted logistic combination of the claim confidences ([`ResponseFit`]: lowest and mean
-//! log-odds, number of claims), fitted by `factgate calibrate` on multi-claim dev rows, because
+//! log-odds, number of claims, and the request's shape), fitted by `factgate calibrate` on multi-claim dev rows, because
 //! the lowest claim confidence under-states long faithful answers (most of their sentences are
 //! only partly covered by any one window); without a fit it is the lowest claim confidence. It
 //! never exceeds the confidence of a CONTRADICTED claim; 0.5 when there is no claim.
@@ -60,12 +65,16 @@ pub fn symbolic_confidence(status: Status, strength: MatchKind) -> f64 {
 /// claim's own confidence; for several claims the fitted [`ResponseFit`] when there is one, else
 /// the lowest claim confidence. It never exceeds the confidence of a CONTRADICTED claim (a
 /// response with a claim that is more likely wrong than right is too).
-pub fn response_confidence(claims: &[(Status, f64)], fit: Option<&ResponseFit>) -> f64 {
+pub fn response_confidence(
+    claims: &[(Status, f64)],
+    shape: &Shape,
+    fit: Option<&ResponseFit>,
+) -> f64 {
     let confidences: Vec<f64> = claims.iter().map(|c| c.1).collect();
     let combined = match (confidences.as_slice(), fit) {
         ([], _) => return 0.5,
         ([one], _) => *one,
-        (many, Some(f)) => f.predict(many),
+        (many, Some(f)) => f.predict(many, shape),
         (many, None) => many.iter().copied().fold(1.0, f64::min),
     };
     claims
@@ -73,6 +82,43 @@ pub fn response_confidence(claims: &[(Status, f64)], fit: Option<&ResponseFit>) 
         .filter(|c| c.0 == Status::Contradicted)
         .map(|c| c.1)
         .fold(combined, f64::min)
+}
+
+/// The shape of a request, as far as calibration cares: what users send differs in the
+/// evidence it leaves (a reply in a conversation often says things its knowledge does not; a
+/// sentence of a summary is read against a long article), and the fitted models take it in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Shape {
+    /// The request carried a prompt (a question or the user's turn).
+    pub prompt_given: bool,
+    /// Words in all context passages together.
+    pub context_words: u32,
+    /// Claims the response split into.
+    pub claims: u32,
+}
+
+impl Shape {
+    /// The shape of a request with this prompt, these passages and this many claims.
+    pub fn of<'a>(
+        prompt: &str,
+        passages: impl IntoIterator<Item = &'a str>,
+        claims: usize,
+    ) -> Self {
+        let words: usize = passages
+            .into_iter()
+            .map(|p| p.split_whitespace().count())
+            .sum();
+        Self {
+            prompt_given: !prompt.trim().is_empty(),
+            context_words: u32::try_from(words).unwrap_or(u32::MAX),
+            claims: u32::try_from(claims).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Length of the context on a log scale, 1.0 at 1,000 words (0 without context).
+    fn context_length(&self) -> f64 {
+        (1.0 + f64::from(self.context_words)).ln() / 1000f64.ln()
+    }
 }
 
 /// Everything known about a claim when it is calibrated.
@@ -91,6 +137,10 @@ pub struct Signals {
     pub context_given: bool,
     /// The claim is a short answer read with its question (`pipeline::hypothesis`).
     pub question: bool,
+    /// Words of what the verifier read as the claim.
+    pub claim_words: u32,
+    /// The request's shape.
+    pub shape: Shape,
 }
 
 /// Aggregates the verifier's probabilities over the windows a claim was read against: the
@@ -116,8 +166,16 @@ pub fn agree(status: Status, confidence: f64) -> f64 {
     }
 }
 
-/// Feature names, in order (stored in the calibration file and checked at load).
-pub const FEATURES: [&str; 14] = [
+/// Number of claim features.
+pub const N_FEATURES: usize = 21;
+
+/// Feature names, in order (stored in the calibration file and checked at load). After the
+/// evidence signals come the request shape ([`Shape`]), for claims read against context windows
+/// (0 otherwise): `reply` (a prompt was sent and the claim is not a short answer read with it),
+/// the context length on a log scale, both crossed with the verifier's support / contradiction
+/// log-odds so that the same score can weigh differently in a conversation or against a long
+/// article, the claim's length, and whether the claim is one of several.
+pub const FEATURES: [&str; N_FEATURES] = [
     "bias",
     "sym_supported",
     "sym_contradicted",
@@ -132,6 +190,13 @@ pub const FEATURES: [&str; 14] = [
     "ctx_logit_sup",
     "ctx_logit_ref",
     "ctx_given",
+    "reply",
+    "reply_x_logit_sup",
+    "ctx_len",
+    "ctx_len_x_logit_sup",
+    "ctx_len_x_logit_ref",
+    "claim_len",
+    "multi_claim",
 ];
 
 fn logit(p: f64) -> f64 {
@@ -141,11 +206,21 @@ fn logit(p: f64) -> f64 {
 
 impl Signals {
     /// The feature vector ([`FEATURES`] order).
-    pub fn features(&self) -> [f64; 14] {
+    pub fn features(&self) -> [f64; N_FEATURES] {
         let b = |x: bool| if x { 1.0 } else { 0.0 };
         let g = self.graph.unwrap_or([0.0; 3]);
         let c = self.context.unwrap_or([0.0; 3]);
         let has_ctx = self.context.is_some();
+        let (lsup, lref) = if has_ctx {
+            (logit(c[0]), logit(c[1]))
+        } else {
+            (0.0, 0.0)
+        };
+        // The shape describes how passages were read: a claim decided on graph facts alone
+        // keeps the evidence features only (no shape was learned there).
+        let ctx = b(has_ctx);
+        let reply = ctx * b(self.shape.prompt_given && !self.question);
+        let ctx_len = ctx * self.shape.context_length();
         [
             1.0,
             b(self.symbolic == Some(Status::Supported)),
@@ -158,10 +233,41 @@ impl Signals {
             c[0],
             c[1],
             if has_ctx { c[2] } else { 0.0 },
-            if has_ctx { logit(c[0]) } else { 0.0 },
-            if has_ctx { logit(c[1]) } else { 0.0 },
+            lsup,
+            lref,
             b(self.context_given),
+            reply,
+            reply * lsup,
+            ctx_len,
+            ctx_len * lsup,
+            ctx_len * lref,
+            ctx * (1.0 + f64::from(self.claim_words)).ln() / 50f64.ln(),
+            ctx * b(self.shape.claims > 1),
         ]
+    }
+
+    /// Which prior the claim takes when the evidence says nothing about it.
+    pub fn prior_kind(&self) -> PriorKind {
+        match (
+            self.context_given,
+            self.shape.prompt_given && !self.question,
+        ) {
+            (false, _) => PriorKind::None,
+            (true, true) => PriorKind::Reply,
+            (true, false) => PriorKind::Context,
+        }
+    }
+
+    /// How strongly the evidence read backs the claim, for choosing the weakest claim of a
+    /// response: an exact graph SUPPORTED counts as full support, a claim with no window read
+    /// as none.
+    pub fn support_signal(&self) -> f64 {
+        match (self.symbolic, self.context, self.graph) {
+            (Some(Status::Supported), _, _) => 1.0,
+            (_, Some(c), _) => c[0],
+            (_, None, Some(g)) => g[0],
+            _ => 0.0,
+        }
     }
 }
 
@@ -222,6 +328,11 @@ pub struct SupportThreshold {
 /// when one can reach it.
 pub const MAX_FALSE_SUPPORTED: f64 = 0.10;
 
+/// How much balanced accuracy (of 0.5's) a threshold may give up on dev to meet
+/// [`MAX_FALSE_SUPPORTED`]: a hallucination let through as grounded costs more than a grounded
+/// answer left UNVERIFIABLE, but not at any price.
+pub const BALANCED_ACCURACY_SLACK: f64 = 0.01;
+
 impl SupportThreshold {
     /// The threshold for a claim with signals `s`.
     pub fn for_claim(t: Option<&Self>, s: &Signals) -> f64 {
@@ -235,8 +346,9 @@ impl SupportThreshold {
     /// The threshold of one group of dev rows: (verifier says SUPPORTED before any threshold,
     /// confidence, the row is SUPPORTED) — over 0.50, 0.55 … 0.95, the one with the highest
     /// balanced accuracy of supported-or-not among those that leave at most
-    /// [`MAX_FALSE_SUPPORTED`] and do not lower the balanced accuracy of 0.5; else 0.5 (fewer
-    /// false SUPPORTED is not bought with worse grounding overall). 0.5 with fewer than 30 rows
+    /// [`MAX_FALSE_SUPPORTED`] and do not lower the balanced accuracy of 0.5 by more than
+    /// [`BALANCED_ACCURACY_SLACK`]; else 0.5 (fewer false SUPPORTED is not bought with much worse
+    /// grounding overall). 0.5 with fewer than 30 rows
     /// of each kind.
     pub fn choose(rows: &[(bool, f64, bool)]) -> f64 {
         let pos = rows.iter().filter(|r| r.2).count();
@@ -259,7 +371,7 @@ impl SupportThreshold {
         };
         let base = score(0.5).0;
         best(&|fp| fp <= MAX_FALSE_SUPPORTED)
-            .filter(|&t| score(t).0 >= base)
+            .filter(|&t| score(t).0 >= base - BALANCED_ACCURACY_SLACK)
             .unwrap_or(0.5)
     }
 }
@@ -268,20 +380,36 @@ impl SupportThreshold {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Prior {
-    /// The request carried context passages.
+    /// The request carried context passages (and the claim is not part of a reply).
     pub context: f64,
+    /// A reply with context passages: a prompt was sent and the claim is not a short answer
+    /// read with it (a conversation turn, a long RAG answer). Such replies say more than their
+    /// passages (greetings, opinions, well-known facts), so an unbacked sentence is more often
+    /// right than in a summary.
+    pub reply: f64,
     /// No context passages (graph only, or nothing).
     pub none: f64,
 }
 
+/// Which [`Prior`] an unverifiable claim takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriorKind {
+    /// [`Prior::context`].
+    Context,
+    /// [`Prior::reply`].
+    Reply,
+    /// [`Prior::none`].
+    None,
+}
+
 impl Prior {
-    /// `P(SUPPORTED) + prior × P(UNVERIFIABLE)` for class probabilities `p`, with the prior of a
-    /// request that did (`context_given`) or did not carry context passages.
-    pub fn confidence(&self, p: &[f64; 3], context_given: bool) -> f64 {
-        let prior = if context_given {
-            self.context
-        } else {
-            self.none
+    /// `P(SUPPORTED) + prior × P(UNVERIFIABLE)` for class probabilities `p`, with the prior of
+    /// the claim's kind.
+    pub fn confidence(&self, p: &[f64; 3], kind: PriorKind) -> f64 {
+        let prior = match kind {
+            PriorKind::Context => self.context,
+            PriorKind::Reply => self.reply,
+            PriorKind::None => self.none,
         };
         (p[0] + prior * p[2]).clamp(0.0, 1.0)
     }
@@ -323,10 +451,17 @@ impl Calibration {
         if c.weights.iter().flatten().any(|w| !w.is_finite()) {
             return Err(err("weights contain NaN or infinity".into()));
         }
-        let Prior { context, none } = c.unverifiable_prior;
-        if !(0.0..=1.0).contains(&context) || !(0.0..=1.0).contains(&none) {
+        let Prior {
+            context,
+            reply,
+            none,
+        } = c.unverifiable_prior;
+        if [context, reply, none]
+            .iter()
+            .any(|p| !(0.0..=1.0).contains(p))
+        {
             return Err(err(format!(
-                "unverifiable_prior {{context: {context}, none: {none}}} must lie in 0..1"
+                "unverifiable_prior {{context: {context}, reply: {reply}, none: {none}}} must lie in 0..1"
             )));
         }
         if let Some(r) = &c.response {
@@ -349,7 +484,7 @@ impl Calibration {
 
     /// P(claim is correct) from the class probabilities `p` of a claim with signals `s`.
     pub fn confidence(&self, p: &[f64; 3], s: &Signals) -> f64 {
-        self.unverifiable_prior.confidence(p, s.context_given)
+        self.unverifiable_prior.confidence(p, s.prior_kind())
     }
 }
 
@@ -390,30 +525,38 @@ fn softmax<const K: usize>(w: &[Vec<f64>], x: &[f64]) -> [f64; K] {
     z.map(|e| e / s)
 }
 
-/// Fits 3-class softmax regression over the claim features ([`fit_softmax`]).
-pub fn fit(x: &[[f64; 14]], y: &[usize], l2: f64, iterations: usize) -> Vec<Vec<f64>> {
-    fit_softmax::<14, 3>(x, y, l2, iterations)
-}
-
-/// Fits softmax regression over `K` classes and `D` features (feature 0 is the bias, 1.0) with
-/// L2 (`l2` on all weights but the bias) by full-batch gradient descent with Adam.
-/// Deterministic.
-fn fit_softmax<const D: usize, const K: usize>(
-    x: &[[f64; D]],
+/// Fits 3-class softmax regression over the claim features, row `i` weighted `w[i]`
+/// ([`fit_softmax`]).
+pub fn fit(
+    x: &[[f64; N_FEATURES]],
     y: &[usize],
+    w: &[f64],
     l2: f64,
     iterations: usize,
 ) -> Vec<Vec<f64>> {
-    let n = x.len().max(1) as f64;
+    fit_softmax::<N_FEATURES, 3>(x, y, w, l2, iterations)
+}
+
+/// Fits softmax regression over `K` classes and `D` features (feature 0 is the bias, 1.0) with
+/// L2 (`l2` on all weights but the bias) by full-batch gradient descent with Adam, row `i`
+/// weighted `rw[i]` (the loss is the weighted mean). Deterministic.
+fn fit_softmax<const D: usize, const K: usize>(
+    x: &[[f64; D]],
+    y: &[usize],
+    rw: &[f64],
+    l2: f64,
+    iterations: usize,
+) -> Vec<Vec<f64>> {
+    let n = rw.iter().sum::<f64>().max(1e-9);
     let mut w = vec![vec![0.0; D]; K];
     let (mut m, mut v) = (vec![vec![0.0; D]; K], vec![vec![0.0; D]; K]);
     let (b1, b2, lr, eps) = (0.9, 0.999, 0.05, 1e-8);
     for t in 1..=iterations {
         let mut grad = vec![vec![0.0; D]; K];
-        for (xi, &yi) in x.iter().zip(y) {
+        for ((xi, &yi), &wi) in x.iter().zip(y).zip(rw) {
             let p: [f64; K] = softmax(&w, xi);
             for k in 0..K {
-                let g = p[k] - if k == yi { 1.0 } else { 0.0 };
+                let g = (p[k] - if k == yi { 1.0 } else { 0.0 }) * wi;
                 for j in 0..D {
                     grad[k][j] += g * xi[j] / n;
                 }
@@ -448,37 +591,58 @@ pub struct ResponseFit {
     pub rows: usize,
 }
 
-/// Features of the response combination.
-pub const RESPONSE_FEATURES: [&str; 4] = ["bias", "logit_min", "logit_mean", "ln_claims"];
+/// Features of the response combination: the claims' lowest and mean log-odds and their
+/// number, whether a prompt was sent (a reply) crossed with both log-odds, and the context
+/// length ([`Shape`]).
+pub const RESPONSE_FEATURES: [&str; 8] = [
+    "bias",
+    "logit_min",
+    "logit_mean",
+    "ln_claims",
+    "prompt",
+    "prompt_x_logit_min",
+    "prompt_x_logit_mean",
+    "ctx_len",
+];
 
 impl ResponseFit {
-    /// The features of a response with these claim confidences (two or more).
-    pub fn features(confidences: &[f64]) -> [f64; 4] {
+    /// The features of a response of this shape with these claim confidences (two or more).
+    pub fn features(confidences: &[f64], shape: &Shape) -> [f64; 8] {
         let n = confidences.len().max(1) as f64;
-        let min = confidences.iter().copied().fold(1.0, f64::min);
+        let min = logit(confidences.iter().copied().fold(1.0, f64::min));
         let mean = confidences.iter().map(|&c| logit(c)).sum::<f64>() / n;
-        [1.0, logit(min), mean, n.ln()]
+        let prompt = if shape.prompt_given { 1.0 } else { 0.0 };
+        [
+            1.0,
+            min,
+            mean,
+            n.ln(),
+            prompt,
+            prompt * min,
+            prompt * mean,
+            shape.context_length(),
+        ]
     }
 
-    /// Fits the combination on (claim confidences, response correct) rows.
-    pub fn fit(rows: &[(Vec<f64>, bool)]) -> Self {
-        let x: Vec<[f64; 4]> = rows.iter().map(|(c, _)| Self::features(c)).collect();
-        let y: Vec<usize> = rows.iter().map(|(_, ok)| usize::from(!ok)).collect();
-        let w = fit_softmax::<4, 2>(&x, &y, 1e-3, 1500);
+    /// Fits the combination on (claim confidences, request shape, response correct) rows.
+    pub fn fit(rows: &[(Vec<f64>, Shape, bool)]) -> Self {
+        let x: Vec<[f64; 8]> = rows.iter().map(|(c, s, _)| Self::features(c, s)).collect();
+        let y: Vec<usize> = rows.iter().map(|(_, _, ok)| usize::from(!ok)).collect();
+        let w = fit_softmax::<8, 2>(&x, &y, &vec![1.0; x.len()], 1e-3, 1500);
         // Two-class softmax as one logistic: log-odds of class 0 ("correct").
-        let weights = (0..4).map(|j| w[0][j] - w[1][j]).collect();
+        let weights = (0..8).map(|j| w[0][j] - w[1][j]).collect();
         Self {
             weights,
             rows: rows.len(),
         }
     }
 
-    /// P(correct) of a response with these claim confidences (two or more).
-    pub fn predict(&self, confidences: &[f64]) -> f64 {
+    /// P(correct) of a response of this shape with these claim confidences (two or more).
+    pub fn predict(&self, confidences: &[f64], shape: &Shape) -> f64 {
         let z: f64 = self
             .weights
             .iter()
-            .zip(Self::features(confidences))
+            .zip(Self::features(confidences, shape))
             .map(|(w, f)| w * f)
             .sum();
         1.0 / (1.0 + (-z).exp())
@@ -768,11 +932,12 @@ mod tests {
     #[test]
     fn response_confidence_combines_claims_and_respects_contradictions() {
         use Status::*;
-        assert_eq!(response_confidence(&[], None), 0.5);
-        assert_eq!(response_confidence(&[(Unverifiable, 0.3)], None), 0.3);
+        let sh = Shape::of("", ["a passage of five words"], 3);
+        assert_eq!(response_confidence(&[], &sh, None), 0.5);
+        assert_eq!(response_confidence(&[(Unverifiable, 0.3)], &sh, None), 0.3);
         // Without a fit: the weakest claim.
         assert_eq!(
-            response_confidence(&[(Supported, 0.9), (Unverifiable, 0.4)], None),
+            response_confidence(&[(Supported, 0.9), (Unverifiable, 0.4)], &sh, None),
             0.4
         );
         // Synthetic multi-claim rows where the response is right whenever the mean claim
@@ -783,12 +948,13 @@ mod tests {
             let weak = 0.05 + 0.3 * f64::from(i % 10) / 10.0;
             let ok = i % 4 != 0;
             let strong = if ok { 0.95 } else { 0.2 };
-            rows.push((vec![weak, strong, strong], ok));
+            rows.push((vec![weak, strong, strong], sh, ok));
         }
         let fit = ResponseFit::fit(&rows);
         assert_eq!(fit.rows, 200);
         let good = response_confidence(
             &[(Unverifiable, 0.1), (Supported, 0.95), (Supported, 0.95)],
+            &sh,
             Some(&fit),
         );
         let bad = response_confidence(
@@ -797,17 +963,51 @@ mod tests {
                 (Unverifiable, 0.2),
                 (Unverifiable, 0.2),
             ],
+            &sh,
             Some(&fit),
         );
         assert!(good > 0.8 && bad < 0.2, "good {good} bad {bad}");
         // A contradicted claim caps the response below 0.5 whatever the fit says.
         let capped = response_confidence(
             &[(Contradicted, 0.3), (Supported, 0.95), (Supported, 0.95)],
+            &sh,
             Some(&fit),
         );
         assert_eq!(capped, 0.3);
         // A single claim is its own confidence, fit or not.
-        assert_eq!(response_confidence(&[(Supported, 0.7)], Some(&fit)), 0.7);
+        assert_eq!(
+            response_confidence(&[(Supported, 0.7)], &sh, Some(&fit)),
+            0.7
+        );
+    }
+
+    #[test]
+    fn response_fit_takes_the_request_shape_in() {
+        // Replies (a prompt was sent) are right at lower claim confidences than summaries (no
+        // prompt): the same confidences must come out higher for a reply.
+        let reply = Shape::of("tell me about it", ["some knowledge"], 2);
+        let summary = Shape::of("", ["a long article"], 2);
+        let mut rows = Vec::new();
+        for i in 0..400 {
+            let c = 0.1 + 0.8 * f64::from(i % 20) / 20.0;
+            let is_reply = i % 2 == 0;
+            let ok = if is_reply { c > 0.25 } else { c > 0.65 };
+            rows.push((vec![c, c], if is_reply { reply } else { summary }, ok));
+        }
+        let fit = ResponseFit::fit(&rows);
+        let (r, s) = (
+            fit.predict(&[0.45, 0.45], &reply),
+            fit.predict(&[0.45, 0.45], &summary),
+        );
+        assert!(r > 0.7 && s < 0.3, "reply {r} summary {s}");
+        assert_eq!(
+            Shape::of("  ", ["one two", "three"], 4),
+            Shape {
+                prompt_given: false,
+                context_words: 3,
+                claims: 4
+            }
+        );
     }
 
     #[test]
@@ -834,7 +1034,7 @@ mod tests {
             x.push(s.features());
             y.push(label);
         }
-        let w = fit(&x, &y, 1e-3, 300);
+        let w = fit(&x, &y, &vec![1.0; x.len()], 1e-3, 300);
         let c = Calibration {
             id: "test".into(),
             features: FEATURES.iter().map(|s| s.to_string()).collect(),
@@ -846,6 +1046,7 @@ mod tests {
             weights: w,
             unverifiable_prior: Prior {
                 context: 0.2,
+                reply: 0.4,
                 none: 0.6,
             },
             response: None,
@@ -939,6 +1140,7 @@ mod tests {
             weights: vec![vec![0.0; FEATURES.len()]; 3],
             unverifiable_prior: Prior {
                 context: 0.2,
+                reply: 0.4,
                 none: 0.7,
             },
             response: None,
@@ -954,6 +1156,13 @@ mod tests {
         };
         assert!((c.confidence(&p, &none) - (0.05 + 0.7 * 0.9)).abs() < 1e-12);
         assert!((c.confidence(&p, &ctx) - (0.05 + 0.2 * 0.9)).abs() < 1e-12);
+        // A reply (a prompt, not a short answer) with context takes the reply prior; a short
+        // answer read with its question is held to the passages like any context claim.
+        let mut reply = ctx;
+        reply.shape.prompt_given = true;
+        assert!((c.confidence(&p, &reply) - (0.05 + 0.4 * 0.9)).abs() < 1e-12);
+        reply.question = true;
+        assert!((c.confidence(&p, &reply) - (0.05 + 0.2 * 0.9)).abs() < 1e-12);
     }
 
     #[test]

@@ -97,6 +97,10 @@ pub struct EvalArgs {
     /// Write metrics.json and a reliability diagram (SVG) per file into this directory.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// With --report: also write rows-<file>.jsonl, each row's label and the checker's answer
+    /// claim by claim (status, confidence, support, calibration signals), to see what it got wrong.
+    #[arg(long, requires = "report")]
+    pub rows: bool,
 }
 
 /// Settings shared by `serve` and `check`.
@@ -607,6 +611,14 @@ fn run_command(command: Command) -> anyhow::Result<i32> {
                         dir.join(format!("reliability-{stem}.svg")),
                         crate::calibrate::reliability_svg(stem, &r.metrics),
                     )?;
+                    if args.rows {
+                        let mut text = String::new();
+                        for line in &r.rows {
+                            text += &serde_json::to_string(line)?;
+                            text.push('\n');
+                        }
+                        std::fs::write(dir.join(format!("rows-{stem}.jsonl")), text)?;
+                    }
                 }
                 // The claim-confidence distribution the server's drift gauge compares with.
                 let all: Vec<f64> = reports

@@ -130,11 +130,13 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
     let mut x = Vec::new();
     let mut y = Vec::new();
     // (features, the request had context, correctness if known) for fitting the priors.
-    let mut truth: Vec<(bool, Option<bool>)> = Vec::new();
+    let mut truth: Vec<(calibrate::PriorKind, Option<bool>)> = Vec::new();
     // Signals of those rows, for the SUPPORTED thresholds.
     let mut sigs: Vec<calibrate::Signals> = Vec::new();
     // Multi-claim rows of known correctness, for the response combination.
     let mut multi: Vec<(CheckInput, bool)> = Vec::new();
+    // Their claims as weighted claim rows for the claim model ([`bag`]).
+    let (mut x_bag, mut y_bag, mut w_bag) = (Vec::new(), Vec::new(), Vec::new());
     let mut skipped = 0usize;
     let mut fitted_files = Vec::new();
     for f in files {
@@ -153,12 +155,19 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
                         .ok_or("verifier produced no signals; this is a bug")?;
                     x.push(s.features());
                     y.push(class_index(row.label));
-                    truth.push((s.context_given, row.correct_target()));
+                    truth.push((s.prior_kind(), row.correct_target()));
                     sigs.push(s);
                 }
                 [] => skipped += 1,
-                _ => match row.correct_target() {
-                    Some(ok) => multi.push((inp, ok)),
+                many => match row.correct_target() {
+                    Some(ok) => {
+                        let s: Vec<calibrate::Signals> =
+                            many.iter().filter_map(|c| c.signals).collect();
+                        if s.len() == many.len() {
+                            bag(&s, ok, row.label, &mut x_bag, &mut y_bag, &mut w_bag);
+                        }
+                        multi.push((inp, ok));
+                    }
                     None => skipped += 1,
                 },
             }
@@ -170,23 +179,34 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
             x.len()
         ));
     }
-    let weights = calibrate::fit(&x, &y, 1e-3, 1500);
+    let (mut x_all, mut y_all) = (x.clone(), y.clone());
+    x_all.extend_from_slice(&x_bag);
+    y_all.extend_from_slice(&y_bag);
+    let mut w_all = vec![1.0; x.len()];
+    w_all.extend_from_slice(&w_bag);
+    let weights = calibrate::fit(&x_all, &y_all, &w_all, 1e-3, 1500);
     // Class probabilities of every fitting row, for the priors and the fit metrics.
     let probs: Vec<[f64; 3]> = x
         .iter()
         .map(|xi| calibrate::predict(&weights, xi))
         .collect();
-    let prior_rows = |with_context: bool| -> Vec<([f64; 3], bool)> {
+    let prior_rows = |kind: calibrate::PriorKind| -> Vec<([f64; 3], bool)> {
         probs
             .iter()
             .zip(&truth)
-            .filter(|(_, t)| t.0 == with_context)
+            .filter(|(_, t)| t.0 == kind)
             .filter_map(|(p, t)| t.1.map(|c| (*p, c)))
             .collect()
     };
-    let (ctx_rows, none_rows) = (prior_rows(true), prior_rows(false));
+    use calibrate::PriorKind;
+    let (ctx_rows, reply_rows, none_rows) = (
+        prior_rows(PriorKind::Context),
+        prior_rows(PriorKind::Reply),
+        prior_rows(PriorKind::None),
+    );
     let unverifiable_prior = Prior {
         context: calibrate::fit_prior(&ctx_rows),
+        reply: calibrate::fit_prior(&reply_rows),
         none: calibrate::fit_prior(&none_rows),
     };
     let mut cal = Calibration {
@@ -216,7 +236,7 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
             .map(|((p, s), &yi)| {
                 (
                     p[0] >= p[1] && p[0] >= p[2],
-                    cal.unverifiable_prior.confidence(p, s.context_given),
+                    cal.unverifiable_prior.confidence(p, s.prior_kind()),
                     yi == 0,
                 )
             })
@@ -234,15 +254,19 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
         let claims = crate::claims::split(&inp.response);
         let results = checked(checker, inp, &claims)
             .map_err(|e| format!("request {}: {e}", inp.request_id))?;
-        response_rows.push((results.iter().map(|c| c.confidence).collect(), *ok));
+        let shape = calibrate::Shape::of(
+            &inp.prompt,
+            inp.context.iter().map(|p| p.text.as_str()),
+            results.len(),
+        );
+        response_rows.push((results.iter().map(|c| c.confidence).collect(), shape, *ok));
     }
     if response_rows.len() >= 30 {
         cal.response = Some(calibrate::ResponseFit::fit(&response_rows));
     }
     let id_src = serde_json::to_string(&(
         &cal.weights,
-        cal.unverifiable_prior.context,
-        cal.unverifiable_prior.none,
+        cal.unverifiable_prior,
         &cal.response,
         &cal.support_threshold,
     ))
@@ -252,9 +276,11 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
         &crate::audit::sha256_hex(format!("{model}:{id_src}").as_bytes())[..12]
     );
     cal.fitted_on = json!({"files": fitted_files, "model": model, "rows_used": x.len(),
-        "rows_multi_claim": response_rows.len(), "rows_skipped": skipped,
+        "rows_multi_claim": response_rows.len(), "claim_rows_from_multi_claim": x_bag.len(),
+        "rows_skipped": skipped,
         "threshold_rows": {"answer": answer_rows.len(), "other": other_rows.len()},
-        "prior_rows": {"context": ctx_rows.len(), "none": none_rows.len()}});
+        "prior_rows": {"context": ctx_rows.len(), "reply": reply_rows.len(),
+            "none": none_rows.len()}});
     checker.set_calibration(Some(std::sync::Arc::new(cal.clone())));
     // Metrics on the fitting data, for the record (held-out numbers come from `eval`).
     let rows: Vec<Scored> = probs
@@ -276,6 +302,43 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
     Ok(cal)
 }
 
+/// The claims of a multi-claim row of known correctness as claim rows for the claim model (a
+/// multiple-instance reading: the label belongs to the response, not to one claim). A correct
+/// response's claims are all SUPPORTED, each weighted 1/n so the row counts once; of an incorrect
+/// one only the claim the evidence backs least takes the row's label (the one most likely to
+/// be what is wrong), weight 1; the others say nothing certain and are left out. Without these
+/// rows the claim model sees sentences of summaries and conversation replies only when a
+/// response is a single sentence.
+fn bag(
+    claims: &[calibrate::Signals],
+    correct: bool,
+    label: Status,
+    x: &mut Vec<[f64; calibrate::N_FEATURES]>,
+    y: &mut Vec<usize>,
+    w: &mut Vec<f64>,
+) {
+    if correct {
+        let n = claims.len() as f64;
+        for s in claims {
+            x.push(s.features());
+            y.push(class_index(Status::Supported));
+            w.push(1.0 / n);
+        }
+    } else if let Some(weakest) = claims
+        .iter()
+        .min_by(|a, b| a.support_signal().total_cmp(&b.support_signal()))
+    {
+        let label = if label == Status::Supported {
+            Status::Unverifiable
+        } else {
+            label
+        };
+        x.push(weakest.features());
+        y.push(class_index(label));
+        w.push(1.0);
+    }
+}
+
 /// Evaluation of one file.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FileReport {
@@ -288,6 +351,26 @@ pub struct FileReport {
     /// Every claim's confidence (for the drift reference; not in metrics.json).
     #[serde(skip)]
     pub claim_confidences: Vec<f64>,
+    /// One line per row: its label and what the checker said, claim by claim with the
+    /// calibration's signals (`eval --rows`; not in metrics.json).
+    #[serde(skip)]
+    pub rows: Vec<serde_json::Value>,
+}
+
+/// What `eval --rows` writes for one row: the row's label and correctness, the response status
+/// and confidence, and each claim's status, confidence, support and calibration signals.
+fn row_line(row: &Labeled, o: &CheckOutcome) -> serde_json::Value {
+    let claims: Vec<serde_json::Value> = o
+        .claims
+        .iter()
+        .map(|c| {
+            json!({"text": c.text, "status": c.status, "confidence": c.confidence,
+                "support": c.support, "signals": c.signals})
+        })
+        .collect();
+    json!({"id": row.id, "label": row.label, "correct": row.correct_target(),
+        "predicted": response_status(o), "confidence": o.confidence, "verdict": o.verdict,
+        "claims": claims})
 }
 
 /// Runs the checker over each file.
@@ -298,6 +381,7 @@ pub fn evaluate(checker: &Checker, files: &[PathBuf]) -> Result<Vec<FileReport>,
         let mut scored = Vec::with_capacity(rows.len());
         let mut lat = Vec::with_capacity(rows.len());
         let mut claim_confidences = Vec::new();
+        let mut lines = Vec::with_capacity(rows.len());
         for row in &rows {
             let t = Instant::now();
             let o = checker
@@ -308,6 +392,7 @@ pub fn evaluate(checker: &Checker, files: &[PathBuf]) -> Result<Vec<FileReport>,
             if o.reasons.iter().any(|r| r.code == "INTERNAL_ERROR") {
                 return Err(format!("row {}: {}", row.id, o.reasons[0].message));
             }
+            lines.push(row_line(row, &o));
             scored.push(Scored {
                 confidence: o.confidence,
                 predicted: response_status(&o),
@@ -326,6 +411,7 @@ pub fn evaluate(checker: &Checker, files: &[PathBuf]) -> Result<Vec<FileReport>,
             metrics: calibrate::metrics(&scored),
             latency_ms: [pct(0.5), pct(0.9), pct(0.99)],
             claim_confidences,
+            rows: lines,
         });
     }
     Ok(out)
@@ -363,4 +449,35 @@ pub fn render(reports: &[FileReport]) -> String {
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_against(support: f64) -> calibrate::Signals {
+        calibrate::Signals {
+            context: Some([support, 0.1, 0.9 - support]),
+            context_given: true,
+            ..calibrate::Signals::default()
+        }
+    }
+
+    #[test]
+    fn multi_claim_rows_become_weighted_claim_rows() {
+        let claims = [read_against(0.8), read_against(0.2), read_against(0.5)];
+        let (mut x, mut y, mut w) = (Vec::new(), Vec::new(), Vec::new());
+        // A correct response: every claim SUPPORTED, the row counting once in all.
+        bag(&claims, true, Status::Supported, &mut x, &mut y, &mut w);
+        assert_eq!(y, vec![class_index(Status::Supported); 3]);
+        assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        // An incorrect (hallucinated) one: only the least-backed claim, with the row's label.
+        bag(&claims, false, Status::Unverifiable, &mut x, &mut y, &mut w);
+        assert_eq!(x.len(), 4);
+        assert_eq!(x[3], claims[1].features());
+        assert_eq!((y[3], w[3]), (class_index(Status::Unverifiable), 1.0));
+        // An incorrect response labeled SUPPORTED by mistake is not taught as SUPPORTED.
+        bag(&claims, false, Status::Supported, &mut x, &mut y, &mut w);
+        assert_eq!(y[4], class_index(Status::Unverifiable));
+    }
 }

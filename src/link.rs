@@ -77,8 +77,8 @@ static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
                less\ than|under|fewer\ than|below|at\ most)\s+)?
         (?P<cur>[$€£]\s?)?
         (?P<num>-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)
-        (?:\s*(?P<scale>thousand|million|billion|trillion|bn|mn|k)\b)?
-        (?:\s*(?P<unit>°\s?[CFK]\b|degrees?\s+(?:celsius|fahrenheit|kelvin)|kelvin|
+        (?:\s*(?P<scale>thousand|million|billion|trillion|bn|mn)\b|(?P<k>k)\b)?
+        (?:\s*(?P<unit>°\s?[CFK]\b|degrees?\s+(?:celsius|fahrenheit|kelvin)|kelvin|(?-i:K)\b|
                km²|km2|square\ kilomet(?:er|re)s?|sq\.?\s?km|square\ miles?|sq\.?\s?mi\b|
                feet\b|foot\b|ft\b|metres\b|meters\b|m\b))?",
     )
@@ -124,8 +124,10 @@ pub fn quantities(text: &str) -> Vec<Quantity> {
                 return None;
             }
             let mut value: f64 = num.as_str().replace(',', "").parse().ok()?;
+            // "37k" (glued) is thousands; "2750.15 K" (a space, capital) is kelvin.
             value *= match c
                 .name("scale")
+                .or(c.name("k"))
                 .map(|s| s.as_str().to_lowercase())
                 .as_deref()
             {
@@ -170,7 +172,7 @@ pub fn convert(q: &Quantity, unit: Option<&str>) -> Option<f64> {
     let is = |w: &str, opts: &[&str]| opts.iter().any(|o| w.starts_with(o));
     let celsius = is(&written, &["°c", "degreecelsius", "degreescelsius"]);
     let fahrenheit = is(&written, &["°f", "degreefahrenheit", "degreesfahrenheit"]);
-    let kelvin = is(&written, &["°k", "kelvin", "degreekelvin", "degreeskelvin"]);
+    let kelvin = written == "k" || is(&written, &["°k", "kelvin", "degreekelvin", "degreeskelvin"]);
     let km2 = is(&written, &["km²", "km2", "squarekilomet", "sq.km", "sqkm"]);
     let mi2 = is(&written, &["squaremile", "sq.mi", "sqmi"]);
     let feet = is(&written, &["feet", "foot", "ft"]);
@@ -303,10 +305,31 @@ fn glued_to_unknown_name(
 /// Links one claim. `all_lowercase_input` disables the capitalization filter (the whole
 /// response was written in lower case, so lower case says nothing).
 pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
+    // Predicate phrases, without one inside a longer one ("currency" in "currency code").
+    let mut phrases = kg.find_phrases(claim);
+    let all: Vec<(usize, usize)> = phrases.iter().map(|p| (p.0, p.1)).collect();
+    phrases.retain(|p| {
+        !all.iter()
+            .any(|&(s, e)| s <= p.0 && p.1 <= e && e - s > p.1 - p.0)
+    });
+    let named: Vec<usize> = phrases.iter().flat_map(|p| p.2.iter().copied()).collect();
+    // Known values of the predicates the claim names ("America/Tijuana" for "time zone", "SWE"
+    // for "alpha-3"): what lies inside one is part of the value, not an entity or another code.
+    let values = kg.find_values(claim);
+    let known: Vec<(usize, usize)> = values
+        .iter()
+        .filter(|v| named.contains(&v.2))
+        .map(|v| (v.0, v.1))
+        .collect();
     let hits = kg.find_entities(claim);
     let spans: Vec<(usize, usize)> = hits.iter().map(|h| (h.start, h.end)).collect();
     let mentions: Vec<Mention> = hits
         .into_iter()
+        .filter(|h| {
+            !known
+                .iter()
+                .any(|&(s, e)| s <= h.start && h.end <= e && e - s > h.end - h.start)
+        })
         .filter_map(|mut hit| {
             let text = &claim[hit.start..hit.end];
             let lowercase_only = !text.chars().any(char::is_uppercase);
@@ -325,9 +348,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
             Some(Mention { hit, text })
         })
         .collect();
-    let phrases = kg.find_phrases(claim);
     let quantities = quantities(claim);
-    let values = kg.find_values(claim);
     let negated = NEGATION.is_match(claim);
 
     let mut assertions: Vec<Assertion> = Vec::new();
@@ -418,9 +439,9 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                             CODE.find_iter(claim)
                                 .filter(|m| m.start() >= *pe)
                                 .filter(|m| {
-                                    !mentions
-                                        .iter()
-                                        .any(|x| overlaps(x.range(), (m.start(), m.end())))
+                                    let span = (m.start(), m.end());
+                                    !mentions.iter().any(|x| overlaps(x.range(), span))
+                                        && !known.iter().any(|&k| overlaps(k, span))
                                 })
                                 .take(1)
                                 .map(|m| (m.start(), m.end(), pi, fold_key(m.as_str()))),
@@ -481,6 +502,12 @@ mod tests {
         assert_eq!(q[0].value, 3.5e9);
         assert_eq!(q[0].bound, Bound::AtLeast);
         assert!(quantities("the A380 is large").is_empty());
+        // A glued k is thousands; a capital K after a space is the kelvin unit.
+        assert_eq!(quantities("37k followers")[0].value, 37e3);
+        assert_eq!(quantities("37K followers")[0].value, 37e3);
+        let q = &quantities("Niobium melts at 2750.15 K.")[0];
+        assert_eq!((q.value, q.unit.as_deref()), (2750.15, Some("k")));
+        assert_eq!(convert(q, Some("K")), Some(2750.15));
     }
 
     #[test]

@@ -643,7 +643,12 @@ impl Checker {
         let (confidence, verdict, mut reasons) = match &shortfall {
             None => {
                 let fit = self.calibration.as_ref().and_then(|c| c.response.as_ref());
-                let confidence = calibrate::response_confidence(&claims, fit);
+                let shape = calibrate::Shape::of(
+                    &input.prompt,
+                    input.context.iter().map(|p| p.text.as_str()),
+                    claims.len(),
+                );
+                let confidence = calibrate::response_confidence(&claims, &shape, fit);
                 let (v, r) = decide::decide(policy, &claims);
                 (confidence, v, r)
             }
@@ -776,6 +781,8 @@ impl Checker {
                 symbolic.record(format!("{stage}_us").as_str(), us);
             }
         }
+        // A stream's pieces are checked as they come, so there `claims` is the piece's claims.
+        let shape = calibrate::Shape::of(&input.prompt, passages.iter().copied(), claims.len());
         let mut signals: Vec<Signals> = pending
             .iter()
             .map(|p| Signals {
@@ -783,6 +790,9 @@ impl Checker {
                 linked: p.linked,
                 context_given: !input.context.is_empty(),
                 question: p.question,
+                claim_words: u32::try_from(p.hypothesis.split_whitespace().count())
+                    .unwrap_or(u32::MAX),
+                shape,
                 ..Signals::default()
             })
             .collect();

@@ -158,6 +158,23 @@ pub const SENTENCES: &[(&str, &str)] = &[
     ("The currency of Japan is the yen.", "SUPPORTED"),
     ("Paris has a famous opera house.", "UNVERIFIABLE"),
     ("Heathrow Airport is in the United Kingdom.", "UNVERIFIABLE"),
+    // A value that contains a name ("America" in a time zone), a phrase inside a longer one
+    // ("currency" in "currency code"), a code another named predicate knows ("SWE" is alpha-3,
+    // not a wrong alpha-2 for "ISO 3166"), a kelvin figure written with a bare "K": each of
+    // these was once a false CONTRADICTED on the graph's own facts.
+    ("Mexicali is in the America/Tijuana time zone.", "SUPPORTED"),
+    (
+        "Mexicali is in the America/Bogota time zone.",
+        "CONTRADICTED",
+    ),
+    ("The currency code of Sweden is SEK.", "SUPPORTED"),
+    ("The currency code of Sweden is EUR.", "CONTRADICTED"),
+    ("The ISO 3166-1 alpha-3 code of Sweden is SWE.", "SUPPORTED"),
+    (
+        "The ISO 3166-1 alpha-3 code of Sweden is SWZ.",
+        "CONTRADICTED",
+    ),
+    ("Niobium melts at 2750.15 K.", "SUPPORTED"),
 ];
 
 #[test]

@@ -73,14 +73,17 @@ fn context_passages_ground_faithful_and_hallucinated_answers() {
         faithful.claims[0].confidence
     );
     // Checked together (each claim's pairs go to the model as its symbolic pass ends), each
-    // claim gets exactly its own result.
+    // claim gets exactly its own model result. (Its confidence is calibrated with the request's
+    // shape, which says it is one claim of two, so the verifier's probabilities are compared.)
     let both = run(
         "Acme Corp was founded in 1998 by Jane Doe. Acme Corp was founded in 2011 by John Smith.",
     );
     assert_eq!(both.claims.len(), 2);
     for (together, alone) in both.claims.iter().zip([&faithful, &hallucinated]) {
         assert_eq!(together.status, alone.claims[0].status);
-        assert_eq!(together.confidence, alone.claims[0].confidence);
+        let read = |c: &factgate::pipeline::ClaimResult| c.signals.and_then(|s| s.context);
+        assert!(read(together).is_some());
+        assert_eq!(read(together), read(&alone.claims[0]));
         assert_eq!(together.evidence, alone.claims[0].evidence);
     }
     assert_ne!(faithful.versions.model, "none");
