@@ -261,3 +261,44 @@ fn check_command_reads_context_files() {
         "{err}"
     );
 }
+
+const ARTICLE: &str = "The city council of Riverton voted on Tuesday to build a new public library on the site of the old bus depot. The project will cost 14 million dollars and is expected to open in 2027. Mayor Linda Ortiz said the library would include a children's wing, a makerspace and study rooms for students. Construction will begin next spring after the depot is demolished. Some residents had argued that the money should go to road repairs instead, but the council approved the plan by a vote of seven to two. The library will replace the current branch on Main Street, which opened in 1962 and has become too small for the growing town.";
+
+#[test]
+fn a_faithful_summary_is_supported_sentence_by_sentence_and_an_altered_one_is_not() {
+    // A multi-sentence summary of a news article: the calibration has seen such responses
+    // (multi-claim dev rows), so a faithful one is not left UNVERIFIABLE or accused.
+    let article = [("news-1", ARTICLE)];
+    let faithful = check(
+        "Riverton's council approved a new public library on the old bus depot site. \
+         It will cost 14 million dollars and should open in 2027. The vote was seven to two.",
+        "",
+        &article,
+        "",
+    );
+    assert_eq!(faithful.claims.len(), 3);
+    for c in &faithful.claims {
+        assert_eq!(c.status, Status::Supported, "{}: {}", c.text, c.explanation);
+    }
+    assert_eq!(faithful.verdict, Action::Allow);
+    assert!(faithful.confidence > 0.5, "{}", faithful.confidence);
+    // The same summary with the cost and the year changed: that sentence is not SUPPORTED, the
+    // others still are, and the response is less likely correct than not.
+    let altered = check(
+        "Riverton's council approved a new public library on the old bus depot site. \
+         It will cost 40 million dollars and should open in 2030. The vote was seven to two.",
+        "",
+        &article,
+        "",
+    );
+    assert_ne!(
+        altered.claims[1].status,
+        Status::Supported,
+        "{}",
+        altered.claims[1].explanation
+    );
+    assert_eq!(altered.claims[0].status, Status::Supported);
+    assert_eq!(altered.claims[2].status, Status::Supported);
+    assert!(altered.confidence < 0.5, "{}", altered.confidence);
+    assert_ne!(altered.verdict, Action::Allow);
+}
