@@ -60,7 +60,7 @@ graph:
 	python3 knowledge/build.py
 
 ## Refit models/calibration.json on the dev files (never the test files).
-DEV_DATA := $(addprefix models/data/,vitaminc_dev.jsonl graph_dev.jsonl qa_dev.jsonl dialogue_dev.jsonl summary_dev.jsonl noevidence_dev.jsonl)
+DEV_DATA := $(addprefix models/data/,vitaminc_dev.jsonl vitaminc_dev_passages.jsonl graph_dev.jsonl qa_dev.jsonl dialogue_dev.jsonl summary_dev.jsonl noevidence_dev.jsonl)
 calibrate: build
 	./target/release/factgate calibrate --data $(DEV_DATA) --out models/calibration.json
 

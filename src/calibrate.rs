@@ -16,8 +16,8 @@
 //! `factgate calibrate` (least squares on the rows whose correctness is known), stored in the
 //! same versioned JSON (`models/calibration.json`) with what it was fitted on and its metrics;
 //! its id is reported in `versions.calibration`. Besides the evidence signals the regression
-//! sees the request's [`Shape`] (a reply or not, the context length, the claim's length, one
-//! claim of several or not), so one calibration holds for a conversation turn, a short passage
+//! sees the request's [`Shape`] (a reply or not, the context length, the claim's length), so
+//! one calibration holds for a conversation turn, a short passage
 //! and a long article.
 //!
 //! Status and confidence never disagree: the verifier's SUPPORTED needs confidence > 0.5, its
@@ -93,17 +93,11 @@ pub struct Shape {
     pub prompt_given: bool,
     /// Words in all context passages together.
     pub context_words: u32,
-    /// Claims the response split into.
-    pub claims: u32,
 }
 
 impl Shape {
-    /// The shape of a request with this prompt, these passages and this many claims.
-    pub fn of<'a>(
-        prompt: &str,
-        passages: impl IntoIterator<Item = &'a str>,
-        claims: usize,
-    ) -> Self {
+    /// The shape of a request with this prompt and these passages.
+    pub fn of<'a>(prompt: &str, passages: impl IntoIterator<Item = &'a str>) -> Self {
         let words: usize = passages
             .into_iter()
             .map(|p| p.split_whitespace().count())
@@ -111,7 +105,6 @@ impl Shape {
         Self {
             prompt_given: !prompt.trim().is_empty(),
             context_words: u32::try_from(words).unwrap_or(u32::MAX),
-            claims: u32::try_from(claims).unwrap_or(u32::MAX),
         }
     }
 
@@ -167,14 +160,17 @@ pub fn agree(status: Status, confidence: f64) -> f64 {
 }
 
 /// Number of claim features.
-pub const N_FEATURES: usize = 21;
+pub const N_FEATURES: usize = 20;
 
 /// Feature names, in order (stored in the calibration file and checked at load). After the
 /// evidence signals come the request shape ([`Shape`]), for claims read against context windows
 /// (0 otherwise): `reply` (a prompt was sent and the claim is not a short answer read with it),
 /// the context length on a log scale, both crossed with the verifier's support / contradiction
 /// log-odds so that the same score can weigh differently in a conversation or against a long
-/// article, the claim's length, and whether the claim is one of several.
+/// article, and the claim's length. Whether the claim is one of several is deliberately not a
+/// feature: fitted on dev it learned that sentences of multi-sentence responses are right even
+/// when the verifier reads a contradiction (faithful summaries), and then called SUPPORTED a
+/// plain numeric contradiction in the second sentence of a short answer.
 pub const FEATURES: [&str; N_FEATURES] = [
     "bias",
     "sym_supported",
@@ -196,7 +192,6 @@ pub const FEATURES: [&str; N_FEATURES] = [
     "ctx_len_x_logit_sup",
     "ctx_len_x_logit_ref",
     "claim_len",
-    "multi_claim",
 ];
 
 fn logit(p: f64) -> f64 {
@@ -242,7 +237,6 @@ impl Signals {
             ctx_len * lsup,
             ctx_len * lref,
             ctx * (1.0 + f64::from(self.claim_words)).ln() / 50f64.ln(),
-            ctx * b(self.shape.claims > 1),
         ]
     }
 
@@ -932,7 +926,7 @@ mod tests {
     #[test]
     fn response_confidence_combines_claims_and_respects_contradictions() {
         use Status::*;
-        let sh = Shape::of("", ["a passage of five words"], 3);
+        let sh = Shape::of("", ["a passage of five words"]);
         assert_eq!(response_confidence(&[], &sh, None), 0.5);
         assert_eq!(response_confidence(&[(Unverifiable, 0.3)], &sh, None), 0.3);
         // Without a fit: the weakest claim.
@@ -985,8 +979,8 @@ mod tests {
     fn response_fit_takes_the_request_shape_in() {
         // Replies (a prompt was sent) are right at lower claim confidences than summaries (no
         // prompt): the same confidences must come out higher for a reply.
-        let reply = Shape::of("tell me about it", ["some knowledge"], 2);
-        let summary = Shape::of("", ["a long article"], 2);
+        let reply = Shape::of("tell me about it", ["some knowledge"]);
+        let summary = Shape::of("", ["a long article"]);
         let mut rows = Vec::new();
         for i in 0..400 {
             let c = 0.1 + 0.8 * f64::from(i % 20) / 20.0;
@@ -1001,11 +995,10 @@ mod tests {
         );
         assert!(r > 0.7 && s < 0.3, "reply {r} summary {s}");
         assert_eq!(
-            Shape::of("  ", ["one two", "three"], 4),
+            Shape::of("  ", ["one two", "three"]),
             Shape {
                 prompt_given: false,
                 context_words: 3,
-                claims: 4
             }
         );
     }

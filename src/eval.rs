@@ -254,11 +254,7 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
         let claims = crate::claims::split(&inp.response);
         let results = checked(checker, inp, &claims)
             .map_err(|e| format!("request {}: {e}", inp.request_id))?;
-        let shape = calibrate::Shape::of(
-            &inp.prompt,
-            inp.context.iter().map(|p| p.text.as_str()),
-            results.len(),
-        );
+        let shape = calibrate::Shape::of(&inp.prompt, inp.context.iter().map(|p| p.text.as_str()));
         response_rows.push((results.iter().map(|c| c.confidence).collect(), shape, *ok));
     }
     if response_rows.len() >= 30 {

@@ -646,7 +646,6 @@ impl Checker {
                 let shape = calibrate::Shape::of(
                     &input.prompt,
                     input.context.iter().map(|p| p.text.as_str()),
-                    claims.len(),
                 );
                 let confidence = calibrate::response_confidence(&claims, &shape, fit);
                 let (v, r) = decide::decide(policy, &claims);
@@ -781,8 +780,7 @@ impl Checker {
                 symbolic.record(format!("{stage}_us").as_str(), us);
             }
         }
-        // A stream's pieces are checked as they come, so there `claims` is the piece's claims.
-        let shape = calibrate::Shape::of(&input.prompt, passages.iter().copied(), claims.len());
+        let shape = calibrate::Shape::of(&input.prompt, passages.iter().copied());
         let mut signals: Vec<Signals> = pending
             .iter()
             .map(|p| Signals {

@@ -302,3 +302,29 @@ fn a_faithful_summary_is_supported_sentence_by_sentence_and_an_altered_one_is_no
     assert!(altered.confidence < 0.5, "{}", altered.confidence);
     assert_ne!(altered.verdict, Action::Allow);
 }
+
+#[test]
+fn a_numeric_contradiction_after_a_faithful_sentence_is_not_supported() {
+    // The second sentence contradicts the passage (5 business days, not 90). Checked after a
+    // faithful sentence it must not come out SUPPORTED: the calibration may not learn that
+    // sentences of longer responses are right whatever the passage says.
+    let refund = [("policy", REFUND_POLICY)];
+    let both = check(
+        "You can return an unused item within 30 days for a full refund. \
+         Refunds are issued within 90 business days.",
+        "",
+        &refund,
+        "",
+    );
+    assert_eq!(both.claims.len(), 2);
+    assert_eq!(
+        both.claims[0].status,
+        Status::Supported,
+        "{}",
+        both.claims[0].explanation
+    );
+    let wrong = &both.claims[1];
+    assert_ne!(wrong.status, Status::Supported, "{}", wrong.explanation);
+    assert!(wrong.confidence < 0.5, "{}", wrong.confidence);
+    assert_ne!(both.verdict, Action::Allow);
+}

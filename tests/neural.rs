@@ -73,8 +73,7 @@ fn context_passages_ground_faithful_and_hallucinated_answers() {
         faithful.claims[0].confidence
     );
     // Checked together (each claim's pairs go to the model as its symbolic pass ends), each
-    // claim gets exactly its own model result. (Its confidence is calibrated with the request's
-    // shape, which says it is one claim of two, so the verifier's probabilities are compared.)
+    // claim gets exactly its own result: the same verifier reading and the same calibration.
     let both = run(
         "Acme Corp was founded in 1998 by Jane Doe. Acme Corp was founded in 2011 by John Smith.",
     );
@@ -84,6 +83,7 @@ fn context_passages_ground_faithful_and_hallucinated_answers() {
         let read = |c: &factgate::pipeline::ClaimResult| c.signals.and_then(|s| s.context);
         assert!(read(together).is_some());
         assert_eq!(read(together), read(&alone.claims[0]));
+        assert_eq!(together.confidence, alone.claims[0].confidence);
         assert_eq!(together.evidence, alone.claims[0].evidence);
     }
     assert_ne!(faithful.versions.model, "none");
