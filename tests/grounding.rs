@@ -269,13 +269,19 @@ fn a_faithful_summary_is_supported_sentence_by_sentence_and_an_altered_one_is_no
     // A multi-sentence summary of a news article: the calibration has seen such responses
     // (multi-claim dev rows), so a faithful one is not left UNVERIFIABLE or accused.
     let article = [("news-1", ARTICLE)];
-    let faithful = check(
-        "Riverton's council approved a new public library on the old bus depot site. \
-         It will cost 14 million dollars and should open in 2027. The vote was seven to two.",
-        "",
-        &article,
-        "",
-    );
+    // The same three sentences around a middle one that is right or wrong.
+    let summary = |middle: &str| {
+        check(
+            &format!(
+                "Riverton's council approved a new public library on the old bus depot site. \
+                 {middle} The vote was seven to two."
+            ),
+            "",
+            &article,
+            "",
+        )
+    };
+    let faithful = summary("It will cost 14 million dollars and should open in 2027.");
     assert_eq!(faithful.claims.len(), 3);
     for c in &faithful.claims {
         assert_eq!(c.status, Status::Supported, "{}: {}", c.text, c.explanation);
@@ -284,13 +290,7 @@ fn a_faithful_summary_is_supported_sentence_by_sentence_and_an_altered_one_is_no
     assert!(faithful.confidence > 0.5, "{}", faithful.confidence);
     // The same summary with the cost and the year changed: that sentence is not SUPPORTED, the
     // others still are, and the response is less likely correct than not.
-    let altered = check(
-        "Riverton's council approved a new public library on the old bus depot site. \
-         It will cost 40 million dollars and should open in 2030. The vote was seven to two.",
-        "",
-        &article,
-        "",
-    );
+    let altered = summary("It will cost 40 million dollars and should open in 2030.");
     assert_ne!(
         altered.claims[1].status,
         Status::Supported,

@@ -36,17 +36,20 @@ pub(crate) async fn http(
     (status, body)
 }
 
+/// A started server: (stop, join, HTTP address, gRPC URL).
+pub(crate) type Started = (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<Result<(), factgate::serve::ServeError>>,
+    std::net::SocketAddr,
+    String,
+);
+
 /// A server over the fixture graph with an HTTP port (`options.http` is set here); returns it
 /// with the HTTP address and the gRPC URL.
 pub(crate) async fn start(
     dir: &std::path::Path,
     options: factgate::serve::ServeOptions,
-) -> (
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<Result<(), factgate::serve::ServeError>>,
-    std::net::SocketAddr,
-    String,
-) {
+) -> Started {
     let audit = common::audit_config(dir);
     start_with(
         Box::new(move || Ok(common::checker(None, "", Some(audit)))),
@@ -55,17 +58,11 @@ pub(crate) async fn start(
     .await
 }
 
-/// A server of `loader`'s checker with an HTTP port, once SERVING: (stop, join, HTTP address,
-/// gRPC URL).
+/// A server of `loader`'s checker with an HTTP port, once SERVING.
 pub(crate) async fn start_with(
     loader: factgate::serve::Loader,
     options: factgate::serve::ServeOptions,
-) -> (
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<Result<(), factgate::serve::ServeError>>,
-    std::net::SocketAddr,
-    String,
-) {
+) -> Started {
     let grpc = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
