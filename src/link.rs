@@ -225,6 +225,11 @@ fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
     a.0 < b.1 && b.0 < a.1
 }
 
+/// `inner` lies within `outer` and is shorter.
+fn strictly_inside(inner: (usize, usize), outer: (usize, usize)) -> bool {
+    outer.0 <= inner.0 && inner.1 <= outer.1 && outer.1 - outer.0 > inner.1 - inner.0
+}
+
 fn distance(a: (usize, usize), b: (usize, usize)) -> usize {
     if overlaps(a, b) {
         0
@@ -308,10 +313,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
     // Predicate phrases, without one inside a longer one ("currency" in "currency code").
     let mut phrases = kg.find_phrases(claim);
     let all: Vec<(usize, usize)> = phrases.iter().map(|p| (p.0, p.1)).collect();
-    phrases.retain(|p| {
-        !all.iter()
-            .any(|&(s, e)| s <= p.0 && p.1 <= e && e - s > p.1 - p.0)
-    });
+    phrases.retain(|p| !all.iter().any(|&o| strictly_inside((p.0, p.1), o)));
     let named: Vec<usize> = phrases.iter().flat_map(|p| p.2.iter().copied()).collect();
     // Known values of the predicates the claim names ("America/Tijuana" for "time zone", "SWE"
     // for "alpha-3"): what lies inside one is part of the value, not an entity or another code.
@@ -325,11 +327,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
     let spans: Vec<(usize, usize)> = hits.iter().map(|h| (h.start, h.end)).collect();
     let mentions: Vec<Mention> = hits
         .into_iter()
-        .filter(|h| {
-            !known
-                .iter()
-                .any(|&(s, e)| s <= h.start && h.end <= e && e - s > h.end - h.start)
-        })
+        .filter(|h| !known.iter().any(|&k| strictly_inside((h.start, h.end), k)))
         .filter_map(|mut hit| {
             let text = &claim[hit.start..hit.end];
             let lowercase_only = !text.chars().any(char::is_uppercase);
