@@ -36,10 +36,11 @@
 //!
 //! The response confidence of a single-claim response is the claim's. For several claims it is
 //! a fitted logistic combination of the claim confidences ([`ResponseFit`]: lowest and mean
-//! log-odds, number of claims, and the request's shape), fitted by `factgate calibrate` on multi-claim dev rows, because
-//! the lowest claim confidence under-states long faithful answers (most of their sentences are
-//! only partly covered by any one window); without a fit it is the lowest claim confidence. It
-//! never exceeds the confidence of a CONTRADICTED claim; 0.5 when there is no claim.
+//! log-odds, number of claims, and the request's shape), fitted by `factgate calibrate` on
+//! multi-claim dev rows, because the lowest claim confidence under-states long faithful answers
+//! (most of their sentences are only partly covered by any one window); without a fit it is the
+//! lowest claim confidence. It never exceeds the confidence of a CONTRADICTED claim; 0.5 when
+//! there is no claim.
 
 use std::path::{Path, PathBuf};
 

@@ -120,9 +120,9 @@ pub fn response_status(o: &CheckOutcome) -> Status {
 /// Fits a calibration on labeled files with a checker that has the verifier (and no
 /// calibration). The claim model is fitted on the rows with one claim and on the claims of
 /// multi-claim rows of known correctness read as bags ([`bag`]); the priors and the SUPPORTED
-/// thresholds on the single-claim rows; then, with that calibration in place, the response combination ([`calibrate::ResponseFit`]) is fitted
-/// on the rows that split into several claims and whose correctness is known. The checker
-/// keeps the fitted calibration.
+/// thresholds on the single-claim rows; then, with that calibration in place, the response
+/// combination ([`calibrate::ResponseFit`]) on the rows that split into several claims and
+/// whose correctness is known. The checker keeps the fitted calibration.
 pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration, String> {
     let model = checker
         .verifier()
