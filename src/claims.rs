@@ -61,7 +61,10 @@ const CLAUSE_VERBS: &[&str] = &[
 pub const MAX_CLAIM_BYTES: usize = 512;
 
 /// Splits `text` into claims. Whitespace-only pieces, bullet markers and questions ("Do you like
-/// crime fiction?": a question asserts nothing) are not claims.
+/// crime fiction?": a question asserts nothing) are not claims, except for the statement a
+/// question carries ([`asserted`]): "X went to space in 1997, have you read her book?" claims
+/// "X went to space in 1997", and "Did you know that X played baseball?" claims "X played
+/// baseball".
 pub fn split(text: &str) -> Vec<Claim> {
     let utf16 = Utf16Index::new(text);
     let mut claims = Vec::new();
@@ -70,9 +73,14 @@ pub fn split(text: &str) -> Vec<Claim> {
         for (ss, se) in sentences(text, s, e) {
             let sentence =
                 text[ss..se].trim_end_matches(|c: char| c.is_whitespace() || is_closer(c));
-            if sentence.ends_with(['?', '？']) {
-                continue;
-            }
+            let (ss, se) = if sentence.ends_with(['?', '？']) {
+                match asserted(text, ss, ss + sentence.len()) {
+                    Some(range) => range,
+                    None => continue,
+                }
+            } else {
+                (ss, se)
+            };
             let pieces = bounded(text, ss, se);
             let last_piece = pieces.len() - 1;
             for (k, (bs, be)) in pieces.into_iter().enumerate() {
@@ -92,6 +100,93 @@ pub fn split(text: &str) -> Vec<Claim> {
         }
     }
     claims
+}
+
+/// Question words: a sentence starting with one asks rather than states; after a comma one
+/// starts a tag question ("..., what about you?").
+const WH_WORDS: &[&str] = &[
+    "what", "which", "who", "whom", "whose", "how", "where", "when", "why",
+];
+
+/// Auxiliaries: a sentence starting with one asks rather than states; followed by one of
+/// [`TAG_SUBJECTS`] one starts a tag question ("..., have you seen it?").
+const AUXILIARIES: &[&str] = &[
+    "have", "has", "had", "do", "does", "did", "would", "will", "can", "could", "are", "were",
+    "is", "was", "should", "shall", "may", "might", "don't", "doesn't", "didn't", "isn't",
+    "aren't", "wasn't", "weren't", "haven't", "hasn't", "won't", "wouldn't", "can't", "couldn't",
+    "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "havent", "hasnt", "wont",
+    "wouldnt", "cant", "couldnt",
+];
+
+/// Question openers that present what follows as a fact ("Did you know that X?").
+const PRESUPPOSING: &[&str] = &[
+    "did you know that ",
+    "did you know ",
+    "do you know that ",
+    "did you hear that ",
+    "did you hear ",
+    "isn't it true that ",
+    "is it true that ",
+];
+
+/// Subjects that follow an auxiliary opening a tag question.
+const TAG_SUBJECTS: &[&str] = &[
+    "you", "u", "ya", "we", "they", "he", "she", "it", "that", "this", "there", "i",
+];
+
+/// Fewest words a statement carried by a question must have ("No problem, would you like ..."
+/// carries nothing worth checking).
+const MIN_ASSERTED_WORDS: usize = 4;
+
+/// The statement a question sentence `text[start..end]` (ending with `?`) carries, if any: what
+/// follows a presupposing opener ([`PRESUPPOSING`]), or the statement before a tag question
+/// ("Laura Hillenbrand went to space in 1997, have you read her book?") when the sentence does
+/// not itself open as a question. Without this a hallucination phrased with a question tag
+/// would go unchecked. At least [`MIN_ASSERTED_WORDS`] words, else `None`.
+fn asserted(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+    let sentence = &text[start..end];
+    // ASCII lower-casing keeps byte offsets.
+    let lower = sentence.to_ascii_lowercase();
+    let words = |a: usize, b: usize| text[a..b].split_whitespace().count();
+    let strip = |a: usize, b: usize| {
+        let (a, b) = trim(text, a, b);
+        let t = text[a..b].trim_end_matches(|c: char| {
+            c == '?' || c == '？' || c == ',' || c == ';' || c.is_whitespace() || is_closer(c)
+        });
+        (a, a + t.len())
+    };
+    if let Some(lead) = PRESUPPOSING.iter().find(|p| lower.starts_with(*p)) {
+        let (a, b) = strip(start + lead.len(), end);
+        return (words(a, b) >= MIN_ASSERTED_WORDS).then_some((a, b));
+    }
+    let first = lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .find(|w| !w.is_empty())?;
+    if WH_WORDS.contains(&first) || AUXILIARIES.contains(&first) {
+        return None;
+    }
+    // The earliest word that opens a tag question.
+    let mut at = 0;
+    for word in lower.split_inclusive(char::is_whitespace) {
+        let i = at;
+        at += word.len();
+        let w = word.trim_end();
+        let rest = &lower[at..];
+        let next = rest
+            .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+            .next()
+            .unwrap_or("");
+        let after_comma = lower[..i].trim_end().ends_with(',');
+        let tag = i > 0
+            && ((WH_WORDS.contains(&w) && after_comma)
+                || (AUXILIARIES.contains(&w) && TAG_SUBJECTS.contains(&next))
+                || (w == "right?" && after_comma));
+        if tag {
+            let (a, b) = strip(start, start + i);
+            return (words(a, b) >= MIN_ASSERTED_WORDS).then_some((a, b));
+        }
+    }
+    None
 }
 
 /// Byte ranges of the whole sentences of `text` (lines, bullets and sentence ends as in
@@ -467,6 +562,50 @@ mod tests {
         assert_eq!(
             texts("Is it \"true?\" Paris is in France."),
             ["Paris is in France."]
+        );
+        for q in [
+            "Are you interested in similar dramas or movies written by Stephen King?",
+            "What is the name of the guy from Cheer who was in the movie, I am curious?",
+            "No problem, would you like any other suggestions?",
+            "I have, doesn't that also have Larry Miller and Anne Hathaway?",
+            "Do you know him?",
+        ] {
+            assert!(texts(q).is_empty(), "{q}: {:?}", texts(q));
+        }
+    }
+
+    #[test]
+    fn a_statement_inside_a_question_is_a_claim() {
+        // A tag question after a statement: the statement is checked, with its exact span.
+        let s =
+            "Laura Hillenbrand was an astronaut who went to space in 1997, have you read her book?";
+        let c = split(s);
+        assert_eq!(c.len(), 1);
+        assert_eq!(
+            c[0].text,
+            "Laura Hillenbrand was an astronaut who went to space in 1997"
+        );
+        assert_eq!(&s[c[0].span.start..c[0].span.end], c[0].text);
+        assert_eq!(
+            texts("Winn-Dixie is another comedy by Wayne Wang have you seen that?"),
+            ["Winn-Dixie is another comedy by Wayne Wang"]
+        );
+        assert_eq!(
+            texts("Oh, the Packers coach got fired today after the game, did you see that?"),
+            ["Oh, the Packers coach got fired today after the game"]
+        );
+        assert_eq!(
+            texts("I like Roberta Flack the most, how about you?"),
+            ["I like Roberta Flack the most"]
+        );
+        // A question that presents a fact.
+        assert_eq!(
+            texts("Did you know Sammy Baugh also played baseball? He did."),
+            ["Sammy Baugh also played baseball", "He did."]
+        );
+        assert_eq!(
+            texts("Did you know that Paris is in France?"),
+            ["Paris is in France"]
         );
     }
 
