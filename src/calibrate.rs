@@ -161,11 +161,15 @@ pub fn agree(status: Status, confidence: f64) -> f64 {
 }
 
 /// Number of claim features.
-pub const N_FEATURES: usize = 20;
+pub const N_FEATURES: usize = 22;
 
-/// Feature names, in order (stored in the calibration file and checked at load). After the
-/// evidence signals come the request shape ([`Shape`]), for claims read against context windows
-/// (0 otherwise): `reply` (a prompt was sent and the claim is not a short answer read with it),
+/// Feature names, in order (stored in the calibration file and checked at load). The evidence
+/// signals take the verifier's support / contradiction both as probabilities and as log-odds,
+/// for the graph facts as for the context windows (with probabilities alone a graph decision
+/// the facts back without doubt stayed near 0.97 / 0.03 although it is right 99.5 % of the
+/// time on dev: graph dev ECE 0.035 → 0.021 with the log-odds). After the evidence signals
+/// come the request shape ([`Shape`]), for claims read against context windows (0 otherwise):
+/// `reply` (a prompt was sent and the claim is not a short answer read with it),
 /// the context length on a log scale, both crossed with the verifier's support / contradiction
 /// log-odds so that the same score can weigh differently in a conversation or against a long
 /// article, and the claim's length. Whether the claim is one of several is deliberately not a
@@ -180,6 +184,8 @@ pub const FEATURES: [&str; N_FEATURES] = [
     "has_graph_nli",
     "graph_sup",
     "graph_ref",
+    "graph_logit_sup",
+    "graph_logit_ref",
     "has_context",
     "ctx_sup",
     "ctx_ref",
@@ -212,6 +218,10 @@ impl Signals {
         } else {
             (0.0, 0.0)
         };
+        let (gsup, gref) = match self.graph {
+            Some(g) => (logit(g[0]), logit(g[1])),
+            None => (0.0, 0.0),
+        };
         // The shape describes how passages were read: a claim decided on graph facts alone
         // keeps the evidence features only (no shape was learned there).
         let ctx = b(has_ctx);
@@ -225,6 +235,8 @@ impl Signals {
             b(self.graph.is_some()),
             g[0],
             g[1],
+            gsup,
+            gref,
             b(has_ctx),
             c[0],
             c[1],

@@ -229,6 +229,26 @@ fn a_name_written_shorter_is_not_a_contradiction() {
     assert_eq!(claim["status"], "CONTRADICTED", "{claim}");
 }
 
+#[test]
+fn a_statement_inside_a_question_is_checked() {
+    // A hallucination phrased with a question tag is a claim (it used to pass unchecked, and
+    // the answer was ALLOWed with no claim at all); a plain question stays no claim.
+    let text = "Sydney is the capital of Australia, did you know that? What else do you like?";
+    let out = crate::common::factgate_bin()
+        .args(["check", "--json", "--verifier", "off", "--knowledge"])
+        .arg(knowledge_dir())
+        .arg(text)
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_str(&crate::common::stdout_ok(out)).expect("json");
+    let claims = v["claims"].as_array().expect("claims");
+    assert_eq!(claims.len(), 1, "{v}");
+    assert_eq!(claims[0]["text"], "Sydney is the capital of Australia");
+    assert_eq!(claims[0]["span"]["start"], 0);
+    assert_eq!(claims[0]["status"], "CONTRADICTED", "{}", claims[0]);
+    assert_eq!(v["verdict"], "block", "{v}");
+}
+
 /// The tutorial graph of `knowledge/VOCAB.md` (its first `turtle` block), as a user copies it.
 fn vocab_example() -> String {
     let vocab = std::fs::read_to_string(knowledge_dir().join("VOCAB.md")).expect("VOCAB.md");
