@@ -159,9 +159,14 @@ fn asserted(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
         let (a, b) = strip(start + lead.len(), end);
         return (words(a, b) >= MIN_ASSERTED_WORDS).then_some((a, b));
     }
-    let first = lower
-        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-        .find(|w| !w.is_empty())?;
+    // The word at the start of `s` (letters, digits and apostrophes).
+    let word_at = |s: &str| -> String {
+        s.chars()
+            .take_while(|&c| c.is_alphanumeric() || c == '\'')
+            .collect()
+    };
+    let first = word_at(lower.trim_start_matches(|c: char| !c.is_alphanumeric()));
+    let first = first.as_str();
     if WH_WORDS.contains(&first) || AUXILIARIES.contains(&first) {
         return None;
     }
@@ -171,15 +176,11 @@ fn asserted(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
         let i = at;
         at += word.len();
         let w = word.trim_end();
-        let rest = &lower[at..];
-        let next = rest
-            .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-            .next()
-            .unwrap_or("");
+        let next = word_at(&lower[at..]);
         let after_comma = lower[..i].trim_end().ends_with(',');
         let tag = i > 0
             && ((WH_WORDS.contains(&w) && after_comma)
-                || (AUXILIARIES.contains(&w) && TAG_SUBJECTS.contains(&next))
+                || (AUXILIARIES.contains(&w) && TAG_SUBJECTS.contains(&next.as_str()))
                 || (w == "right?" && after_comma));
         if tag {
             let (a, b) = strip(start, start + i);
@@ -569,6 +570,7 @@ mod tests {
             "No problem, would you like any other suggestions?",
             "I have, doesn't that also have Larry Miller and Anne Hathaway?",
             "Do you know him?",
+            "\"Have you seen the film The Birdcage yet?\"",
         ] {
             assert!(texts(q).is_empty(), "{q}: {:?}", texts(q));
         }
