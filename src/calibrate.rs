@@ -161,13 +161,17 @@ pub fn agree(status: Status, confidence: f64) -> f64 {
 }
 
 /// Number of claim features.
-pub const N_FEATURES: usize = 22;
+pub const N_FEATURES: usize = 24;
 
 /// Feature names, in order (stored in the calibration file and checked at load). The evidence
 /// signals take the verifier's support / contradiction both as probabilities and as log-odds,
 /// for the graph facts as for the context windows (with probabilities alone a graph decision
 /// the facts back without doubt stayed near 0.97 / 0.03 although it is right 99.5 % of the
-/// time on dev: graph dev ECE 0.035 → 0.021 with the log-odds). After the evidence signals
+/// time on dev: graph dev ECE 0.035 → 0.021 with the log-odds). The graph log-odds of a claim
+/// the symbolic stage decided only count where the verifier agrees with the decision (the
+/// positive part of the log-odds for that side): taken as they are, a verifier that misread
+/// "Sydney is the capital of Australia." against "Canberra is the capital of Australia." pulled
+/// an exact graph contradiction's confidence up to the 0.49 bound. After the evidence signals
 /// come the request shape ([`Shape`]), for claims read against context windows (0 otherwise):
 /// `reply` (a prompt was sent and the claim is not a short answer read with it),
 /// the context length on a log scale, both crossed with the verifier's support / contradiction
@@ -186,6 +190,8 @@ pub const FEATURES: [&str; N_FEATURES] = [
     "graph_ref",
     "graph_logit_sup",
     "graph_logit_ref",
+    "sym_sup_x_graph_logit_sup",
+    "sym_ref_x_graph_logit_ref",
     "has_context",
     "ctx_sup",
     "ctx_ref",
@@ -222,6 +228,9 @@ impl Signals {
             Some(g) => (logit(g[0]), logit(g[1])),
             None => (0.0, 0.0),
         };
+        let sym_sup = self.symbolic == Some(Status::Supported);
+        let sym_ref = self.symbolic == Some(Status::Contradicted);
+        let undecided = b(!sym_sup && !sym_ref);
         // The shape describes how passages were read: a claim decided on graph facts alone
         // keeps the evidence features only (no shape was learned there).
         let ctx = b(has_ctx);
@@ -229,14 +238,16 @@ impl Signals {
         let ctx_len = ctx * self.shape.context_length();
         [
             1.0,
-            b(self.symbolic == Some(Status::Supported)),
-            b(self.symbolic == Some(Status::Contradicted)),
+            b(sym_sup),
+            b(sym_ref),
             b(self.linked),
             b(self.graph.is_some()),
             g[0],
             g[1],
-            gsup,
-            gref,
+            undecided * gsup,
+            undecided * gref,
+            b(sym_sup) * gsup.max(0.0),
+            b(sym_ref) * gref.max(0.0),
             b(has_ctx),
             c[0],
             c[1],
@@ -934,6 +945,40 @@ mod tests {
         };
         assert_eq!(SupportThreshold::for_claim(Some(&both), &s), 0.7);
         assert_eq!(SupportThreshold::for_claim(None, &s), 0.5);
+    }
+
+    #[test]
+    fn graph_log_odds_of_a_decided_claim_count_only_where_the_verifier_agrees() {
+        let at = |name: &str| FEATURES.iter().position(|f| *f == name).expect(name);
+        // The verifier misreads an exact graph contradiction as support ("Sydney is the
+        // capital of Australia." against "Canberra is ..."): that reading must not pull the
+        // contradiction towards "correct".
+        let misread = Signals {
+            symbolic: Some(Status::Contradicted),
+            linked: true,
+            graph: Some([0.95, 0.03, 0.02]),
+            ..Signals::default()
+        };
+        let f = misread.features();
+        assert_eq!(f[at("graph_logit_sup")], 0.0);
+        assert_eq!(f[at("graph_logit_ref")], 0.0);
+        assert_eq!(f[at("sym_ref_x_graph_logit_ref")], 0.0);
+        assert_eq!(f[at("sym_sup_x_graph_logit_sup")], 0.0);
+        // Where it agrees, its certainty counts on the decided side.
+        let agreed = Signals {
+            graph: Some([0.02, 0.95, 0.03]),
+            ..misread
+        };
+        assert!((agreed.features()[at("sym_ref_x_graph_logit_ref")] - logit(0.95)).abs() < 1e-12);
+        // An undecided claim keeps both log-odds as they are.
+        let open = Signals {
+            symbolic: None,
+            ..misread
+        };
+        let f = open.features();
+        assert!((f[at("graph_logit_sup")] - logit(0.95)).abs() < 1e-12);
+        assert!((f[at("graph_logit_ref")] - logit(0.03)).abs() < 1e-12);
+        assert_eq!(f[at("sym_sup_x_graph_logit_sup")], 0.0);
     }
 
     #[test]
