@@ -79,8 +79,9 @@ def main():
     ap.add_argument("--mix-caps", default="cpkc=16000,cpkc-otherq=3000,disfl_qa=6000,question_selection=2540,"
                     "epistemic_reasoning=1589,presuppositions_as_nli=593,halueval-dialogue=12000,"
                     "halueval-summary=20000,synthetic-number=3746,synthetic-entity=5000,synthetic-addition=5000,"
-                    "vitaminc-window=15000")
+                    "vitaminc-window=15000,other-window=12000")
     ap.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
+    ap.add_argument("--init", help="start from this state_dict (.pt, e.g. init_from_onnx.py's) instead of the base encoder")
     a = ap.parse_args()
     t0 = time.time()
     torch.set_num_threads(2)
@@ -115,6 +116,9 @@ def main():
     ydev = np.array([f[2] for f in fdev]); ygdev = np.array([f[2] for f in fgdev])
     ymdev = np.array([f[2] for f in fmdev])
     model = CrossEncoder(SRC / "minilm", pool=a.pool)
+    if a.init:
+        model.load_state_dict(torch.load(a.init, map_location="cpu"))
+        print(f"initialised from {a.init}", flush=True)
     model.train()
     nd = ["bias", "LayerNorm.weight"]
     params = [{"params": [p for n, p in model.named_parameters() if not any(x in n for x in nd)], "weight_decay": 0.01},
