@@ -63,16 +63,12 @@ def main():
     model.eval()
     torch.save(model.state_dict(), a.out)
     # how close the rebuilt fp32 model is to the int8 ONNX model it came from
-    import onnxruntime as ort
+    from evaluate import pad, session
     tok = load_pair_tokenizer(max_length=a.max_length)
     rows = random.Random(SEED).sample(read_jsonl(WORK / "vitc_dev.jsonl"), 64)
-    encs = tok.encode_batch([(r["premise"], r["hypothesis"]) for r in rows])
-    n = max(len(e.ids) for e in encs)
-    ids = np.zeros((len(encs), n), np.int64); am = np.zeros_like(ids); tt = np.zeros_like(ids)
-    for i, e in enumerate(encs):
-        ids[i, :len(e.ids)] = e.ids; am[i, :len(e.ids)] = 1; tt[i, :len(e.ids)] = e.type_ids
-    s = ort.InferenceSession(a.onnx, providers=["CPUExecutionProvider"])
-    out = s.run(["logits"], {"input_ids": ids, "attention_mask": am, "token_type_ids": tt})[0]
+    feed = pad(tok.encode_batch([(r["premise"], r["hypothesis"]) for r in rows]))
+    ids, am, tt = feed["input_ids"], feed["attention_mask"], feed["token_type_ids"]
+    out = session(a.onnx).run(["logits"], feed)[0]
     with torch.no_grad():
         ref = model(*(torch.from_numpy(x) for x in (ids, am, tt))).numpy()
     print(f"{a.out}: rebuilt fp32 vs {a.onnx} on {len(rows)} dev pairs: max abs logit diff "

@@ -162,26 +162,12 @@ def sidecar(i, text, prompt, ctx, label, source, correct=None):
     return r
 
 
-def predict_onnx(path, pairs, bs=32):
+def predict_onnx(path, pairs):
     """Class probabilities of an exported verifier for (premise, hypothesis) pairs."""
     import numpy as np
-    import onnxruntime as ort
-    so = ort.SessionOptions(); so.intra_op_num_threads = 2; so.inter_op_num_threads = 1
-    sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-    tok = load_pair_tokenizer(max_length=256)
-    encs = tok.encode_batch(list(pairs))
-    order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
-    out = np.zeros((len(pairs), 3), np.float32)
-    for s in range(0, len(order), bs):
-        b = order[s:s + bs]
-        n = max(len(encs[i].ids) for i in b)
-        feed = {k: np.zeros((len(b), n), np.int64) for k in ("input_ids", "attention_mask", "token_type_ids")}
-        for r, i in enumerate(b):
-            e = encs[i]
-            feed["input_ids"][r, :len(e.ids)] = e.ids
-            feed["attention_mask"][r, :len(e.ids)] = 1
-            feed["token_type_ids"][r, :len(e.ids)] = e.type_ids
-        out[b] = sess.run(["logits"], feed)[0]
+    from evaluate import run_logits, session
+    out = run_logits(session(str(path)), load_pair_tokenizer(max_length=256),
+                     [{"premise": p, "hypothesis": h} for p, h in pairs])
     z = np.exp(out - out.max(1, keepdims=True))
     return z / z.sum(1, keepdims=True)
 
