@@ -85,6 +85,23 @@ pub fn response_confidence(
         .fold(combined, f64::min)
 }
 
+/// Status of the whole response from its claims' (status, confidence) and the response
+/// confidence ([`response_confidence`]): CONTRADICTED when any claim is; SUPPORTED when the
+/// evidence backs at least one claim, contradicts none, and the response is more likely correct
+/// than not (confidence > 0.5); else UNVERIFIABLE. A single claim's status is the response's.
+/// Requiring every claim of a long answer to be SUPPORTED said UNVERIFIABLE to most faithful
+/// summaries whose response confidence was 0.9 (most of their sentences are only partly covered
+/// by any one window), a status that disagreed with the confidence next to it.
+pub fn response_status(claims: &[(Status, f64)], confidence: f64) -> Status {
+    if claims.iter().any(|c| c.0 == Status::Contradicted) {
+        Status::Contradicted
+    } else if claims.iter().any(|c| c.0 == Status::Supported) && confidence > 0.5 {
+        Status::Supported
+    } else {
+        Status::Unverifiable
+    }
+}
+
 /// The shape of a request, as far as calibration cares: what users send differs in the
 /// evidence it leaves (a reply in a conversation often says things its knowledge does not; a
 /// sentence of a summary is read against a long article), and the fitted models take it in.
@@ -1031,6 +1048,35 @@ mod tests {
             response_confidence(&[(Supported, 0.7)], &sh, Some(&fit)),
             0.7
         );
+    }
+
+    #[test]
+    fn response_status_agrees_with_its_claims_and_confidence() {
+        use Status::*;
+        assert_eq!(response_status(&[], 0.5), Unverifiable);
+        // One claim: its own status (its confidence is already on the right side of 0.5).
+        for (st, c) in [(Supported, 0.51), (Contradicted, 0.2), (Unverifiable, 0.9)] {
+            assert_eq!(response_status(&[(st, c)], c), st);
+        }
+        let partly = [(Supported, 0.9), (Unverifiable, 0.4), (Supported, 0.8)];
+        assert_eq!(response_status(&partly, 0.85), Supported);
+        assert_eq!(response_status(&partly, 0.5), Unverifiable, "not above 0.5");
+        // No claim backed by evidence: never SUPPORTED, however likely (open-domain priors).
+        let unbacked = [(Unverifiable, 0.6), (Unverifiable, 0.7)];
+        assert_eq!(response_status(&unbacked, 0.65), Unverifiable);
+        // Any contradiction wins.
+        let one_bad = [(Supported, 0.99), (Contradicted, 0.3)];
+        assert_eq!(response_status(&one_bad, 0.3), Contradicted);
+        // Status and confidence never disagree once the response confidence is combined.
+        let sh = Shape::of("", ["a passage"]);
+        for claims in [&partly[..], &unbacked[..], &one_bad[..]] {
+            let c = response_confidence(claims, &sh, None);
+            match response_status(claims, c) {
+                Supported => assert!(c > 0.5),
+                Contradicted => assert!(c < 0.5),
+                Unverifiable => {}
+            }
+        }
     }
 
     #[test]

@@ -781,15 +781,24 @@ fn run_command(command: Command) -> anyhow::Result<i32> {
     }
 }
 
+/// A status as the wire and the audit log spell it (`SUPPORTED`, ...).
+fn status_name(s: crate::reason::Status) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 /// Human-readable table of an outcome.
 pub fn render_table(o: &CheckOutcome) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "verdict {:?}  confidence {:.2}  audit {}",
+        "verdict {:?}  confidence {:.2}  status {}  audit {}",
         o.verdict,
         o.confidence,
+        status_name(o.status),
         if o.audit_id.is_empty() {
             "-"
         } else {
@@ -801,10 +810,7 @@ pub fn render_table(o: &CheckOutcome) -> String {
     }
     let _ = writeln!(s, "{:<3} {:<13} {:>5}  claim", "#", "status", "conf");
     for (i, c) in o.claims.iter().enumerate() {
-        let status = serde_json::to_value(c.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let status = status_name(c.status);
         let _ = writeln!(
             s,
             "{:<3} {:<13} {:>5.2}  {}",

@@ -7,8 +7,9 @@
 //! `correct` says whether the text is right when the label alone does not (a hallucinated answer
 //! the evidence neither supports nor contradicts is UNVERIFIABLE and not correct); confidence is
 //! scored against it ([`Scored::correct_target`]).
-//! A row's prediction is the response-level status (any contradicted claim -> CONTRADICTED, all
-//! supported -> SUPPORTED, else UNVERIFIABLE) with the response confidence.
+//! A row's prediction is the response's status (`calibrate::response_status`: any contradicted
+//! claim -> CONTRADICTED; at least one supported and response confidence > 0.5 -> SUPPORTED;
+//! else UNVERIFIABLE) with the response confidence.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -103,17 +104,6 @@ fn input(row: &Labeled) -> CheckInput {
             })
             .collect(),
         ..CheckInput::default()
-    }
-}
-
-/// Response-level status of an outcome.
-pub fn response_status(o: &CheckOutcome) -> Status {
-    if o.claims.iter().any(|c| c.status == Status::Contradicted) {
-        Status::Contradicted
-    } else if !o.claims.is_empty() && o.claims.iter().all(|c| c.status == Status::Supported) {
-        Status::Supported
-    } else {
-        Status::Unverifiable
     }
 }
 
@@ -366,7 +356,7 @@ fn row_line(row: &Labeled, o: &CheckOutcome) -> serde_json::Value {
         })
         .collect();
     json!({"id": row.id, "label": row.label, "correct": row.correct_target(),
-        "predicted": response_status(o), "confidence": o.confidence, "verdict": o.verdict,
+        "predicted": o.status, "confidence": o.confidence, "verdict": o.verdict,
         "claims": claims})
 }
 
@@ -392,7 +382,7 @@ pub fn evaluate(checker: &Checker, files: &[PathBuf]) -> Result<Vec<FileReport>,
             lines.push(row_line(row, &o));
             scored.push(Scored {
                 confidence: o.confidence,
-                predicted: response_status(&o),
+                predicted: o.status,
                 label: row.label,
                 correct: row.correct_target(),
             });

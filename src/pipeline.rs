@@ -261,6 +261,8 @@ pub struct CheckOutcome {
     pub verdict: Verdict,
     /// Response confidence.
     pub confidence: f64,
+    /// Status of the whole response ([`calibrate::response_status`]).
+    pub status: Status,
     /// Reasons (never empty).
     pub reasons: Vec<Reason>,
     /// Claims.
@@ -681,6 +683,7 @@ impl Checker {
         let mut outcome = CheckOutcome {
             verdict,
             confidence,
+            status: calibrate::response_status(&claims, confidence),
             reasons,
             claims: results,
             audit_id: String::new(),
@@ -1298,6 +1301,7 @@ pub fn audit_record(
     m.insert("input".into(), Value::Object(inputs));
     m.insert("verdict".into(), json!(outcome.verdict));
     m.insert("confidence".into(), outcome.confidence.into());
+    m.insert("status".into(), json!(outcome.status));
     m.insert("reasons".into(), json!(outcome.reasons));
     m.insert("claims".into(), claims.into());
     m.insert("versions".into(), json!(outcome.versions));

@@ -40,6 +40,7 @@ async fn supported_contradicted_and_unverifiable_with_evidence() {
         ]
     );
     assert_eq!(r.verdict(), Verdict::Block);
+    assert_eq!(r.status(), ClaimStatus::ClaimContradicted);
     assert!(r.reasons.iter().any(|x| x.code == "CONTRADICTED_CLAIM"));
     let supported = &r.claims[0].evidence[0];
     assert_eq!(supported.subject, "https://factgate.dev/id/country/KE");
@@ -237,6 +238,7 @@ async fn bad_input_is_invalid_argument_naming_the_field() {
         .expect("ok")
         .into_inner();
     assert_eq!(ok.verdict(), Verdict::Allow);
+    assert_eq!(ok.status(), ClaimStatus::ClaimSupported);
     server.stop().await.expect("clean stop");
     assert_eq!(
         common::audit_records(&dir.path().join("audit.jsonl")).len(),

@@ -64,6 +64,20 @@ fn check(response: &str, prompt: &str, passages: &[(&str, &str)], policy: &str) 
 /// What a UI relies on: a red badge never says "likely correct", a green one never "likely
 /// wrong"; context evidence points at the exact passage text.
 fn assert_invariants(o: &CheckOutcome) {
+    match o.status {
+        Status::Contradicted => {
+            assert!(o.confidence < 0.5 && o.claims.iter().any(|c| c.status == Status::Contradicted))
+        }
+        Status::Supported => assert!(
+            o.confidence > 0.5
+                && o.claims.iter().any(|c| c.status == Status::Supported)
+                && o.claims.iter().all(|c| c.status != Status::Contradicted),
+            "{o:?}"
+        ),
+        Status::Unverifiable => {
+            assert!(o.claims.iter().all(|c| c.status != Status::Contradicted))
+        }
+    }
     for c in &o.claims {
         match c.status {
             Status::Contradicted => assert!(c.confidence < 0.5, "{c:?}"),
@@ -288,6 +302,7 @@ fn a_faithful_summary_is_supported_sentence_by_sentence_and_an_altered_one_is_no
     }
     assert_eq!(faithful.verdict, Action::Allow);
     assert!(faithful.confidence > 0.5, "{}", faithful.confidence);
+    assert_eq!(faithful.status, Status::Supported);
     // The same summary with the cost and the year changed: that sentence is not SUPPORTED, the
     // others still are, and the response is less likely correct than not.
     let altered = summary("It will cost 40 million dollars and should open in 2030.");
@@ -300,6 +315,11 @@ fn a_faithful_summary_is_supported_sentence_by_sentence_and_an_altered_one_is_no
     assert_eq!(altered.claims[0].status, Status::Supported);
     assert_eq!(altered.claims[2].status, Status::Supported);
     assert!(altered.confidence < 0.5, "{}", altered.confidence);
+    assert_ne!(
+        altered.status,
+        Status::Supported,
+        "two of three backed is not enough here"
+    );
     assert_ne!(altered.verdict, Action::Allow);
 }
 
@@ -327,4 +347,5 @@ fn a_numeric_contradiction_after_a_faithful_sentence_is_not_supported() {
     assert_ne!(wrong.status, Status::Supported, "{}", wrong.explanation);
     assert!(wrong.confidence < 0.5, "{}", wrong.confidence);
     assert_ne!(both.verdict, Action::Allow);
+    assert_ne!(both.status, Status::Supported);
 }

@@ -101,6 +101,10 @@ async fn check_over_http_json_with_proto3_names_and_grpc_meaning_errors() {
     assert_eq!(status, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).expect("json");
     assert_eq!(v["verdict"], "VERDICT_BLOCK");
+    assert_eq!(
+        v["status"], "CLAIM_CONTRADICTED",
+        "the response's own status"
+    );
     assert_eq!(v["requestId"], "http-1");
     assert_eq!(v["claims"][0]["status"], "CLAIM_CONTRADICTED");
     assert_eq!(v["claims"][1]["status"], "CLAIM_SUPPORTED");
@@ -215,6 +219,10 @@ async fn check_over_http_json_with_proto3_names_and_grpc_meaning_errors() {
     let records = common::audit_records(&dir.path().join("audit.jsonl"));
     assert_eq!(records.len(), 3, "only the accepted checks are audited");
     assert_eq!(records[0]["labels"]["model"], "m1");
+    assert_eq!(
+        records[0]["status"], "CONTRADICTED",
+        "the response status is audited"
+    );
 }
 
 #[tokio::test]

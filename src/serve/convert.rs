@@ -48,11 +48,21 @@ pub fn verdict_pb(v: Action) -> pb::Verdict {
     }
 }
 
+/// Pipeline status -> proto enum.
+pub fn status_pb(s: reason::Status) -> pb::ClaimStatus {
+    match s {
+        reason::Status::Supported => pb::ClaimStatus::ClaimSupported,
+        reason::Status::Contradicted => pb::ClaimStatus::ClaimContradicted,
+        reason::Status::Unverifiable => pb::ClaimStatus::ClaimUnverifiable,
+    }
+}
+
 /// Pipeline outcome -> response message.
 pub fn outcome_to_pb(o: CheckOutcome) -> pb::CheckResponse {
     pb::CheckResponse {
         verdict: verdict_pb(o.verdict) as i32,
         confidence: o.confidence,
+        status: status_pb(o.status) as i32,
         reasons: o
             .reasons
             .into_iter()
@@ -80,11 +90,7 @@ pub fn claim_to_pb(c: ClaimResult) -> pb::Claim {
     pb::Claim {
         text: c.text,
         span: Some(span_pb(&c.span)),
-        status: match c.status {
-            reason::Status::Supported => pb::ClaimStatus::ClaimSupported,
-            reason::Status::Contradicted => pb::ClaimStatus::ClaimContradicted,
-            reason::Status::Unverifiable => pb::ClaimStatus::ClaimUnverifiable,
-        } as i32,
+        status: status_pb(c.status) as i32,
         confidence: c.confidence,
         support: c.support,
         evidence: c
@@ -107,6 +113,12 @@ pub fn claim_to_pb(c: ClaimResult) -> pb::Claim {
     }
 }
 
+fn status_name(s: i32) -> &'static str {
+    pb::ClaimStatus::try_from(s)
+        .map(|s| s.as_str_name())
+        .unwrap_or("CLAIM_STATUS_UNSPECIFIED")
+}
+
 fn span_json(s: &Option<pb::Span>) -> Value {
     match s {
         Some(s) => json!({
@@ -125,9 +137,7 @@ pub fn response_json(r: &pb::CheckResponse) -> Value {
             let mut v = json!({
                 "text": c.text,
                 "span": span_json(&c.span),
-                "status": pb::ClaimStatus::try_from(c.status)
-                    .map(|s| s.as_str_name())
-                    .unwrap_or("CLAIM_STATUS_UNSPECIFIED"),
+                "status": status_name(c.status),
                 "confidence": c.confidence,
                 "evidence": c.evidence.iter().map(|e| json!({
                     "subject": e.subject, "predicate": e.predicate, "object": e.object,
@@ -154,6 +164,7 @@ pub fn response_json(r: &pb::CheckResponse) -> Value {
             .map(|v| v.as_str_name())
             .unwrap_or("VERDICT_UNSPECIFIED"),
         "confidence": r.confidence,
+        "status": status_name(r.status),
         "reasons": r.reasons.iter().map(|x| json!({"code": x.code, "message": x.message})).collect::<Vec<_>>(),
         "claims": claims,
         "auditId": r.audit_id,

@@ -26,6 +26,7 @@ def test_contradicted_claim_blocks_with_graph_evidence(client, server):
     r = client.check(BERLIN, labels={"tenant": "py", "n": 1}, request_id="py-contradicted")
     assert isinstance(r, factgate.CheckResult)
     assert r.verdict is Verdict.BLOCK and r.blocked and not r.allowed
+    assert r.status is ClaimStatus.CONTRADICTED
     assert "CONTRADICTED_CLAIM" in r.reason_codes
     assert r.request_id == "py-contradicted"
     assert r.audit_id

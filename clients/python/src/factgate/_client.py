@@ -261,4 +261,5 @@ def result_from_proto(r: Any) -> CheckResult:
         ),
         timings=dict(r.timings),
         request_id=r.request_id,
+        status=ClaimStatus(r.status),
     )

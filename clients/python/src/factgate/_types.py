@@ -116,6 +116,9 @@ class CheckResult:
     versions: Versions
     timings: Mapping[str, int] = field(default_factory=dict)
     request_id: str = ""
+    # Status of the whole response: CONTRADICTED when a claim is; SUPPORTED when evidence backs
+    # at least one claim, contradicts none and `confidence` > 0.5; else UNVERIFIABLE.
+    status: ClaimStatus = ClaimStatus.UNSPECIFIED
 
     @property
     def allowed(self) -> bool:
