@@ -341,6 +341,9 @@ pub struct Calibration {
     /// Confidence above which the verifier's SUPPORTED stands (absent: 0.5 for both).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub support_threshold: Option<SupportThreshold>,
+    /// P(CONTRADICTED) above which the verifier's CONTRADICTED stands (absent: 0.5 for all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contradict_threshold: Option<ContradictThreshold>,
     /// What it was fitted on (files, rows, model id).
     pub fitted_on: serde_json::Value,
     /// Metrics on the fitting data (the held-out figures come from `factgate eval`).
@@ -408,6 +411,92 @@ impl SupportThreshold {
         best(&|fp| fp <= MAX_FALSE_SUPPORTED)
             .filter(|&t| score(t).0 >= base - BALANCED_ACCURACY_SLACK)
             .unwrap_or(0.5)
+    }
+}
+
+/// The calibrated P(CONTRADICTED) a claim needs for the verifier to call it CONTRADICTED, by
+/// request shape: a short answer read with its question, a claim read against a context longer
+/// than the windows the verifier reads ([`crate::retrieve::MAX_WINDOWS`] ×
+/// [`crate::retrieve::WINDOW_WORDS`] words: a summary sentence against its article), or any
+/// other claim. Chosen on the dev files by [`ContradictThreshold::choose`]. A false accusation
+/// is worse than none: on dev, a CONTRADICTED sentence of a summary read against part of its
+/// article was more often wrong than right at P(CONTRADICTED) > 0.5 (19 of 32 such summaries
+/// were faithful).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContradictThreshold {
+    /// Short answers read with their question.
+    pub answer: f64,
+    /// Claims read against a context longer than the windows read.
+    pub long: f64,
+    /// Every other claim.
+    pub other: f64,
+}
+
+/// Most share of correct dev responses of one shape that a contradiction threshold may leave
+/// with a CONTRADICTED claim.
+pub const MAX_FALSE_CONTRADICTED: f64 = 0.05;
+
+/// A claim's group for [`ContradictThreshold`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContradictGroup {
+    /// A short answer read with its question.
+    Answer,
+    /// Read against a context longer than the windows read.
+    Long,
+    /// Any other claim.
+    Other,
+}
+
+impl ContradictGroup {
+    /// The group in words, for explanations.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Answer => "a short answer read with its question",
+            Self::Long => "a claim read against a context longer than the windows read",
+            Self::Other => "a claim that is neither a short answer nor read against a long context",
+        }
+    }
+}
+
+impl ContradictThreshold {
+    /// The group of a claim with signals `s`.
+    pub fn group(s: &Signals) -> ContradictGroup {
+        let read = crate::retrieve::MAX_WINDOWS * crate::retrieve::WINDOW_WORDS;
+        if s.question {
+            ContradictGroup::Answer
+        } else if s.context_given && s.shape.context_words as usize > read {
+            ContradictGroup::Long
+        } else {
+            ContradictGroup::Other
+        }
+    }
+
+    /// The threshold for a claim with signals `s`.
+    pub fn for_claim(t: Option<&Self>, s: &Signals) -> f64 {
+        match (t, Self::group(s)) {
+            (Some(t), ContradictGroup::Answer) => t.answer,
+            (Some(t), ContradictGroup::Long) => t.long,
+            (Some(t), ContradictGroup::Other) => t.other,
+            (None, _) => 0.5,
+        }
+    }
+
+    /// The threshold of one group from the correct dev responses that have claims of that group:
+    /// each row is the highest P(CONTRADICTED) among those claims (graph decisions left out). Over
+    /// 0.50, 0.55 … 0.95, the lowest that leaves at most [`MAX_FALSE_CONTRADICTED`] of them with a
+    /// CONTRADICTED claim (0.95 if none does); 0.5 with fewer than 30 rows.
+    pub fn choose(correct_max_pc: &[f64]) -> f64 {
+        let n = correct_max_pc.len();
+        if n < 30 {
+            return 0.5;
+        }
+        let false_rate =
+            |t: f64| correct_max_pc.iter().filter(|&&p| p > t).count() as f64 / n as f64;
+        (0..10)
+            .map(|i| 0.5 + 0.05 * f64::from(i))
+            .find(|&t| false_rate(t) <= MAX_FALSE_CONTRADICTED)
+            .unwrap_or(0.95)
     }
 }
 
@@ -506,6 +595,28 @@ impl Calibration {
                 return Err(err(format!(
                     "response.weights must be {} finite numbers ({RESPONSE_FEATURES:?})",
                     RESPONSE_FEATURES.len()
+                )));
+            }
+        }
+        // Below 0.5 a SUPPORTED claim could carry confidence under 0.5 (or a CONTRADICTED one
+        // P(CONTRADICTED) under 0.5): status and confidence would disagree.
+        let in_range = |t: f64| (0.5..=1.0).contains(&t);
+        if let Some(SupportThreshold { answer, other }) = c.support_threshold {
+            if !in_range(answer) || !in_range(other) {
+                return Err(err(format!(
+                    "support_threshold {{answer: {answer}, other: {other}}} must lie in 0.5..1"
+                )));
+            }
+        }
+        if let Some(ContradictThreshold {
+            answer,
+            long,
+            other,
+        }) = c.contradict_threshold
+        {
+            if ![answer, long, other].into_iter().all(in_range) {
+                return Err(err(format!(
+                    "contradict_threshold {{answer: {answer}, long: {long}, other: {other}}} must lie in 0.5..1"
                 )));
             }
         }
@@ -931,6 +1042,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn contradict_threshold_is_the_lowest_that_spares_correct_rows() {
+        // 100 correct rows; 10 have a claim at P(CONTRADICTED) 0.72, 3 at 0.9: 0.5 accuses 13 %,
+        // 0.70 too, 0.75 accuses 3 % (under the 5 % cap).
+        let mut pc = vec![0.1; 87];
+        pc.extend([0.72; 10]);
+        pc.extend([0.9; 3]);
+        let t = ContradictThreshold::choose(&pc);
+        assert!((t - 0.75).abs() < 1e-9, "{t}");
+        assert_eq!(ContradictThreshold::choose(&pc[..20]), 0.5);
+        assert_eq!(ContradictThreshold::choose(&[0.99; 40]), 0.95);
+        let t = ContradictThreshold {
+            answer: 0.5,
+            long: 0.8,
+            other: 0.6,
+        };
+        let long = Signals {
+            context_given: true,
+            shape: Shape {
+                prompt_given: false,
+                context_words: 301,
+            },
+            ..Signals::default()
+        };
+        let short = Signals {
+            shape: Shape {
+                prompt_given: false,
+                context_words: 300,
+            },
+            ..long
+        };
+        let answer = Signals {
+            question: true,
+            ..long
+        };
+        assert_eq!(ContradictThreshold::for_claim(Some(&t), &long), 0.8);
+        assert_eq!(ContradictThreshold::for_claim(Some(&t), &short), 0.6);
+        assert_eq!(ContradictThreshold::for_claim(Some(&t), &answer), 0.5);
+        assert_eq!(ContradictThreshold::for_claim(None, &long), 0.5);
+    }
+
+    #[test]
     fn support_threshold_keeps_false_supported_under_the_cap_when_it_can() {
         // Supported rows have confidences 0.55..0.95; unsupported ones the verifier also calls
         // SUPPORTED sit at 0.52..0.70: 0.5 lets all of them through, 0.70 none.
@@ -1148,6 +1300,7 @@ mod tests {
             },
             response: None,
             support_threshold: None,
+            contradict_threshold: None,
             fitted_on: serde_json::Value::Null,
             metrics: serde_json::Value::Null,
         };
@@ -1156,6 +1309,25 @@ mod tests {
         std::fs::write(&path, serde_json::to_string(&c).expect("json")).expect("write");
         let back = Calibration::load(&path).expect("load");
         assert_eq!(back, c);
+        // A hand-edited threshold under 0.5 would let status and confidence disagree: refused,
+        // naming the field.
+        let mut bad = c.clone();
+        bad.contradict_threshold = Some(ContradictThreshold {
+            answer: 0.5,
+            long: 0.3,
+            other: 0.6,
+        });
+        std::fs::write(&path, serde_json::to_string(&bad).expect("json")).expect("write");
+        let e = Calibration::load(&path).expect_err("threshold under 0.5");
+        assert!(e.to_string().contains("contradict_threshold"), "{e}");
+        bad.contradict_threshold = None;
+        bad.support_threshold = Some(SupportThreshold {
+            answer: 0.45,
+            other: 0.5,
+        });
+        std::fs::write(&path, serde_json::to_string(&bad).expect("json")).expect("write");
+        let e = Calibration::load(&path).expect_err("threshold under 0.5");
+        assert!(e.to_string().contains("support_threshold"), "{e}");
         let s = Signals {
             symbolic: Some(Status::Contradicted),
             ..Signals::default()
@@ -1242,6 +1414,7 @@ mod tests {
             },
             response: None,
             support_threshold: None,
+            contradict_threshold: None,
             fitted_on: serde_json::Value::Null,
             metrics: serde_json::Value::Null,
         };

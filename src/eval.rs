@@ -212,6 +212,7 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
         unverifiable_prior,
         response: None,
         support_threshold: None,
+        contradict_threshold: None,
         fitted_on: serde_json::Value::Null,
         metrics: serde_json::Value::Null,
     };
@@ -238,6 +239,25 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
         answer: calibrate::SupportThreshold::choose(&answer_rows),
         other: calibrate::SupportThreshold::choose(&other_rows),
     });
+    // Contradiction thresholds per claim group: for each correct dev row, the highest
+    // P(CONTRADICTED) among its claims of each group (graph decisions left out); the single-claim
+    // rows here, the multi-claim ones in the second pass.
+    let mut correct_max_pc: [Vec<f64>; 3] = Default::default();
+    let mut note_correct = |claims: &[(calibrate::Signals, f64)]| {
+        let mut best: [Option<f64>; 3] = [None; 3];
+        for (s, pc) in claims.iter().filter(|(s, _)| s.symbolic.is_none()) {
+            let g = contradict_group_index(s);
+            best[g] = Some(best[g].map_or(*pc, |b: f64| b.max(*pc)));
+        }
+        for (g, b) in best.iter().enumerate() {
+            correct_max_pc[g].extend(*b);
+        }
+    };
+    for ((p, s), t) in probs.iter().zip(&sigs).zip(&truth) {
+        if t.1 == Some(true) {
+            note_correct(&[(*s, p[1])]);
+        }
+    }
     // Second pass: the claims of multi-claim rows under the claim calibration just fitted.
     checker.set_calibration(Some(std::sync::Arc::new(cal.clone())));
     let mut response_rows = Vec::with_capacity(multi.len());
@@ -247,15 +267,30 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
             .map_err(|e| format!("request {}: {e}", inp.request_id))?;
         let shape = calibrate::Shape::of(&inp.prompt, inp.context.iter().map(|p| p.text.as_str()));
         response_rows.push((results.iter().map(|c| c.confidence).collect(), shape, *ok));
+        if *ok {
+            let pcs: Vec<(calibrate::Signals, f64)> = results
+                .iter()
+                .filter_map(|c| c.signals)
+                .map(|s| (s, cal.predict(&s)[1]))
+                .collect();
+            note_correct(&pcs);
+        }
     }
     if response_rows.len() >= 30 {
         cal.response = Some(calibrate::ResponseFit::fit(&response_rows));
     }
+    let [answer_pc, long_pc, other_pc] = &correct_max_pc;
+    cal.contradict_threshold = Some(calibrate::ContradictThreshold {
+        answer: calibrate::ContradictThreshold::choose(answer_pc),
+        long: calibrate::ContradictThreshold::choose(long_pc),
+        other: calibrate::ContradictThreshold::choose(other_pc),
+    });
     let id_src = serde_json::to_string(&(
         &cal.weights,
         cal.unverifiable_prior,
         &cal.response,
         &cal.support_threshold,
+        &cal.contradict_threshold,
     ))
     .map_err(|e| e.to_string())?;
     cal.id = format!(
@@ -266,6 +301,8 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
         "rows_multi_claim": response_rows.len(), "claim_rows_from_multi_claim": x_bag.len(),
         "rows_skipped": skipped,
         "threshold_rows": {"answer": answer_rows.len(), "other": other_rows.len()},
+        "contradict_threshold_rows": {"answer": answer_pc.len(), "long": long_pc.len(),
+            "other": other_pc.len()},
         "prior_rows": {"context": ctx_rows.len(), "reply": reply_rows.len(),
             "none": none_rows.len()}});
     checker.set_calibration(Some(std::sync::Arc::new(cal.clone())));
@@ -287,6 +324,15 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
     let m = calibrate::metrics(&rows);
     cal.metrics = json!({"fit_accuracy": m.accuracy, "fit_ece": m.ece, "fit_brier": m.brier});
     Ok(cal)
+}
+
+/// Index of a claim's [`calibrate::ContradictGroup`] in `correct_max_pc` (answer, long, other).
+fn contradict_group_index(s: &calibrate::Signals) -> usize {
+    match calibrate::ContradictThreshold::group(s) {
+        calibrate::ContradictGroup::Answer => 0,
+        calibrate::ContradictGroup::Long => 1,
+        calibrate::ContradictGroup::Other => 2,
+    }
 }
 
 /// The claims of a multi-claim row of known correctness as claim rows for the claim model (a

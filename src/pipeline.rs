@@ -1039,25 +1039,25 @@ impl Checker {
         // An exact symbolic decision stands; the verifier decides the rest, with evidence. Its
         // SUPPORTED needs confidence above the calibration's SUPPORTED threshold for the claim's
         // shape (chosen on dev to keep false-SUPPORTED low; 0.5 without one); its CONTRADICTED
-        // needs P(CONTRADICTED) > 0.5 (more
-        // likely contradicted than not: a false accusation is worse than none), which also puts
-        // the confidence below 0.5.
+        // needs P(CONTRADICTED) above the calibration's contradiction threshold for the claim's
+        // shape, at least 0.5 (more likely contradicted than not, and higher where dev showed
+        // false accusations: a false accusation is worse than none), which also puts the
+        // confidence below 0.5.
+        let cal = self.calibration.as_deref();
+        let support_bar = calibrate::SupportThreshold::for_claim(
+            cal.and_then(|c| c.support_threshold.as_ref()),
+            s,
+        );
+        let contradict_bar = calibrate::ContradictThreshold::for_claim(
+            cal.and_then(|c| c.contradict_threshold.as_ref()),
+            s,
+        );
         let decided = match probs {
             _ if p.symbolic.is_some() => None,
-            Some(q)
-                if q[0] >= q[1]
-                    && q[0] >= q[2]
-                    && confidence
-                        > calibrate::SupportThreshold::for_claim(
-                            self.calibration
-                                .as_ref()
-                                .and_then(|c| c.support_threshold.as_ref()),
-                            s,
-                        ) =>
-            {
+            Some(q) if q[0] >= q[1] && q[0] >= q[2] && confidence > support_bar => {
                 Some(Status::Supported)
             }
-            Some(q) if q[1] > 0.5 && confidence < 0.5 => Some(Status::Contradicted),
+            Some(q) if q[1] > contradict_bar && confidence < 0.5 => Some(Status::Contradicted),
             _ => None,
         };
         let mut explanations = Vec::new();
@@ -1084,10 +1084,17 @@ impl Checker {
             };
             if !read.is_empty() {
                 let verdict = match decided {
-                    Some(Status::Supported) => "supported",
-                    Some(Status::Contradicted) => "contradicted",
-                    _ if p.symbolic.is_some() => "the graph decides",
-                    _ => "neither supported nor contradicted",
+                    Some(Status::Supported) => "supported".to_string(),
+                    Some(Status::Contradicted) => "contradicted".to_string(),
+                    _ if p.symbolic.is_some() => "the graph decides".to_string(),
+                    // Leaning to CONTRADICTED but under the bar for this kind of claim: say so,
+                    // or a reader sees P(contradicted) 0.7 and "neither" without a reason.
+                    _ if q[1] > 0.5 && q[1] <= contradict_bar => format!(
+                        "neither supported nor contradicted (CONTRADICTED needs P(contradicted) \
+                         > {contradict_bar:.2} for {})",
+                        calibrate::ContradictThreshold::group(s).describe()
+                    ),
+                    _ => "neither supported nor contradicted".to_string(),
                 };
                 explanations.push(format!(
                     "verifier {read}: P(supported) {:.2}, P(contradicted) {:.2} -> {verdict}",

@@ -349,3 +349,41 @@ fn a_numeric_contradiction_after_a_faithful_sentence_is_not_supported() {
     assert_ne!(both.verdict, Action::Allow);
     assert_ne!(both.status, Status::Supported);
 }
+
+#[test]
+fn a_long_article_needs_a_clear_contradiction_to_accuse() {
+    // Read against a context longer than the windows the verifier reads (here 324 words), a
+    // CONTRADICTED call needs the calibration's higher bar for long contexts (chosen on dev,
+    // where such calls on faithful summaries were more often wrong than right). "Eight years
+    // after her first" is right (1903, 1911) but takes arithmetic the verifier does not do: it
+    // leans to contradicted (about 0.75) and must not be called CONTRADICTED, and the
+    // explanation says why. A plain contradiction in the same article still is.
+    let long = format!("{BIOGRAPHY} {REFUND_POLICY} {BIOGRAPHY}");
+    assert!(long.split_whitespace().count() > 300);
+    let article = [("article", long.as_str())];
+    let inferred = check(
+        "Curie won her second Nobel Prize eight years after her first.",
+        "",
+        &article,
+        "",
+    );
+    let c = one(&inferred);
+    assert_ne!(c.status, Status::Contradicted, "{}", c.explanation);
+    assert!(
+        c.explanation
+            .contains("CONTRADICTED needs P(contradicted) >")
+            && c.explanation.contains("longer than the windows read"),
+        "{}",
+        c.explanation
+    );
+    assert_ne!(inferred.verdict, Action::Block);
+    let wrong = check("Marie Curie died in 1955.", "", &article, "");
+    let w = one(&wrong);
+    assert_eq!(w.status, Status::Contradicted, "{}", w.explanation);
+    assert!(
+        w.evidence[0].text.contains("1934"),
+        "{}",
+        w.evidence[0].text
+    );
+    assert_eq!(wrong.verdict, Action::Block);
+}
