@@ -5,6 +5,9 @@ from common import *
 
 m = json.load(open(VERIFIER / "metrics.json", encoding="utf-8"))
 cfg = m["config"]; ship = m["shipped"]; V = m["variants"]; tr = m.get("training", {})
+pp = m.get("polarity_probe_dev")
+polarity = (" Polarity probe (dev pairs, `polarity_probe.py`), read as SUPPORTS: "
+            + ", ".join(f"{k} {v['SUPPORTS']:.3f} (n {v['n']})" for k, v in pp.items()) + ".") if pp else ""
 notes = (HERE / "card_notes.md").read_text(encoding="utf-8") if (HERE / "card_notes.md").exists() else ""
 TARGETS = {"vitc_acc": 0.75, "num_ref_recall": 0.70, "graph_acc": 0.95, "ece": 0.03}
 
@@ -105,7 +108,7 @@ attention_mask 0. Calibrated probabilities = `softmax(logits / T)`.
   data stay out of pre-training corpora; VitaminC itself was published as a fact-verification training set,
   and we use it only to fine-tune this classifier. Derived data (models/data/vitaminc_*.jsonl) stays under
   CC BY-SA 3.0.
-- **Grounding mix** (`prep_mix.py`; the rows per source that training used are capped by `--mix-caps`):
+- **Grounding mix** (`prep_mix.py`; the rows per source that training used are capped by train.py's `MIX_CAPS`):
   BIG-bench `contextual_parametric_knowledge_conflicts`, `disfl_qa`, `question_selection`,
   `epistemic_reasoning`, `presuppositions_as_nli` (Apache-2.0, same `bigbench==1.0.0` sdist; task file
   sha256s in metrics.json → sources) and HaluEval dialogue + summarization (MIT, from
@@ -117,7 +120,10 @@ attention_mask 0. Calibrated probabilities = `softmax(logits / T)`.
   NOT_ENOUGH_INFO; HaluEval right responses and right-summary sentences SUPPORTS, hallucinated ones
   NOT_ENOUGH_INFO (sentences that only repeat the right summary dropped). Synthetic negatives from
   supported pairs (HaluEval, VitaminC): a number or year out of tolerance, a capitalised entity swapped
-  for one from another document (REFUTES), an unsupported clause appended (NOT_ENOUGH_INFO). All split
+  for one from another document (REFUTES), an unsupported clause appended (NOT_ENOUGH_INFO). The hypothesis
+  negated or un-negated, or a name swapped for another name of the same premise (REFUTES), is
+  generated too but not read by the shipped recipe (notes below); on dev pairs it is the polarity
+  probe.{polarity} All split
   by source document (seeded hash, 80 / 10 / 10). Counts per source and label: metrics.json → mix_stats.
   Never read: HaluEval QA, factuality_of_summary, qa_wikidata, periodic_elements, openfactcheck (reserved
   for independent evaluation).

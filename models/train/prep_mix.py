@@ -21,7 +21,8 @@ exactly what src/pipeline.rs builds for a short answer with a prompt.
 Negatives the way MiniCheck / AlignScore build them: numbers and years out of tolerance, swapped
 entities (REFUTES); unsupported additions and answers to another passage's question
 (NOT_ENOUGH_INFO); the original entity / another span as the answer to a question the passage
-answers (REFUTES).
+answers (REFUTES); for the refinement, negated hypotheses and names swapped for another name of the
+same premise (REFUTES).
 
 Outputs: work/mix_{train,dev}.jsonl (premise, hypothesis, label, source) for train.py, and
 models/data/{qa,summary,dialogue}_{dev,test}.jsonl + noevidence_dev.jsonl for `factgate eval` /
@@ -148,6 +149,69 @@ def swap_entity(s, pool, rng):
     if other.lower() == m.group(0).lower():
         return None
     return s[:m.start()] + other + s[m.end():]
+
+
+# Negation: the first auxiliary of a declarative sentence gets "not", or a negated one loses it.
+AUX = re.compile(r"\b(is|are|was|were|can|will|could|would|should|has been|have been|had been)\b(?!\s+not\b|n't)")
+NEG = re.compile(r"\b(is|are|was|were|can|will|could|would|should|does|do|did|has|have|had)(?:\s+not\b|n't)|\b([Cc]an)not\b")
+
+
+def negate(s):
+    """The sentence with its polarity flipped (None for questions or without an auxiliary)."""
+    if "?" in s or len(s.split()) > 40:
+        return None
+    m = NEG.search(s)
+    if m:
+        return s[:m.start()] + (m.group(1) or m.group(2)) + s[m.end():]
+    m = AUX.search(s)
+    if not m:
+        return None
+    w = m.group(1).split(" ", 1)
+    repl = "cannot" if w[0] == "can" else " ".join([w[0], "not"] + w[1:])
+    return s[:m.start()] + repl + s[m.end():]
+
+
+NOT_NAMES = STOP | set("""one two three four five six seven eight nine ten eleven twelve first second third last
+monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
+september october november december british english french german american european mr mrs ms dr sir""".split())
+
+
+def swap_in_passage(premise, hyp, rng):
+    """The hypothesis with one of its names replaced by another name of the same premise (a harder
+    REFUTES than a name from elsewhere: "Pierre Curie won the 1911 prize" against a passage on Marie
+    Curie). None when the hypothesis names nothing the premise names, or the premise has no other."""
+    if "?" in hyp:
+        return None
+    prem_names = {m.group(0) for m in CAP.finditer(premise) if m.start() > 0}
+    ms = [m for m in CAP.finditer(hyp) if m.start() > 0 and m.group(0) in prem_names]
+    if not ms:
+        return None
+    m = rng.choice(ms)
+    own = set(m.group(0).lower().split())
+    hyp_l = hyp.lower()
+    # not the same name written shorter or longer ("Curie" / "Marie Curie"), nor one already named
+    # of the same length in words (a full name for a full name), and not a capitalised common word
+    cands = sorted(n for n in prem_names if not (own <= set(n.lower().split()) or set(n.lower().split()) <= own)
+                   and n.lower() not in hyp_l and len(n.split()) == len(own) and len(n) > 3
+                   and n.split()[0].lower() not in NOT_NAMES)
+    if not cands:
+        return None
+    return hyp[:m.start()] + rng.choice(cands) + hyp[m.end():]
+
+
+def polarity_pairs(pos, rng):
+    """REFUTES pairs from SUPPORTS pairs: the hypothesis negated (or un-negated), or a name swapped
+    for another name of its premise. Both are blind spots the shipped model showed on passages
+    ("Gift cards can be returned" read as SUPPORTS against "cannot be returned")."""
+    out = []
+    for p in pos:
+        h = negate(p["hypothesis"])
+        if h and h != p["hypothesis"]:
+            out.append({"premise": p["premise"], "hypothesis": h, "label": "REFUTES", "source": "synthetic-negation"})
+        h = swap_in_passage(p["premise"], p["hypothesis"], rng)
+        if h:
+            out.append({"premise": p["premise"], "hypothesis": h, "label": "REFUTES", "source": "synthetic-inpassage"})
+    return out
 
 
 def load_task(name):
@@ -369,6 +433,21 @@ def main():
               f"REFUTES for {int((p.argmax(1) == L2I['REFUTES']).sum())}", flush=True)
         for prem, hyp in kept[:12000]:
             add("train", prem, hyp, "NOT_ENOUGH_INFO", "other-window")
+    # Negated and in-passage-swapped hypotheses (own random stream, appended last, so every pair
+    # above is unchanged; train.py reads them only where --mix-caps names them: `make -C models
+    # refine`). The same generators on dev pairs make work/polarity_dev.jsonl, a probe of these
+    # blind spots (originals + altered pairs) that never enters mix_dev (train.py's dev sample).
+    prng = random.Random(SEED + 4)
+    def polarity_pool(split, vitc_file, n_vitc):
+        pool = [p for p in pairs[split] if p["label"] == "SUPPORTS" and p["source"] in
+                ("halueval-summary", "halueval-dialogue", "cpkc", "disfl_qa")]
+        vs = [p for p in read_jsonl(WORK / vitc_file) if p["label"] == "SUPPORTS"]
+        return pool + prng.sample(vs, min(n_vitc, len(vs)))
+    for p in polarity_pairs(polarity_pool("train", "vitc_train.jsonl", 8000), prng):
+        pairs["train"].append(p)
+    dpool = prng.sample(polarity_pool("dev", "vitc_dev.jsonl", 600), 1500)
+    probe = [dict(p, source="original") for p in dpool] + polarity_pairs(dpool, prng)
+    write_jsonl(WORK / "polarity_dev.jsonl", probe)
     for s, ps in pairs.items():
         write_jsonl(WORK / f"mix_{s}.jsonl", ps)
     caps = {"qa": 800, "dialogue": 600, "summary": 300, "noevidence": 400}

@@ -58,6 +58,12 @@ def predict(model, feats, bs=64):
     return logits
 
 
+# Rows per grounding-mix source that training reads (sources not named are left out).
+MIX_CAPS = ("cpkc=16000,cpkc-otherq=3000,disfl_qa=6000,question_selection=2540,epistemic_reasoning=1589,"
+            "presuppositions_as_nli=593,halueval-dialogue=12000,halueval-summary=20000,synthetic-number=3746,"
+            "synthetic-entity=5000,synthetic-addition=5000,vitaminc-window=15000,other-window=12000")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(WORK / "ckpt"))
@@ -76,10 +82,7 @@ def main():
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--vitc-cap", type=int, default=30000)
     ap.add_argument("--no-mix", action="store_true")
-    ap.add_argument("--mix-caps", default="cpkc=16000,cpkc-otherq=3000,disfl_qa=6000,question_selection=2540,"
-                    "epistemic_reasoning=1589,presuppositions_as_nli=593,halueval-dialogue=12000,"
-                    "halueval-summary=20000,synthetic-number=3746,synthetic-entity=5000,synthetic-addition=5000,"
-                    "vitaminc-window=15000,other-window=12000")
+    ap.add_argument("--mix-caps", default="", help="source=rows,... merged into MIX_CAPS (0 leaves a source out)")
     ap.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
     ap.add_argument("--init", help="start from this state_dict (.pt, e.g. init_from_onnx.py's) instead of the base encoder")
     a = ap.parse_args()
@@ -95,11 +98,13 @@ def main():
     dev = rng.sample(read_jsonl(WORK / "vitc_dev.jsonl"), a.dev_size)
     mdev = []
     if not a.no_mix:
-        caps = {k: int(v) for k, v in (x.split("=") for x in a.mix_caps.split(","))}
+        caps = {k: int(v) for k, v in (x.split("=") for x in (MIX_CAPS + "," + a.mix_caps).strip(",").split(","))}
         by_src = {}
         for r in read_jsonl(WORK / "mix_train.jsonl"):
             by_src.setdefault(r["source"], []).append(r)
         for src, rs in sorted(by_src.items()):
+            if caps.get(src, 0) == 0:  # not in this recipe (no draw from rng: the others are unchanged)
+                continue
             rng.shuffle(rs)
             train += rs[:caps.get(src, 0)]
         mdev = rng.sample(read_jsonl(WORK / "mix_dev.jsonl"), a.dev_size)
