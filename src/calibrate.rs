@@ -437,7 +437,7 @@ pub struct ContradictThreshold {
 /// with a CONTRADICTED claim.
 pub const MAX_FALSE_CONTRADICTED: f64 = 0.05;
 
-/// A claim's group for [`ContradictThreshold`].
+/// A claim's group for [`ContradictThreshold`] (`as usize`: 0, 1, 2 in the order of its fields).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContradictGroup {
     /// A short answer read with its question.

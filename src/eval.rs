@@ -242,11 +242,12 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
     // Contradiction thresholds per claim group: for each correct dev row, the highest
     // P(CONTRADICTED) among its claims of each group (graph decisions left out); the single-claim
     // rows here, the multi-claim ones in the second pass.
+    // Indexed by `ContradictGroup as usize`: answer, long, other.
     let mut correct_max_pc: [Vec<f64>; 3] = Default::default();
     let mut note_correct = |claims: &[(calibrate::Signals, f64)]| {
         let mut best: [Option<f64>; 3] = [None; 3];
         for (s, pc) in claims.iter().filter(|(s, _)| s.symbolic.is_none()) {
-            let g = contradict_group_index(s);
+            let g = calibrate::ContradictThreshold::group(s) as usize;
             best[g] = Some(best[g].map_or(*pc, |b: f64| b.max(*pc)));
         }
         for (g, b) in best.iter().enumerate() {
@@ -324,15 +325,6 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
     let m = calibrate::metrics(&rows);
     cal.metrics = json!({"fit_accuracy": m.accuracy, "fit_ece": m.ece, "fit_brier": m.brier});
     Ok(cal)
-}
-
-/// Index of a claim's [`calibrate::ContradictGroup`] in `correct_max_pc` (answer, long, other).
-fn contradict_group_index(s: &calibrate::Signals) -> usize {
-    match calibrate::ContradictThreshold::group(s) {
-        calibrate::ContradictGroup::Answer => 0,
-        calibrate::ContradictGroup::Long => 1,
-        calibrate::ContradictGroup::Other => 2,
-    }
 }
 
 /// The claims of a multi-claim row of known correctness as claim rows for the claim model (a

@@ -213,13 +213,9 @@ def main():
     # share of each kind the shipped variant reads as each label
     probe = WORK / "polarity_dev.jsonl"
     if probe.exists():
+        from polarity_probe import shares
         rows = read_jsonl(probe)
-        pr = run_logits(session(str(dst)), tok, rows).argmax(1)
-        kinds = sorted({r["source"] for r in rows})
-        res["polarity_probe_dev"] = {
-            k: {"n": int(sum(r["source"] == k for r in rows)),
-                **{LABELS[j]: round(float(np.mean([p == j for r, p in zip(rows, pr) if r["source"] == k])), 3)
-                   for j in range(3)}} for k in kinds}
+        res["polarity_probe_dev"] = shares(rows, run_logits(session(str(dst)), tok, rows).argmax(1))
     ckm = os.path.join(a.ckpt, "train_meta.json")
     if os.path.exists(ckm):
         res["training"] = json.load(open(ckm))

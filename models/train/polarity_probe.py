@@ -8,26 +8,29 @@ dev pairs): SUPPORTS pairs as they are ("original"), the same hypotheses negated
 """
 import argparse, collections, json
 
-from common import WORK, read_jsonl
-from prep_mix import predict_onnx
+from common import LABELS, WORK, read_jsonl
 
-LABELS = ["SUPPORTS", "REFUTES", "NOT_ENOUGH_INFO"]
+
+def shares(rows, pred):
+    """Per probe kind (the rows' `source`): its row count and the share of it predicted as each label
+    (`pred`: label indices, one per row)."""
+    by = collections.defaultdict(collections.Counter)
+    for r, k in zip(rows, pred):
+        by[r["source"]][LABELS[int(k)]] += 1
+    return {src: {"n": sum(c.values())} | {l: round(c[l] / sum(c.values()), 3) for l in LABELS}
+            for src, c in sorted(by.items())}
 
 
 def main():
+    from prep_mix import predict_onnx
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--onnx", action="append", required=True)
     ap.add_argument("--data", default=str(WORK / "polarity_dev.jsonl"))
     a = ap.parse_args()
     rows = read_jsonl(a.data)
-    out = {}
-    for path in a.onnx:
-        p = predict_onnx(path, [(r["premise"], r["hypothesis"]) for r in rows]).argmax(1)
-        by = collections.defaultdict(collections.Counter)
-        for r, k in zip(rows, p):
-            by[r["source"]][LABELS[k]] += 1
-        out[path] = {src: {l: round(c[l] / sum(c.values()), 3) for l in LABELS} | {"n": sum(c.values())}
-                     for src, c in sorted(by.items())}
+    out = {path: shares(rows, predict_onnx(path, [(r["premise"], r["hypothesis"]) for r in rows]).argmax(1))
+           for path in a.onnx}
     print(json.dumps(out, indent=2))
 
 

@@ -21,8 +21,8 @@ exactly what src/pipeline.rs builds for a short answer with a prompt.
 Negatives the way MiniCheck / AlignScore build them: numbers and years out of tolerance, swapped
 entities (REFUTES); unsupported additions and answers to another passage's question
 (NOT_ENOUGH_INFO); the original entity / another span as the answer to a question the passage
-answers (REFUTES); for the refinement, negated hypotheses and names swapped for another name of the
-same premise (REFUTES).
+answers (REFUTES). Negated hypotheses and names swapped for another name of the same premise
+(REFUTES) are written too, but the shipped recipe does not read them (models/Makefile POLARITY_CAPS).
 
 Outputs: work/mix_{train,dev}.jsonl (premise, hypothesis, label, source) for train.py, and
 models/data/{qa,summary,dialogue}_{dev,test}.jsonl + noevidence_dev.jsonl for `factgate eval` /
@@ -434,8 +434,8 @@ def main():
         for prem, hyp in kept[:12000]:
             add("train", prem, hyp, "NOT_ENOUGH_INFO", "other-window")
     # Negated and in-passage-swapped hypotheses (own random stream, appended last, so every pair
-    # above is unchanged; train.py reads them only where --mix-caps names them: `make -C models
-    # refine`). The same generators on dev pairs make work/polarity_dev.jsonl, a probe of these
+    # above is unchanged; train.py reads them only where --mix-caps names them: POLARITY_CAPS in
+    # models/Makefile). The same generators on dev pairs make work/polarity_dev.jsonl, a probe of these
     # blind spots (originals + altered pairs) that never enters mix_dev (train.py's dev sample).
     prng = random.Random(SEED + 4)
     def polarity_pool(split, vitc_file, n_vitc):
