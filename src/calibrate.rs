@@ -10,8 +10,10 @@
 //! where `prior` is the fitted probability that a claim the evidence says nothing about is
 //! correct: one for claims sent with context passages (in RAG, an answer the passages do not
 //! back is usually a hallucination), one for replies with passages (a prompt was sent and the
-//! claim is not a short answer read with it: conversation turns say more than their knowledge)
-//! and one for claims with no passages (open-domain claims, mostly true) ([`PriorKind`]).
+//! claim is not a short answer read with it: conversation turns say more than their knowledge),
+//! one for such replies that share no word with any passage window (small talk, opinions:
+//! right about half the time) and one for claims with no passages (open-domain claims, mostly
+//! true) ([`PriorKind`]).
 //! Absence of evidence so no longer drives confidence towards 0. The priors are fitted by
 //! `factgate calibrate` (least squares on the rows whose correctness is known), stored in the
 //! same versioned JSON (`models/calibration.json`) with what it was fitted on and its metrics;
@@ -62,12 +64,14 @@ pub fn symbolic_confidence(status: Status, strength: MatchKind) -> f64 {
     }
 }
 
-/// Response confidence from its claims' (status, confidence): 0.5 without claims; a single
-/// claim's own confidence; for several claims the fitted [`ResponseFit`] when there is one, else
-/// the lowest claim confidence. It never exceeds the confidence of a CONTRADICTED claim (a
+/// Response confidence from its claims' (status, confidence), `unread` of which were sent with
+/// context but had no window read ([`Signals::unread`]): 0.5 without claims; a single claim's
+/// own confidence; for several claims the fitted [`ResponseFit`] when there is one, else the
+/// lowest claim confidence. It never exceeds the confidence of a CONTRADICTED claim (a
 /// response with a claim that is more likely wrong than right is too).
 pub fn response_confidence(
     claims: &[(Status, f64)],
+    unread: usize,
     shape: &Shape,
     fit: Option<&ResponseFit>,
 ) -> f64 {
@@ -75,7 +79,7 @@ pub fn response_confidence(
     let combined = match (confidences.as_slice(), fit) {
         ([], _) => return 0.5,
         ([one], _) => *one,
-        (many, Some(f)) => f.predict(many, shape),
+        (many, Some(f)) => f.predict(many, unread, shape),
         (many, None) => many.iter().copied().fold(1.0, f64::min),
     };
     claims
@@ -286,11 +290,19 @@ impl Signals {
         match (
             self.context_given,
             self.shape.prompt_given && !self.question,
+            self.context.is_some(),
         ) {
-            (false, _) => PriorKind::None,
-            (true, true) => PriorKind::Reply,
-            (true, false) => PriorKind::Context,
+            (false, ..) => PriorKind::None,
+            (true, true, false) => PriorKind::Unread,
+            (true, true, true) => PriorKind::Reply,
+            (true, false, _) => PriorKind::Context,
         }
+    }
+
+    /// Sent with context passages but no window was read for it (it shares no content word
+    /// with any).
+    pub fn unread(&self) -> bool {
+        self.context_given && self.context.is_none()
     }
 
     /// How strongly the evidence read backs the claim, for choosing the weakest claim of a
@@ -511,6 +523,12 @@ pub struct Prior {
     /// passages (greetings, opinions, well-known facts), so an unbacked sentence is more often
     /// right than in a summary.
     pub reply: f64,
+    /// A reply with context passages that shares no content word with any window, so nothing
+    /// was read for it. Conversation turns say such things often and rightly ("I hear they're
+    /// both great."): on dev, 54 % of such replies were right while the reply prior put them
+    /// at 0.42. (A short answer read with its question that shares nothing with the passage
+    /// keeps the context prior: on dev every one was wrong.)
+    pub unread: f64,
     /// No context passages (graph only, or nothing).
     pub none: f64,
 }
@@ -522,6 +540,8 @@ pub enum PriorKind {
     Context,
     /// [`Prior::reply`].
     Reply,
+    /// [`Prior::unread`].
+    Unread,
     /// [`Prior::none`].
     None,
 }
@@ -533,6 +553,7 @@ impl Prior {
         let prior = match kind {
             PriorKind::Context => self.context,
             PriorKind::Reply => self.reply,
+            PriorKind::Unread => self.unread,
             PriorKind::None => self.none,
         };
         (p[0] + prior * p[2]).clamp(0.0, 1.0)
@@ -578,14 +599,15 @@ impl Calibration {
         let Prior {
             context,
             reply,
+            unread,
             none,
         } = c.unverifiable_prior;
-        if [context, reply, none]
+        if [context, reply, unread, none]
             .iter()
             .any(|p| !(0.0..=1.0).contains(p))
         {
             return Err(err(format!(
-                "unverifiable_prior {{context: {context}, reply: {reply}, none: {none}}} must lie in 0..1"
+                "unverifiable_prior {{context: {context}, reply: {reply}, unread: {unread}, none: {none}}} must lie in 0..1"
             )));
         }
         if let Some(r) = &c.response {
@@ -738,9 +760,11 @@ pub struct ResponseFit {
 }
 
 /// Features of the response combination: the claims' lowest and mean log-odds and their
-/// number, whether a prompt was sent (a reply) crossed with both log-odds, and the context
-/// length ([`Shape`]).
-pub const RESPONSE_FEATURES: [&str; 8] = [
+/// number, whether a prompt was sent (a reply) crossed with both log-odds, the context length
+/// ([`Shape`]), and the share of claims no window was read for ([`Signals::unread`]: such a
+/// sentence alone in a reply is often small talk and right, see [`Prior::unread`]; beside
+/// sentences the passages do back, it is more often the part a hallucinated reply adds).
+pub const RESPONSE_FEATURES: [&str; 9] = [
     "bias",
     "logit_min",
     "logit_mean",
@@ -749,11 +773,13 @@ pub const RESPONSE_FEATURES: [&str; 8] = [
     "prompt_x_logit_min",
     "prompt_x_logit_mean",
     "ctx_len",
+    "unread_share",
 ];
 
 impl ResponseFit {
-    /// The features of a response of this shape with these claim confidences (two or more).
-    pub fn features(confidences: &[f64], shape: &Shape) -> [f64; 8] {
+    /// The features of a response of this shape with these claim confidences (two or more),
+    /// `unread` of them with no window read.
+    pub fn features(confidences: &[f64], unread: usize, shape: &Shape) -> [f64; 9] {
         let n = confidences.len().max(1) as f64;
         let min = logit(confidences.iter().copied().fold(1.0, f64::min));
         let mean = confidences.iter().map(|&c| logit(c)).sum::<f64>() / n;
@@ -767,28 +793,34 @@ impl ResponseFit {
             prompt * min,
             prompt * mean,
             shape.context_length(),
+            unread as f64 / n,
         ]
     }
 
-    /// Fits the combination on (claim confidences, request shape, response correct) rows.
-    pub fn fit(rows: &[(Vec<f64>, Shape, bool)]) -> Self {
-        let x: Vec<[f64; 8]> = rows.iter().map(|(c, s, _)| Self::features(c, s)).collect();
-        let y: Vec<usize> = rows.iter().map(|(_, _, ok)| usize::from(!ok)).collect();
-        let w = fit_softmax::<8, 2>(&x, &y, &vec![1.0; x.len()], 1e-3, 1500);
+    /// Fits the combination on (claim confidences, claims with no window read, request shape,
+    /// response correct) rows.
+    pub fn fit(rows: &[(Vec<f64>, usize, Shape, bool)]) -> Self {
+        let x: Vec<[f64; 9]> = rows
+            .iter()
+            .map(|(c, u, s, _)| Self::features(c, *u, s))
+            .collect();
+        let y: Vec<usize> = rows.iter().map(|(.., ok)| usize::from(!ok)).collect();
+        let w = fit_softmax::<9, 2>(&x, &y, &vec![1.0; x.len()], 1e-3, 1500);
         // Two-class softmax as one logistic: log-odds of class 0 ("correct").
-        let weights = (0..8).map(|j| w[0][j] - w[1][j]).collect();
+        let weights = (0..9).map(|j| w[0][j] - w[1][j]).collect();
         Self {
             weights,
             rows: rows.len(),
         }
     }
 
-    /// P(correct) of a response of this shape with these claim confidences (two or more).
-    pub fn predict(&self, confidences: &[f64], shape: &Shape) -> f64 {
+    /// P(correct) of a response of this shape with these claim confidences (two or more),
+    /// `unread` of them with no window read.
+    pub fn predict(&self, confidences: &[f64], unread: usize, shape: &Shape) -> f64 {
         let z: f64 = self
             .weights
             .iter()
-            .zip(Self::features(confidences, shape))
+            .zip(Self::features(confidences, unread, shape))
             .map(|(w, f)| w * f)
             .sum();
         1.0 / (1.0 + (-z).exp())
@@ -1154,11 +1186,14 @@ mod tests {
     fn response_confidence_combines_claims_and_respects_contradictions() {
         use Status::*;
         let sh = Shape::of("", ["a passage of five words"]);
-        assert_eq!(response_confidence(&[], &sh, None), 0.5);
-        assert_eq!(response_confidence(&[(Unverifiable, 0.3)], &sh, None), 0.3);
+        assert_eq!(response_confidence(&[], 0, &sh, None), 0.5);
+        assert_eq!(
+            response_confidence(&[(Unverifiable, 0.3)], 0, &sh, None),
+            0.3
+        );
         // Without a fit: the weakest claim.
         assert_eq!(
-            response_confidence(&[(Supported, 0.9), (Unverifiable, 0.4)], &sh, None),
+            response_confidence(&[(Supported, 0.9), (Unverifiable, 0.4)], 0, &sh, None),
             0.4
         );
         // Synthetic multi-claim rows where the response is right whenever the mean claim
@@ -1169,12 +1204,13 @@ mod tests {
             let weak = 0.05 + 0.3 * f64::from(i % 10) / 10.0;
             let ok = i % 4 != 0;
             let strong = if ok { 0.95 } else { 0.2 };
-            rows.push((vec![weak, strong, strong], sh, ok));
+            rows.push((vec![weak, strong, strong], 0, sh, ok));
         }
         let fit = ResponseFit::fit(&rows);
         assert_eq!(fit.rows, 200);
         let good = response_confidence(
             &[(Unverifiable, 0.1), (Supported, 0.95), (Supported, 0.95)],
+            0,
             &sh,
             Some(&fit),
         );
@@ -1184,6 +1220,7 @@ mod tests {
                 (Unverifiable, 0.2),
                 (Unverifiable, 0.2),
             ],
+            0,
             &sh,
             Some(&fit),
         );
@@ -1191,13 +1228,14 @@ mod tests {
         // A contradicted claim caps the response below 0.5 whatever the fit says.
         let capped = response_confidence(
             &[(Contradicted, 0.3), (Supported, 0.95), (Supported, 0.95)],
+            0,
             &sh,
             Some(&fit),
         );
         assert_eq!(capped, 0.3);
         // A single claim is its own confidence, fit or not.
         assert_eq!(
-            response_confidence(&[(Supported, 0.7)], &sh, Some(&fit)),
+            response_confidence(&[(Supported, 0.7)], 0, &sh, Some(&fit)),
             0.7
         );
     }
@@ -1222,13 +1260,34 @@ mod tests {
         // Status and confidence never disagree once the response confidence is combined.
         let sh = Shape::of("", ["a passage"]);
         for claims in [&partly[..], &unbacked[..], &one_bad[..]] {
-            let c = response_confidence(claims, &sh, None);
+            let c = response_confidence(claims, 0, &sh, None);
             match response_status(claims, c) {
                 Supported => assert!(c > 0.5),
                 Contradicted => assert!(c < 0.5),
                 Unverifiable => {}
             }
         }
+    }
+
+    #[test]
+    fn response_fit_weighs_the_claims_no_window_was_read_for() {
+        // Same claim confidences; responses where a claim had nothing read are right less
+        // often: the fit must say so through the unread share.
+        let sh = Shape::of("tell me about it", ["some knowledge"]);
+        let mut rows = Vec::new();
+        for i in 0..400 {
+            let unread = i % 2;
+            let ok = if unread == 1 { i % 10 < 3 } else { i % 10 < 8 };
+            rows.push((vec![0.6, 0.6], unread, sh, ok));
+        }
+        let fit = ResponseFit::fit(&rows);
+        let (read, unread) = (
+            fit.predict(&[0.6, 0.6], 0, &sh),
+            fit.predict(&[0.6, 0.6], 1, &sh),
+        );
+        assert!(read > 0.7 && unread < 0.4, "read {read} unread {unread}");
+        let claims = [(Status::Supported, 0.6), (Status::Unverifiable, 0.6)];
+        assert_eq!(response_confidence(&claims, 1, &sh, Some(&fit)), unread);
     }
 
     #[test]
@@ -1242,12 +1301,12 @@ mod tests {
             let c = 0.1 + 0.8 * f64::from(i % 20) / 20.0;
             let is_reply = i % 2 == 0;
             let ok = if is_reply { c > 0.25 } else { c > 0.65 };
-            rows.push((vec![c, c], if is_reply { reply } else { summary }, ok));
+            rows.push((vec![c, c], 0, if is_reply { reply } else { summary }, ok));
         }
         let fit = ResponseFit::fit(&rows);
         let (r, s) = (
-            fit.predict(&[0.45, 0.45], &reply),
-            fit.predict(&[0.45, 0.45], &summary),
+            fit.predict(&[0.45, 0.45], 0, &reply),
+            fit.predict(&[0.45, 0.45], 0, &summary),
         );
         assert!(r > 0.7 && s < 0.3, "reply {r} summary {s}");
         assert_eq!(
@@ -1296,6 +1355,7 @@ mod tests {
             unverifiable_prior: Prior {
                 context: 0.2,
                 reply: 0.4,
+                unread: 0.6,
                 none: 0.6,
             },
             response: None,
@@ -1410,6 +1470,7 @@ mod tests {
             unverifiable_prior: Prior {
                 context: 0.2,
                 reply: 0.4,
+                unread: 0.6,
                 none: 0.7,
             },
             response: None,
@@ -1426,13 +1487,26 @@ mod tests {
         };
         assert!((c.confidence(&p, &none) - (0.05 + 0.7 * 0.9)).abs() < 1e-12);
         assert!((c.confidence(&p, &ctx) - (0.05 + 0.2 * 0.9)).abs() < 1e-12);
-        // A reply (a prompt, not a short answer) with context takes the reply prior; a short
-        // answer read with its question is held to the passages like any context claim.
+        // A reply (a prompt, not a short answer) with context takes the reply prior when a
+        // window was read for it, the unread prior when none was; a short answer read with its
+        // question is held to the passages like any context claim, read or not.
         let mut reply = ctx;
         reply.shape.prompt_given = true;
+        reply.context = Some([0.05, 0.05, 0.9]);
+        assert_eq!(reply.prior_kind(), PriorKind::Reply);
         assert!((c.confidence(&p, &reply) - (0.05 + 0.4 * 0.9)).abs() < 1e-12);
-        reply.question = true;
-        assert!((c.confidence(&p, &reply) - (0.05 + 0.2 * 0.9)).abs() < 1e-12);
+        let mut unread = reply;
+        unread.context = None;
+        assert!(unread.unread() && !reply.unread() && !none.unread());
+        assert_eq!(unread.prior_kind(), PriorKind::Unread);
+        assert!((c.confidence(&p, &unread) - (0.05 + 0.6 * 0.9)).abs() < 1e-12);
+        for read in [true, false] {
+            let mut answer = reply;
+            answer.question = true;
+            answer.context = read.then_some([0.05, 0.05, 0.9]);
+            assert_eq!(answer.prior_kind(), PriorKind::Context);
+            assert!((c.confidence(&p, &answer) - (0.05 + 0.2 * 0.9)).abs() < 1e-12);
+        }
     }
 
     #[test]

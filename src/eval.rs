@@ -190,14 +190,16 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
             .collect()
     };
     use calibrate::PriorKind;
-    let (ctx_rows, reply_rows, none_rows) = (
+    let (ctx_rows, reply_rows, unread_rows, none_rows) = (
         prior_rows(PriorKind::Context),
         prior_rows(PriorKind::Reply),
+        prior_rows(PriorKind::Unread),
         prior_rows(PriorKind::None),
     );
     let unverifiable_prior = Prior {
         context: calibrate::fit_prior(&ctx_rows),
         reply: calibrate::fit_prior(&reply_rows),
+        unread: calibrate::fit_prior(&unread_rows),
         none: calibrate::fit_prior(&none_rows),
     };
     let mut cal = Calibration {
@@ -267,7 +269,16 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
         let results = checked(checker, inp, &claims)
             .map_err(|e| format!("request {}: {e}", inp.request_id))?;
         let shape = calibrate::Shape::of(&inp.prompt, inp.context.iter().map(|p| p.text.as_str()));
-        response_rows.push((results.iter().map(|c| c.confidence).collect(), shape, *ok));
+        let unread = results
+            .iter()
+            .filter(|c| c.signals.is_some_and(|s| s.unread()))
+            .count();
+        response_rows.push((
+            results.iter().map(|c| c.confidence).collect(),
+            unread,
+            shape,
+            *ok,
+        ));
         if *ok {
             let pcs: Vec<(calibrate::Signals, f64)> = results
                 .iter()
@@ -305,6 +316,7 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
         "contradict_threshold_rows": {"answer": answer_pc.len(), "long": long_pc.len(),
             "other": other_pc.len()},
         "prior_rows": {"context": ctx_rows.len(), "reply": reply_rows.len(),
+            "unread": unread_rows.len(),
             "none": none_rows.len()}});
     checker.set_calibration(Some(std::sync::Arc::new(cal.clone())));
     // Metrics on the fitting data, for the record (held-out numbers come from `eval`).

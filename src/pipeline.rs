@@ -649,7 +649,11 @@ impl Checker {
                     &input.prompt,
                     input.context.iter().map(|p| p.text.as_str()),
                 );
-                let confidence = calibrate::response_confidence(&claims, &shape, fit);
+                let unread = results
+                    .iter()
+                    .filter(|c| c.signals.is_some_and(|s| s.unread()))
+                    .count();
+                let confidence = calibrate::response_confidence(&claims, unread, &shape, fit);
                 let (v, r) = decide::decide(policy, &claims);
                 (confidence, v, r)
             }
