@@ -1149,19 +1149,18 @@ impl Checker {
 }
 
 /// What the verifier reads as the claim: the claim itself, or for a short answer (six words or
-/// fewer) with a prompt, "<question> <answer>" — the question gets a "?" when it ends without
+/// fewer) to a question, "<question> <answer>" — the question gets a "?" when it ends without
 /// punctuation. The training data builds its question + answer pairs the same way
-/// (`models/train/prep_mix.py`, `qa_hyp`).
+/// (`models/train/prep_mix.py`, `qa_hyp`). A prompt that ends with "." or "!" is a statement
+/// (a conversation turn: "I will be sure to watch those, thanks!"), not a question, and a short
+/// reply to it ("No problem!") is read on its own, as the training data's conversation replies
+/// are.
 pub fn hypothesis(prompt: &str, claim: &str) -> String {
     let q = prompt.trim();
-    if q.is_empty() || claim.split_whitespace().count() > 6 {
+    if q.is_empty() || q.ends_with(['.', '!']) || claim.split_whitespace().count() > 6 {
         return claim.to_string();
     }
-    let mark = if q.ends_with(['?', '.', '!']) {
-        ""
-    } else {
-        "?"
-    };
+    let mark = if q.ends_with('?') { "" } else { "?" };
     format!("{q}{mark} {claim}")
 }
 
@@ -1339,5 +1338,12 @@ mod tests {
         let long = "Xavier Dolan directed the film in 2014 in Quebec.";
         assert_eq!(hypothesis("Who directed Mommy?", long), long);
         assert_eq!(hypothesis("", "Delhi."), "Delhi.");
+        // A statement is not a question: a short reply to it is read on its own.
+        for turn in [
+            "I will be sure to watch those, thanks!",
+            "I love his films.",
+        ] {
+            assert_eq!(hypothesis(turn, "No problem!"), "No problem!");
+        }
     }
 }
