@@ -91,15 +91,18 @@ pub fn response_confidence(
 
 /// Status of the whole response from its claims' (status, confidence) and the response
 /// confidence ([`response_confidence`]): CONTRADICTED when any claim is; SUPPORTED when the
-/// evidence backs at least one claim, contradicts none, and the response is more likely correct
-/// than not (confidence > 0.5); else UNVERIFIABLE. A single claim's status is the response's.
+/// evidence backs at least one claim, contradicts none, and the response confidence is above
+/// `bar` for several claims (the calibration's [`SupportThreshold::response`], at least 0.5:
+/// more likely correct than not) or above 0.5 for one; else UNVERIFIABLE. A single claim's
+/// status is the response's (its own bar is already behind it).
 /// Requiring every claim of a long answer to be SUPPORTED said UNVERIFIABLE to most faithful
 /// summaries whose response confidence was 0.9 (most of their sentences are only partly covered
 /// by any one window), a status that disagreed with the confidence next to it.
-pub fn response_status(claims: &[(Status, f64)], confidence: f64) -> Status {
+pub fn response_status(claims: &[(Status, f64)], confidence: f64, bar: f64) -> Status {
+    let bar = if claims.len() > 1 { bar.max(0.5) } else { 0.5 };
     if claims.iter().any(|c| c.0 == Status::Contradicted) {
         Status::Contradicted
-    } else if claims.iter().any(|c| c.0 == Status::Supported) && confidence > 0.5 {
+    } else if claims.iter().any(|c| c.0 == Status::Supported) && confidence > bar {
         Status::Supported
     } else {
         Status::Unverifiable
@@ -363,7 +366,8 @@ pub struct Calibration {
 }
 
 /// The confidence a claim needs for the verifier to call it SUPPORTED, by request shape: a short
-/// answer read with its question, or any other claim. Chosen on the dev files by
+/// answer read with its question, or any other claim; and the response confidence a response of
+/// several claims needs to be SUPPORTED ([`response_status`]). Chosen on the dev files by
 /// [`SupportThreshold::choose`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -372,6 +376,13 @@ pub struct SupportThreshold {
     pub answer: f64,
     /// Every other claim.
     pub other: f64,
+    /// A response of several claims (0.5 when a file has none: fitted before this existed).
+    #[serde(default = "half")]
+    pub response: f64,
+}
+
+fn half() -> f64 {
+    0.5
 }
 
 /// Most false-SUPPORTED share (unsupported claims called SUPPORTED) a threshold may leave on dev
@@ -623,10 +634,15 @@ impl Calibration {
         // Below 0.5 a SUPPORTED claim could carry confidence under 0.5 (or a CONTRADICTED one
         // P(CONTRADICTED) under 0.5): status and confidence would disagree.
         let in_range = |t: f64| (0.5..=1.0).contains(&t);
-        if let Some(SupportThreshold { answer, other }) = c.support_threshold {
-            if !in_range(answer) || !in_range(other) {
+        if let Some(SupportThreshold {
+            answer,
+            other,
+            response,
+        }) = c.support_threshold
+        {
+            if ![answer, other, response].into_iter().all(in_range) {
                 return Err(err(format!(
-                    "support_threshold {{answer: {answer}, other: {other}}} must lie in 0.5..1"
+                    "support_threshold {{answer: {answer}, other: {other}, response: {response}}} must lie in 0.5..1"
                 )));
             }
         }
@@ -1143,6 +1159,7 @@ mod tests {
         let both = SupportThreshold {
             answer: 0.7,
             other: 0.6,
+            response: 0.55,
         };
         assert_eq!(SupportThreshold::for_claim(Some(&both), &s), 0.7);
         assert_eq!(SupportThreshold::for_claim(None, &s), 0.5);
@@ -1243,25 +1260,39 @@ mod tests {
     #[test]
     fn response_status_agrees_with_its_claims_and_confidence() {
         use Status::*;
-        assert_eq!(response_status(&[], 0.5), Unverifiable);
+        assert_eq!(response_status(&[], 0.5, 0.5), Unverifiable);
         // One claim: its own status (its confidence is already on the right side of 0.5).
         for (st, c) in [(Supported, 0.51), (Contradicted, 0.2), (Unverifiable, 0.9)] {
-            assert_eq!(response_status(&[(st, c)], c), st);
+            assert_eq!(response_status(&[(st, c)], c, 0.55), st);
         }
         let partly = [(Supported, 0.9), (Unverifiable, 0.4), (Supported, 0.8)];
-        assert_eq!(response_status(&partly, 0.85), Supported);
-        assert_eq!(response_status(&partly, 0.5), Unverifiable, "not above 0.5");
+        assert_eq!(response_status(&partly, 0.85, 0.5), Supported);
+        assert_eq!(
+            response_status(&partly, 0.5, 0.5),
+            Unverifiable,
+            "not above 0.5"
+        );
         // No claim backed by evidence: never SUPPORTED, however likely (open-domain priors).
         let unbacked = [(Unverifiable, 0.6), (Unverifiable, 0.7)];
-        assert_eq!(response_status(&unbacked, 0.65), Unverifiable);
+        assert_eq!(response_status(&unbacked, 0.65, 0.5), Unverifiable);
+        // Several claims need the response bar (here 0.55); a single claim only its own.
+        assert_eq!(response_status(&partly, 0.54, 0.55), Unverifiable);
+        assert_eq!(response_status(&partly, 0.56, 0.55), Supported);
+        assert_eq!(response_status(&[(Supported, 0.52)], 0.52, 0.55), Supported);
+        assert_eq!(
+            response_status(&partly, 0.51, 0.3),
+            Supported,
+            "a bar under 0.5 counts as 0.5"
+        );
+        assert_eq!(response_status(&partly, 0.49, 0.3), Unverifiable);
         // Any contradiction wins.
         let one_bad = [(Supported, 0.99), (Contradicted, 0.3)];
-        assert_eq!(response_status(&one_bad, 0.3), Contradicted);
+        assert_eq!(response_status(&one_bad, 0.3, 0.5), Contradicted);
         // Status and confidence never disagree once the response confidence is combined.
         let sh = Shape::of("", ["a passage"]);
         for claims in [&partly[..], &unbacked[..], &one_bad[..]] {
             let c = response_confidence(claims, 0, &sh, None);
-            match response_status(claims, c) {
+            match response_status(claims, c, 0.5) {
                 Supported => assert!(c > 0.5),
                 Contradicted => assert!(c < 0.5),
                 Unverifiable => {}
@@ -1384,10 +1415,27 @@ mod tests {
         bad.support_threshold = Some(SupportThreshold {
             answer: 0.45,
             other: 0.5,
+            response: 0.5,
         });
         std::fs::write(&path, serde_json::to_string(&bad).expect("json")).expect("write");
         let e = Calibration::load(&path).expect_err("threshold under 0.5");
         assert!(e.to_string().contains("support_threshold"), "{e}");
+        bad.support_threshold = Some(SupportThreshold {
+            answer: 0.6,
+            other: 0.5,
+            response: 0.4,
+        });
+        std::fs::write(&path, serde_json::to_string(&bad).expect("json")).expect("write");
+        let e = Calibration::load(&path).expect_err("response threshold under 0.5");
+        assert!(e.to_string().contains("response: 0.4"), "{e}");
+        // A file fitted before the response threshold existed loads with 0.5 for it.
+        let mut old: serde_json::Value = serde_json::to_value(&c).expect("json");
+        old["support_threshold"] = serde_json::json!({"answer": 0.6, "other": 0.5});
+        std::fs::write(&path, old.to_string()).expect("write");
+        let t = Calibration::load(&path)
+            .expect("older file")
+            .support_threshold;
+        assert_eq!(t.map(|t| t.response), Some(0.5));
         let s = Signals {
             symbolic: Some(Status::Contradicted),
             ..Signals::default()

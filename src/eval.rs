@@ -91,6 +91,23 @@ fn checked(
     }
 }
 
+/// A multi-claim row re-checked under the checker's calibration: its claims, the request's
+/// shape and how many claims had no window read.
+fn rechecked(
+    checker: &Checker,
+    inp: &CheckInput,
+) -> Result<(Vec<crate::pipeline::ClaimResult>, calibrate::Shape, usize), String> {
+    let claims = crate::claims::split(&inp.response);
+    let results =
+        checked(checker, inp, &claims).map_err(|e| format!("request {}: {e}", inp.request_id))?;
+    let shape = calibrate::Shape::of(&inp.prompt, inp.context.iter().map(|p| p.text.as_str()));
+    let unread = results
+        .iter()
+        .filter(|c| c.signals.is_some_and(|s| s.unread()))
+        .count();
+    Ok((results, shape, unread))
+}
+
 fn input(row: &Labeled) -> CheckInput {
     CheckInput {
         response: row.text.clone(),
@@ -240,6 +257,7 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
     cal.support_threshold = Some(calibrate::SupportThreshold {
         answer: calibrate::SupportThreshold::choose(&answer_rows),
         other: calibrate::SupportThreshold::choose(&other_rows),
+        response: 0.5,
     });
     // Contradiction thresholds per claim group: for each correct dev row, the highest
     // P(CONTRADICTED) among its claims of each group (graph decisions left out); the single-claim
@@ -265,14 +283,7 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
     checker.set_calibration(Some(std::sync::Arc::new(cal.clone())));
     let mut response_rows = Vec::with_capacity(multi.len());
     for (inp, ok) in &multi {
-        let claims = crate::claims::split(&inp.response);
-        let results = checked(checker, inp, &claims)
-            .map_err(|e| format!("request {}: {e}", inp.request_id))?;
-        let shape = calibrate::Shape::of(&inp.prompt, inp.context.iter().map(|p| p.text.as_str()));
-        let unread = results
-            .iter()
-            .filter(|c| c.signals.is_some_and(|s| s.unread()))
-            .count();
+        let (results, shape, unread) = rechecked(checker, inp)?;
         response_rows.push((
             results.iter().map(|c| c.confidence).collect(),
             unread,
@@ -297,6 +308,24 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
         long: calibrate::ContradictThreshold::choose(long_pc),
         other: calibrate::ContradictThreshold::choose(other_pc),
     });
+    // Third pass: the multi-claim rows under everything fitted so far choose the response
+    // confidence a response of several claims needs to be SUPPORTED: (a claim SUPPORTED and
+    // none CONTRADICTED, response confidence, the response is correct).
+    checker.set_calibration(Some(std::sync::Arc::new(cal.clone())));
+    let mut backed_rows = Vec::with_capacity(multi.len());
+    for (inp, ok) in &multi {
+        let (results, shape, unread) = rechecked(checker, inp)?;
+        let statuses: Vec<(Status, f64)> =
+            results.iter().map(|c| (c.status, c.confidence)).collect();
+        let confidence =
+            calibrate::response_confidence(&statuses, unread, &shape, cal.response.as_ref());
+        let backed = statuses.iter().any(|c| c.0 == Status::Supported)
+            && !statuses.iter().any(|c| c.0 == Status::Contradicted);
+        backed_rows.push((backed, confidence, *ok));
+    }
+    if let Some(t) = cal.support_threshold.as_mut() {
+        t.response = calibrate::SupportThreshold::choose(&backed_rows);
+    }
     let id_src = serde_json::to_string(&(
         &cal.weights,
         cal.unverifiable_prior,
@@ -312,7 +341,8 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
     cal.fitted_on = json!({"files": fitted_files, "model": model, "rows_used": x.len(),
         "rows_multi_claim": response_rows.len(), "claim_rows_from_multi_claim": x_bag.len(),
         "rows_skipped": skipped,
-        "threshold_rows": {"answer": answer_rows.len(), "other": other_rows.len()},
+        "threshold_rows": {"answer": answer_rows.len(), "other": other_rows.len(),
+            "response": backed_rows.len()},
         "contradict_threshold_rows": {"answer": answer_pc.len(), "long": long_pc.len(),
             "other": other_pc.len()},
         "prior_rows": {"context": ctx_rows.len(), "reply": reply_rows.len(),

@@ -687,7 +687,14 @@ impl Checker {
         let mut outcome = CheckOutcome {
             verdict,
             confidence,
-            status: calibrate::response_status(&claims, confidence),
+            status: calibrate::response_status(
+                &claims,
+                confidence,
+                self.calibration
+                    .as_ref()
+                    .and_then(|c| c.support_threshold)
+                    .map_or(0.5, |t| t.response),
+            ),
             reasons,
             claims: results,
             audit_id: String::new(),
