@@ -101,10 +101,7 @@ fn rechecked(
     let results =
         checked(checker, inp, &claims).map_err(|e| format!("request {}: {e}", inp.request_id))?;
     let shape = calibrate::Shape::of(&inp.prompt, inp.context.iter().map(|p| p.text.as_str()));
-    let unread = results
-        .iter()
-        .filter(|c| c.signals.is_some_and(|s| s.unread()))
-        .count();
+    let unread = crate::pipeline::unread_claims(&results);
     Ok((results, shape, unread))
 }
 

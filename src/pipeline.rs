@@ -649,10 +649,7 @@ impl Checker {
                     &input.prompt,
                     input.context.iter().map(|p| p.text.as_str()),
                 );
-                let unread = results
-                    .iter()
-                    .filter(|c| c.signals.is_some_and(|s| s.unread()))
-                    .count();
+                let unread = unread_claims(&results);
                 let confidence = calibrate::response_confidence(&claims, unread, &shape, fit);
                 let (v, r) = decide::decide(policy, &claims);
                 (confidence, v, r)
@@ -1161,7 +1158,8 @@ impl Checker {
 /// (`models/train/prep_mix.py`, `qa_hyp`). A prompt that ends with "." or "!" is a statement
 /// (a conversation turn: "I will be sure to watch those, thanks!"), not a question, and a short
 /// reply to it ("No problem!") is read on its own, as the training data's conversation replies
-/// are.
+/// are. (Also keeping prompts that open with a question word as questions whatever their last
+/// mark was tried: dev dialogue 0.701 -> 0.695, ECE 0.064 -> 0.073.)
 pub fn hypothesis(prompt: &str, claim: &str) -> String {
     let q = prompt.trim();
     if q.is_empty() || q.ends_with(['.', '!']) || claim.split_whitespace().count() > 6 {
@@ -1169,6 +1167,15 @@ pub fn hypothesis(prompt: &str, claim: &str) -> String {
     }
     let mark = if q.ends_with('?') { "" } else { "?" };
     format!("{q}{mark} {claim}")
+}
+
+/// The claims of `results` that were sent with context passages but had no window read
+/// ([`Signals::unread`]), for the response combination.
+pub fn unread_claims(results: &[ClaimResult]) -> usize {
+    results
+        .iter()
+        .filter(|c| c.signals.is_some_and(|s| s.unread()))
+        .count()
 }
 
 /// What the verifier reads for one claim: the graph facts behind its assertions, verbalized and
@@ -1352,5 +1359,10 @@ mod tests {
         ] {
             assert_eq!(hypothesis(turn, "No problem!"), "No problem!");
         }
+        // A question typed with a period is read as a statement too (a known cost).
+        assert_eq!(
+            hypothesis("What is the capital of India.", "Delhi."),
+            "Delhi."
+        );
     }
 }
