@@ -125,8 +125,9 @@ fn input(row: &Labeled) -> CheckInput {
 /// calibration). The claim model is fitted on the rows with one claim and on the claims of
 /// multi-claim rows of known correctness read as bags ([`bag`]); the priors and the SUPPORTED
 /// thresholds on the single-claim rows; then, with that calibration in place, the response
-/// combination ([`calibrate::ResponseFit`]) and the contradiction thresholds on the rows that
-/// split into several claims and whose correctness is known; last, with all of that in place,
+/// combination ([`calibrate::ResponseFit`]) on the rows that split into several claims and
+/// whose correctness is known, and the contradiction thresholds on the correct rows of both
+/// kinds; last, with all of that in place,
 /// the response SUPPORTED threshold on the same multi-claim rows. The checker keeps the fitted
 /// calibration.
 pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration, String> {
