@@ -102,11 +102,18 @@ pub fn response_status(claims: &[(Status, f64)], confidence: f64, bar: f64) -> S
     let bar = if claims.len() > 1 { bar.max(0.5) } else { 0.5 };
     if claims.iter().any(|c| c.0 == Status::Contradicted) {
         Status::Contradicted
-    } else if claims.iter().any(|c| c.0 == Status::Supported) && confidence > bar {
+    } else if backed(claims) && confidence > bar {
         Status::Supported
     } else {
         Status::Unverifiable
     }
+}
+
+/// Whether the evidence backs at least one of the claims and contradicts none: a response that
+/// [`response_status`] calls SUPPORTED once its confidence is high enough.
+pub fn backed(claims: &[(Status, f64)]) -> bool {
+    claims.iter().any(|c| c.0 == Status::Supported)
+        && !claims.iter().any(|c| c.0 == Status::Contradicted)
 }
 
 /// The shape of a request, as far as calibration cares: what users send differs in the

@@ -314,14 +314,11 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
     checker.set_calibration(Some(std::sync::Arc::new(cal.clone())));
     let mut backed_rows = Vec::with_capacity(multi.len());
     for (inp, ok) in &multi {
-        let (results, shape, unread) = rechecked(checker, inp)?;
+        let (results, ..) = rechecked(checker, inp)?;
         let statuses: Vec<(Status, f64)> =
             results.iter().map(|c| (c.status, c.confidence)).collect();
-        let confidence =
-            calibrate::response_confidence(&statuses, unread, &shape, cal.response.as_ref());
-        let backed = statuses.iter().any(|c| c.0 == Status::Supported)
-            && !statuses.iter().any(|c| c.0 == Status::Contradicted);
-        backed_rows.push((backed, confidence, *ok));
+        let confidence = checker.response_confidence(inp, &results);
+        backed_rows.push((calibrate::backed(&statuses), confidence, *ok));
     }
     if let Some(t) = cal.support_threshold.as_mut() {
         t.response = calibrate::SupportThreshold::choose(&backed_rows);

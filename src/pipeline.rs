@@ -644,13 +644,7 @@ impl Checker {
         let claims: Vec<(Status, f64)> = results.iter().map(|c| (c.status, c.confidence)).collect();
         let (confidence, verdict, mut reasons) = match &shortfall {
             None => {
-                let fit = self.calibration.as_ref().and_then(|c| c.response.as_ref());
-                let shape = calibrate::Shape::of(
-                    &input.prompt,
-                    input.context.iter().map(|p| p.text.as_str()),
-                );
-                let unread = unread_claims(&results);
-                let confidence = calibrate::response_confidence(&claims, unread, &shape, fit);
+                let confidence = self.response_confidence(input, &results);
                 let (v, r) = decide::decide(policy, &claims);
                 (confidence, v, r)
             }
@@ -864,6 +858,16 @@ impl Checker {
             .collect();
         timings.insert("calibrate".into(), micros(t));
         Ok((out, stop))
+    }
+
+    /// The confidence of the response `input` whose claims came out as `results`, under this
+    /// checker's calibration ([`calibrate::response_confidence`]).
+    pub fn response_confidence(&self, input: &CheckInput, results: &[ClaimResult]) -> f64 {
+        let claims: Vec<(Status, f64)> = results.iter().map(|c| (c.status, c.confidence)).collect();
+        let fit = self.calibration.as_ref().and_then(|c| c.response.as_ref());
+        let shape =
+            calibrate::Shape::of(&input.prompt, input.context.iter().map(|p| p.text.as_str()));
+        calibrate::response_confidence(&claims, unread_claims(results), &shape, fit)
     }
 
     /// The (premise, hypothesis) pairs the verifier reads for `input`, in the order it reads
