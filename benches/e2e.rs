@@ -689,16 +689,40 @@ struct RawResult {
 
 /// The server's batches for one response's pairs arriving together: `verify::State`, the
 /// server's own queue, with its token budget and row limit.
-fn server_batches(encs: &[Encoded], max_tokens: usize, max_rows: usize, pad_id: i64) -> Vec<Batch> {
+/// The batches the server's queue forms from one response's pairs: each claim's pairs queued as
+/// `Verifier::submit` queues them (`verify::longest_first`), claim after claim. A claim's pairs
+/// are the consecutive ones with its hypothesis (`plan_claim` gives all of them the claim's
+/// hypothesis; the bench's sentences are distinct).
+fn server_batches(
+    pairs: &[(String, String)],
+    encs: &[Encoded],
+    max_tokens: usize,
+    max_rows: usize,
+    pad_id: i64,
+) -> Vec<Batch> {
     let mut state = verify::State::default();
     let mut keep = Vec::new();
-    for e in encs {
-        let (reply, rx) = tokio::sync::oneshot::channel();
-        keep.push(rx);
-        state.append(verify::Entry {
-            encoded: e.clone(),
-            reply,
-        });
+    let mut start = 0;
+    while start < encs.len() {
+        let end = (start..encs.len())
+            .find(|&i| pairs[i].1 != pairs[start].1)
+            .unwrap_or(encs.len());
+        let mut claim: Vec<verify::Entry> = encs[start..end]
+            .iter()
+            .map(|e| {
+                let (reply, rx) = tokio::sync::oneshot::channel();
+                keep.push(rx);
+                verify::Entry {
+                    encoded: e.clone(),
+                    reply,
+                }
+            })
+            .collect();
+        verify::longest_first(&mut claim);
+        for e in claim {
+            state.append(e);
+        }
+        start = end;
     }
     let mut out = Vec::new();
     while let Some(batch) = state.next_batch(max_tokens, max_rows) {
@@ -791,9 +815,10 @@ fn raw_model(
         .iter()
         .map(|ps| ps.iter().map(|(p, h)| encode(s.tok, p, h)).collect())
         .collect();
-    let as_server: Vec<Vec<Batch>> = encoded
+    let as_server: Vec<Vec<Batch>> = pairs
         .iter()
-        .map(|e| server_batches(e, s.max_tokens, s.max_rows, s.pad_id))
+        .zip(&encoded)
+        .map(|(p, e)| server_batches(p, e, s.max_tokens, s.max_rows, s.pad_id))
         .collect();
     // A response whose claims need no verifier pair has no batch: it costs no model call.
     let one: Vec<Option<Batch>> = encoded

@@ -870,8 +870,10 @@ impl Checker {
         calibrate::response_confidence(&claims, unread_claims(results), &shape, fit)
     }
 
-    /// The (premise, hypothesis) pairs the verifier reads for `input`, in the order it reads
-    /// them (for benchmarks and tools that replay the model's work; no audit record is written).
+    /// The (premise, hypothesis) pairs the verifier reads for `input`, claim after claim, each
+    /// claim's pairs in plan order (the verifier queues each claim's pairs longest first,
+    /// `verify::longest_first`); for benchmarks and tools that replay the model's work; no audit
+    /// record is written.
     pub fn verifier_pairs(&self, input: &CheckInput) -> Result<Vec<(String, String)>, String> {
         let claims = claims::split(&input.response);
         let passages: Vec<&str> = input.context.iter().map(|p| p.text.as_str()).collect();

@@ -318,6 +318,12 @@ impl State {
     }
 }
 
+/// The order one submission's pairs are queued in ([`Verifier::submit`]): longest first, ties in
+/// submission order.
+pub fn longest_first(entries: &mut [Entry]) {
+    entries.sort_by_key(|e| std::cmp::Reverse(e.encoded.ids.len()));
+}
+
 /// The queue the model workers share: the pure [`State`] under a lock, and a signal for work.
 #[derive(Default)]
 struct Queue {
@@ -681,17 +687,24 @@ impl Verifier {
         Ok(Encoded::from(&enc))
     }
 
-    /// Tokenizes pairs and queues each for the model workers as soon as it is tokenized; the
-    /// model starts on the first while the rest are tokenized. Wait with [`Submitted::probs`].
+    /// Tokenizes pairs and queues them for the model workers, longest first: with several workers
+    /// the longest pairs start together and the short ones fill in after them, so the last pair
+    /// finishes sooner than in submission order. Results come back in submission order; wait
+    /// with [`Submitted::probs`].
     pub fn submit(&self, pairs: &[(String, String)]) -> Result<Submitted, VerifyError> {
+        let mut entries = Vec::with_capacity(pairs.len());
         let mut waits = Vec::with_capacity(pairs.len());
         for (p, h) in pairs {
             let (reply, rx) = oneshot::channel();
-            self.queue.push(Entry {
+            entries.push(Entry {
                 encoded: self.encode(p, h)?,
                 reply,
-            })?;
+            });
             waits.push(rx);
+        }
+        longest_first(&mut entries);
+        for e in entries {
+            self.queue.push(e)?;
         }
         Ok(Submitted {
             waits,
@@ -817,6 +830,27 @@ mod tests {
         assert_eq!(batch.len(), 1);
         drop(rx_b);
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn longest_first_keeps_submission_order_among_equal_lengths() {
+        let mut keep = Vec::new();
+        let mut entries: Vec<Entry> = [2, 5, 3, 5, 1]
+            .iter()
+            .enumerate()
+            .map(|(i, &len)| {
+                let (mut e, rx) = entry(len);
+                e.encoded.type_ids[0] = i as i64; // the submission index, to see the order
+                keep.push(rx);
+                e
+            })
+            .collect();
+        longest_first(&mut entries);
+        let order: Vec<(usize, i64)> = entries
+            .iter()
+            .map(|e| (e.encoded.ids.len(), e.encoded.type_ids[0]))
+            .collect();
+        assert_eq!(order, vec![(5, 1), (5, 3), (3, 2), (2, 0), (1, 4)]);
     }
 
     #[test]

@@ -191,6 +191,60 @@ fn parallel_workers_answer_every_pair_with_its_own_result() {
     );
 }
 
+/// Records the token count of every row it runs, in the order it runs them.
+struct Recorder(std::sync::Arc<std::sync::Mutex<Vec<i64>>>);
+
+impl factgate::verify::Backend for Recorder {
+    fn predict(&mut self, b: &factgate::verify::Batch) -> Result<Vec<[f32; 3]>, VerifyError> {
+        let mut seen = self.0.lock().expect("recorder lock");
+        Ok((0..b.rows)
+            .map(|r| {
+                let n: i64 = b.attention_mask[r * b.cols..(r + 1) * b.cols].iter().sum();
+                seen.push(n);
+                [n as f32, 0.0, 0.0]
+            })
+            .collect())
+    }
+}
+
+#[test]
+fn a_submissions_longest_pairs_run_first_and_results_keep_submission_order() {
+    // Longest first lets parallel workers start the long pairs together and fill in with the
+    // short ones, so a claim's last pair finishes sooner (benches/README.md).
+    let (config, tokenizer, _) = load_files(&default_model_dir()).expect("files");
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let cfg = VerifyConfig {
+        max_batch_size: 1,
+        ..VerifyConfig::default()
+    };
+    let v = Verifier::with_backend(
+        config,
+        tokenizer,
+        Box::new(Recorder(seen.clone())),
+        "test".into(),
+        &cfg,
+    )
+    .expect("starts");
+    let pairs: Vec<(String, String)> = [3, 12, 1, 7]
+        .iter()
+        .map(|&n| ("word ".repeat(n), "A claim.".to_string()))
+        .collect();
+    let lens: Vec<i64> = pairs
+        .iter()
+        .map(|(p, h)| v.encode(p, h).expect("encodes").ids.len() as i64)
+        .collect();
+    let logits = v.logits(&pairs).expect("scored");
+    let got: Vec<i64> = logits.iter().map(|l| l[0] as i64).collect();
+    assert_eq!(got, lens, "results come back in submission order");
+    let mut longest_first = lens.clone();
+    longest_first.sort_by(|a, b| b.cmp(a));
+    assert_eq!(
+        *seen.lock().expect("recorder lock"),
+        longest_first,
+        "the model ran the pairs longest first"
+    );
+}
+
 /// Panics on its first run, then answers like `Echo`.
 struct PanicsOnce(bool);
 
