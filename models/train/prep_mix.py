@@ -22,7 +22,8 @@ Negatives the way MiniCheck / AlignScore build them: numbers and years out of to
 entities (REFUTES); unsupported additions and answers to another passage's question
 (NOT_ENOUGH_INFO); the original entity / another span as the answer to a question the passage
 answers (REFUTES). Negated hypotheses and names swapped for another name of the same premise
-(REFUTES) are written too, but the shipped recipe does not read them (models/Makefile POLARITY_CAPS).
+(REFUTES), and premises with their evidence sentence negated (REFUTES; SUPPORTS against the negated
+hypothesis) are written too, but the shipped recipe does not read them (models/Makefile POLARITY_CAPS).
 
 Outputs: work/mix_{train,dev}.jsonl (premise, hypothesis, label, source) for train.py, and
 models/data/{qa,summary,dialogue}_{dev,test}.jsonl + noevidence_dev.jsonl for `factgate eval` /
@@ -199,15 +200,51 @@ def swap_in_passage(premise, hyp, rng):
     return hyp[:m.start()] + rng.choice(cands) + hyp[m.end():]
 
 
+def negation_word(s, flipped):
+    """The auxiliary whose polarity `negate` flipped between `s` and `flipped` (lower case)."""
+    a, b = s.split(), flipped.split()
+    k = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    w = (a[k] if len(a) > len(b) or (k < len(a) and a[k].lower() in ("not", "cannot")) else b[k] if k < len(b) else "")
+    return re.sub(r"n't$|not$", "", w.lower()) or (a[k - 1].lower() if k else "")
+
+
+def negate_premise(premise, hyp):
+    """The premise with its evidence sentence for `hyp` negated (or un-negated), or None. Only
+    where the pair is clearly one statement read twice: `hyp` a statement whose polarity `negate`
+    can flip, one sentence of at most 30 words sharing at least 75 % of its content words and
+    strictly more than any other sentence, and the same auxiliary flipped in both."""
+    h = content(hyp)
+    hn = negate(hyp)
+    if len(h) < 2 or not hn or hn == hyp:
+        return None
+    sents = sentences(premise)
+    scored = sorted(((len(h & content(x)), k) for k, x in enumerate(sents)), reverse=True)
+    if not scored or scored[0][0] < 0.75 * len(h) or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+        return None
+    k = scored[0][1]
+    neg = negate(sents[k]) if len(sents[k].split()) <= 30 else None
+    if not neg or neg == sents[k] or negation_word(sents[k], neg) != negation_word(hyp, hn):
+        return None
+    return " ".join(sents[:k] + [neg] + sents[k + 1:])
+
+
 def polarity_pairs(pos, rng):
-    """REFUTES pairs from SUPPORTS pairs: the hypothesis negated (or un-negated), or a name swapped
-    for another name of its premise. Both are blind spots the shipped model showed on passages
-    ("Gift cards can be returned" read as SUPPORTS against "cannot be returned")."""
+    """Pairs from SUPPORTS pairs that only differ in polarity or roles: the hypothesis negated (or
+    un-negated), REFUTES; a name swapped for another name of its premise, REFUTES; the premise's
+    evidence sentence negated, REFUTES against the hypothesis and SUPPORTS against the negated
+    hypothesis (all four polarity combinations, so "not" alone does not decide the label). Blind
+    spots the shipped model showed on passages ("Gift cards can be returned" read as SUPPORTS
+    against "cannot be returned"). The premise-side pairs draw nothing from `rng`."""
     out = []
     for p in pos:
         h = negate(p["hypothesis"])
         if h and h != p["hypothesis"]:
             out.append({"premise": p["premise"], "hypothesis": h, "label": "REFUTES", "source": "synthetic-negation"})
+        np_ = negate_premise(p["premise"], p["hypothesis"])
+        if np_:
+            out.append({"premise": np_, "hypothesis": p["hypothesis"], "label": "REFUTES", "source": "synthetic-negprem"})
+            if h and h != p["hypothesis"]:
+                out.append({"premise": np_, "hypothesis": h, "label": "SUPPORTS", "source": "synthetic-negboth"})
         h = swap_in_passage(p["premise"], p["hypothesis"], rng)
         if h:
             out.append({"premise": p["premise"], "hypothesis": h, "label": "REFUTES", "source": "synthetic-inpassage"})
