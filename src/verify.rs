@@ -1,7 +1,8 @@
 //! Verify stage (neural): an encoder cross-encoder scores (evidence, claim) pairs as
 //! SUPPORTS / REFUTES / NOT_ENOUGH_INFO through ONNX Runtime (`ort`, library loaded at run time).
 //!
-//! Pairs are tokenized by the caller's thread and queued one by one. Model workers (threads, each
+//! Pairs are tokenized by the caller's thread and each submission's pairs queued longest first
+//! ([`longest_first`]; results come back in submission order). Model workers (threads, each
 //! owning its own ONNX session) take batches from one pure queue [`State`] bounded by a token
 //! budget (padded rows x columns) and a row limit; entries whose caller went away are dropped
 //! before running. A backend failure reaches every request of its batch (the error is `Clone`).
