@@ -688,8 +688,7 @@ struct RawResult {
 }
 
 /// The server's batches for one response's pairs arriving together: `verify::State`, the
-/// server's own queue, with its token budget and row limit.
-/// The batches the server's queue forms from one response's pairs: each claim's pairs queued as
+/// server's own queue, with its token budget and row limit, each claim's pairs queued as
 /// `Verifier::submit` queues them (`verify::longest_first`), claim after claim. A claim's pairs
 /// are the consecutive ones with its hypothesis (`plan_claim` gives all of them the claim's
 /// hypothesis; the bench's sentences are distinct).

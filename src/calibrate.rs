@@ -1409,32 +1409,35 @@ mod tests {
         assert_eq!(back, c);
         // A hand-edited threshold under 0.5 would let status and confidence disagree: refused,
         // naming the field.
+        let refusal = |bad: &Calibration| {
+            std::fs::write(&path, serde_json::to_string(bad).expect("json")).expect("write");
+            Calibration::load(&path)
+                .expect_err("threshold under 0.5")
+                .to_string()
+        };
         let mut bad = c.clone();
         bad.contradict_threshold = Some(ContradictThreshold {
             answer: 0.5,
             long: 0.3,
             other: 0.6,
         });
-        std::fs::write(&path, serde_json::to_string(&bad).expect("json")).expect("write");
-        let e = Calibration::load(&path).expect_err("threshold under 0.5");
-        assert!(e.to_string().contains("contradict_threshold"), "{e}");
+        let e = refusal(&bad);
+        assert!(e.contains("contradict_threshold"), "{e}");
         bad.contradict_threshold = None;
         bad.support_threshold = Some(SupportThreshold {
             answer: 0.45,
             other: 0.5,
             response: 0.5,
         });
-        std::fs::write(&path, serde_json::to_string(&bad).expect("json")).expect("write");
-        let e = Calibration::load(&path).expect_err("threshold under 0.5");
-        assert!(e.to_string().contains("support_threshold"), "{e}");
+        let e = refusal(&bad);
+        assert!(e.contains("support_threshold"), "{e}");
         bad.support_threshold = Some(SupportThreshold {
             answer: 0.6,
             other: 0.5,
             response: 0.4,
         });
-        std::fs::write(&path, serde_json::to_string(&bad).expect("json")).expect("write");
-        let e = Calibration::load(&path).expect_err("response threshold under 0.5");
-        assert!(e.to_string().contains("response: 0.4"), "{e}");
+        let e = refusal(&bad);
+        assert!(e.contains("response: 0.4"), "{e}");
         // A file fitted before the response threshold existed loads with 0.5 for it.
         let mut old: serde_json::Value = serde_json::to_value(&c).expect("json");
         old["support_threshold"] = serde_json::json!({"answer": 0.6, "other": 0.5});
