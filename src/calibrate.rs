@@ -541,11 +541,12 @@ pub struct Prior {
     /// passages (greetings, opinions, well-known facts), so an unbacked sentence is more often
     /// right than in a summary.
     pub reply: f64,
-    /// A reply with context passages that shares no content word with any window, so nothing
-    /// was read for it. Conversation turns say such things often and rightly ("I hear they're
-    /// both great."): on dev, 54 % of such replies were right while the reply prior put them
-    /// at 0.42. (A short answer read with its question that shares nothing with the passage
-    /// keeps the context prior: on dev every one was wrong.)
+    /// A reply with context passages that shares no content word with any window of a context
+    /// too long to be read whole ([`crate::retrieve::top_windows`]), so nothing was read for
+    /// it. Conversation turns say such things often and rightly ("I hear they're both great.").
+    /// Since short contexts are read whole, the shipped dev files have no such row and the fit
+    /// leaves it at 0.5 ([`fit_prior`] with no rows). (A short answer read with its question
+    /// that shares nothing with the passage keeps the context prior.)
     pub unread: f64,
     /// No context passages (graph only, or nothing).
     pub none: f64,

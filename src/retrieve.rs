@@ -109,15 +109,21 @@ impl Chunk {
 }
 
 /// Up to `k` windows that share the most distinct content words with `hypothesis`, best first
-/// (ties: the earlier window). Windows sharing no content word are never returned: a context
-/// that says nothing about the claim is not read.
+/// (ties: the earlier window). A context of at most `k` windows is read whole, whatever words
+/// the claim shares with it: the prefilter only bounds the work on long contexts, and a reply
+/// need not repeat its knowledge's words to be backed (or not) by it ("Have you seen The Son?"
+/// against three facts about other films). Of a longer context, windows sharing no content word
+/// are never returned: a context that says nothing about the claim is not read. (Dev dialogue,
+/// where half the reply sentences share no word with their one-window knowledge: read whole,
+/// README "How a check works".)
 pub fn top_windows(chunks: &[Chunk], hypothesis: &str, k: usize) -> Vec<usize> {
     let h = content_words(hypothesis);
+    let whole = chunks.len() <= k;
     let mut scored: Vec<(usize, usize)> = chunks
         .iter()
         .enumerate()
         .map(|(i, c)| (h.iter().filter(|w| c.words.contains(*w)).count(), i))
-        .filter(|&(score, _)| score > 0)
+        .filter(|&(score, _)| whole || score > 0)
         .collect();
     scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     scored.into_iter().take(k).map(|(_, i)| i).collect()
@@ -187,7 +193,30 @@ mod tests {
             "Nairobi is the capital of Kenya."
         );
         assert_eq!(top.len(), 2, "the Mombasa window shares 'Kenya'");
-        assert!(top_windows(&w, "Quantum chromodynamics.", 3).is_empty());
+        assert!(
+            top_windows(&w, "Quantum chromodynamics.", 2).is_empty(),
+            "of a context longer than k windows, unrelated windows are not read"
+        );
         assert_eq!(top_windows(&w, "Kenya", 1).len(), 1, "k bounds the count");
+    }
+
+    #[test]
+    fn a_context_of_at_most_k_windows_is_read_whole_best_first() {
+        let p = "Nairobi is the capital of Kenya. Bananas are yellow. \
+                 Mombasa is the main port of Kenya.";
+        let w = windows(&[p], 6);
+        assert_eq!(w.len(), 3);
+        assert_eq!(
+            top_windows(&w, "Quantum chromodynamics.", 3),
+            [0, 1, 2],
+            "no shared word: every window, in passage order"
+        );
+        let top = top_windows(&w, "Bananas are yellow.", 3);
+        assert_eq!(top.len(), 3);
+        assert_eq!(&p[w[top[0]].start..w[top[0]].end], "Bananas are yellow.");
+        assert!(
+            top_windows(&[], "Kenya", 3).is_empty(),
+            "no context, nothing read"
+        );
     }
 }

@@ -387,3 +387,40 @@ fn a_long_article_needs_a_clear_contradiction_to_accuse() {
     );
     assert_eq!(wrong.verdict, Action::Block);
 }
+
+#[test]
+fn a_context_of_few_windows_is_read_whole_a_long_one_by_shared_words() {
+    // A reply need not repeat its knowledge's words to be checked against it: a context that
+    // fits in the windows the verifier reads anyway is read for every claim.
+    let knowledge = [("kb", "Paula Hawkins wrote The Girl on the Train.")];
+    let reply = check(
+        "I hear it is a great thriller.",
+        "Do you know any good books?",
+        &knowledge,
+        "",
+    );
+    let c = one(&reply);
+    assert!(c.signals.is_some_and(|s| s.context.is_some()), "{c:?}");
+    assert!(
+        c.explanation.contains("read 1 of 1 context window(s)"),
+        "{}",
+        c.explanation
+    );
+    // Of a context longer than that, a claim sharing no content word reads nothing, and
+    // says so.
+    let long = format!("{BIOGRAPHY} {REFUND_POLICY} {BIOGRAPHY}");
+    let unrelated = check(
+        "I hear it is a great thriller.",
+        "",
+        &[("article", long.as_str())],
+        "",
+    );
+    let c = one(&unrelated);
+    assert!(c.signals.is_some_and(|s| s.context.is_none()), "{c:?}");
+    assert!(
+        c.explanation
+            .contains("no context window shares a content word with the claim"),
+        "{}",
+        c.explanation
+    );
+}
