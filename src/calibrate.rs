@@ -904,6 +904,10 @@ pub struct Metrics {
     pub per_status: Vec<(String, f64, f64, usize)>,
     /// Expected calibration error of `confidence` as P(correct), 15 equal-width bins.
     pub ece: f64,
+    /// The ECE a perfectly calibrated predictor would show on average with the same
+    /// confidences on as many rows ([`ece_floor`]): the estimator's own noise. An `ece` near
+    /// it is all the data can tell apart from perfect calibration.
+    pub ece_floor: f64,
     /// Brier score of `confidence` against correctness.
     pub brier: f64,
     /// AUROC of `confidence` for correct vs incorrect.
@@ -974,6 +978,7 @@ pub fn metrics(all: &[Scored]) -> Metrics {
             support,
         ));
     }
+    let ece_floor = ece_floor(&rows.iter().map(|r| r.0).collect::<Vec<_>>());
     let mut bins = vec![(0.0, 0.0, 0usize); 15];
     let mut brier = 0.0;
     for &(c, y) in &rows {
@@ -1022,11 +1027,57 @@ pub fn metrics(all: &[Scored]) -> Metrics {
         n_scored,
         per_status,
         ece,
+        ece_floor,
         brier: brier / n_scored.max(1) as f64,
         auroc,
         bins,
         confusion,
     }
+}
+
+/// Rows per bin up to which [`ece_floor`] computes the bin's term exactly.
+const EXACT_FLOOR_ROWS: usize = 4000;
+
+/// The expected 15-bin ECE of a perfectly calibrated predictor with these `confidences`: each
+/// row correct with probability its confidence, so a bin's count of correct rows follows the
+/// Poisson-binomial law of its confidences and the bin's term is the expected distance
+/// between its observed frequency and its mean confidence. Exact (dynamic programming over
+/// the count) for bins of up to [`EXACT_FLOOR_ROWS`] rows, the normal approximation above.
+/// With a few hundred rows spread over the middle bins this is 0.03 to 0.05: an ECE target
+/// under it cannot be told apart from noise.
+pub fn ece_floor(confidences: &[f64]) -> f64 {
+    let mut bins: Vec<Vec<f64>> = vec![Vec::new(); 15];
+    for &c in confidences {
+        bins[((c * 15.0) as usize).min(14)].push(c.clamp(0.0, 1.0));
+    }
+    let total = confidences.len().max(1) as f64;
+    bins.iter()
+        .filter(|b| !b.is_empty())
+        .map(|b| {
+            let n = b.len() as f64;
+            let mean = b.iter().sum::<f64>() / n;
+            let expected_gap = if b.len() <= EXACT_FLOOR_ROWS {
+                // dist[k] = P(k of the rows so far are correct)
+                let mut dist = vec![1.0];
+                for &c in b {
+                    let mut next = vec![0.0; dist.len() + 1];
+                    for (k, &p) in dist.iter().enumerate() {
+                        next[k] += p * (1.0 - c);
+                        next[k + 1] += p * c;
+                    }
+                    dist = next;
+                }
+                dist.iter()
+                    .enumerate()
+                    .map(|(k, &p)| p * (k as f64 / n - mean).abs())
+                    .sum()
+            } else {
+                let var: f64 = b.iter().map(|c| c * (1.0 - c)).sum::<f64>() / (n * n);
+                (var * 2.0 / std::f64::consts::PI).sqrt()
+            };
+            n / total * expected_gap
+        })
+        .sum()
 }
 
 /// A reliability diagram as an SVG image.
@@ -1486,6 +1537,37 @@ mod tests {
         assert!((m.auroc - 1.0).abs() < 1e-12);
         assert_eq!(m.confusion[2][0], 1);
         assert!(reliability_svg("t", &m).starts_with("<svg"));
+    }
+
+    #[test]
+    fn ece_floor_is_the_expected_ece_of_a_calibrated_predictor() {
+        // Certain confidences leave nothing to chance.
+        assert_eq!(ece_floor(&[0.0, 1.0, 1.0]), 0.0);
+        assert_eq!(ece_floor(&[]), 0.0);
+        // One row at 0.5: observed 0 or 1, always 0.5 away.
+        assert!((ece_floor(&[0.5]) - 0.5).abs() < 1e-12);
+        // Two rows at 0.5: 0, 1 or 2 correct with 1/4, 1/2, 1/4 -> 0.5 / 4 + 0.5 / 4.
+        assert!((ece_floor(&[0.5, 0.5]) - 0.25).abs() < 1e-12);
+        // Two bins of one row each (0.1 and 0.9): each 0.1 away with P 0.9, 0.9 with P 0.1.
+        assert!((ece_floor(&[0.1, 0.9]) - 0.18).abs() < 1e-12);
+        // It shrinks as 1/sqrt(n), and the normal form above EXACT_FLOOR_ROWS joins the exact
+        // one: sqrt(0.25 / n) * sqrt(2 / pi) at 0.5.
+        let at = |n: usize| ece_floor(&vec![0.5; n]);
+        let normal = |n: usize| (0.25 / n as f64 * 2.0 / std::f64::consts::PI).sqrt();
+        assert!((at(EXACT_FLOOR_ROWS) - normal(EXACT_FLOOR_ROWS)).abs() < 2e-4);
+        assert!((at(EXACT_FLOOR_ROWS + 1) - normal(EXACT_FLOOR_ROWS + 1)).abs() < 1e-12);
+        assert!(at(100) > at(400) && at(400) > at(1600));
+        // Reported with the metrics.
+        let rows: Vec<Scored> = [0.3, 0.6, 0.6]
+            .iter()
+            .map(|&confidence| Scored {
+                confidence,
+                predicted: Status::Supported,
+                label: Status::Supported,
+                correct: Some(true),
+            })
+            .collect();
+        assert_eq!(metrics(&rows).ece_floor, ece_floor(&[0.3, 0.6, 0.6]));
     }
 
     #[test]

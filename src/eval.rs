@@ -490,8 +490,8 @@ pub fn render(reports: &[FileReport]) -> String {
         let _ = writeln!(s, "{} (n={})", r.file, m.n);
         let _ = writeln!(
             s,
-            "  accuracy {:.3}  balanced accuracy {:.3}  ECE(15) {:.3}  Brier {:.3}  AUROC {:.3} (on {} rows of known correctness)",
-            m.accuracy, m.balanced_accuracy, m.ece, m.brier, m.auroc, m.n_scored
+            "  accuracy {:.3}  balanced accuracy {:.3}  ECE(15) {:.3} (noise floor {:.3})  Brier {:.3}  AUROC {:.3} (on {} rows of known correctness)",
+            m.accuracy, m.balanced_accuracy, m.ece, m.ece_floor, m.brier, m.auroc, m.n_scored
         );
         let _ = writeln!(
             s,

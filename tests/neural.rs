@@ -200,7 +200,10 @@ fn eval_command_on_a_fixture_writes_metrics_and_diagram() {
         .expect("runs");
     let text = common::stdout_ok(out);
     assert!(
-        text.contains("accuracy") && text.contains("ECE(15)") && text.contains("AUROC"),
+        text.contains("accuracy")
+            && text.contains("ECE(15)")
+            && text.contains("noise floor")
+            && text.contains("AUROC"),
         "{text}"
     );
     let m: serde_json::Value = serde_json::from_str(
@@ -211,6 +214,9 @@ fn eval_command_on_a_fixture_writes_metrics_and_diagram() {
     assert_eq!(file["n"], 8);
     // The symbolic rows of the fixture are decided by the graph: at least those are right.
     assert!(file["accuracy"].as_f64().expect("acc") >= 0.5, "{file}");
+    // The ECE's noise floor is reported beside it, for the same rows.
+    let floor = file["ece_floor"].as_f64().expect("ece_floor");
+    assert!((0.0..=1.0).contains(&floor), "{file}");
     let svg = std::fs::read_to_string(dir.path().join("reliability-labeled.svg")).expect("svg");
     assert!(svg.starts_with("<svg") && svg.contains("ECE"));
 }
