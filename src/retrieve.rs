@@ -109,22 +109,23 @@ impl Chunk {
 }
 
 /// Up to `k` windows that share the most distinct content words with `hypothesis`, best first
-/// (ties: the earlier window). A context of at most `k` windows is read whole, whatever words
-/// the claim shares with it: the prefilter only bounds the work on long contexts, and a reply
-/// need not repeat its knowledge's words to be backed (or not) by it ("Have you seen The Son?"
-/// against three facts about other films). Of a longer context, windows sharing no content word
-/// are never returned: a context that says nothing about the claim is not read. (Dev dialogue,
-/// where half the reply sentences share no word with their one-window knowledge: read whole,
-/// README "How a check works".)
+/// (ties: the earlier window). Windows sharing no content word are not returned (a window
+/// that says nothing about the claim is not read), with one exception: a claim that shares no
+/// content word with any window of a context of at most `k` windows is read against all of
+/// them. A reply need not repeat its knowledge's words to be backed (or not) by it ("I hear
+/// they're both great." after three facts about two films), and such a context costs no more
+/// pairs than the prefilter allows anyway. (Dev dialogue, where half the reply sentences share
+/// no word with their one-window knowledge: README "How a check works".)
 pub fn top_windows(chunks: &[Chunk], hypothesis: &str, k: usize) -> Vec<usize> {
     let h = content_words(hypothesis);
-    let whole = chunks.len() <= k;
     let mut scored: Vec<(usize, usize)> = chunks
         .iter()
         .enumerate()
         .map(|(i, c)| (h.iter().filter(|w| c.words.contains(*w)).count(), i))
-        .filter(|&(score, _)| whole || score > 0)
         .collect();
+    if chunks.len() > k || scored.iter().any(|&(shared, _)| shared > 0) {
+        scored.retain(|&(shared, _)| shared > 0);
+    }
     scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     scored.into_iter().take(k).map(|(_, i)| i).collect()
 }
@@ -201,7 +202,7 @@ mod tests {
     }
 
     #[test]
-    fn a_context_of_at_most_k_windows_is_read_whole_best_first() {
+    fn a_claim_sharing_no_word_with_a_short_context_reads_all_of_it() {
         let p = "Nairobi is the capital of Kenya. Bananas are yellow. \
                  Mombasa is the main port of Kenya.";
         let w = windows(&[p], 6);
@@ -209,10 +210,14 @@ mod tests {
         assert_eq!(
             top_windows(&w, "Quantum chromodynamics.", 3),
             [0, 1, 2],
-            "no shared word: every window, in passage order"
+            "no shared word with a context of at most k windows: every window, in order"
         );
         let top = top_windows(&w, "Bananas are yellow.", 3);
-        assert_eq!(top.len(), 3);
+        assert_eq!(
+            top.len(),
+            1,
+            "a claim sharing words reads only the windows that share them"
+        );
         assert_eq!(&p[w[top[0]].start..w[top[0]].end], "Bananas are yellow.");
         assert!(
             top_windows(&[], "Kenya", 3).is_empty(),

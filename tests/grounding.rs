@@ -389,9 +389,10 @@ fn a_long_article_needs_a_clear_contradiction_to_accuse() {
 }
 
 #[test]
-fn a_context_of_few_windows_is_read_whole_a_long_one_by_shared_words() {
+fn a_reply_sharing_no_word_with_a_short_context_is_still_read_against_it() {
     // A reply need not repeat its knowledge's words to be checked against it: a context that
-    // fits in the windows the verifier reads anyway is read for every claim.
+    // fits in the windows the verifier reads anyway is read for a claim that shares no word
+    // with it.
     let knowledge = [("kb", "Paula Hawkins wrote The Girl on the Train.")];
     let reply = check(
         "I hear it is a great thriller.",
