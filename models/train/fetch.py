@@ -47,7 +47,13 @@ def fetch_sdist(spec, dst):
                                  headers={"Accept": "application/vnd.pypi.simple.v1+json"})
     with urllib.request.urlopen(req, timeout=180) as r:
         files = {f["filename"]: f for f in json.load(r)["files"]}
-    f = files[dst.name]
+    f = files.get(dst.name)
+    if f is None:
+        # Seen 2026-12-05: the index served here listed only bigbench-0.0.1.tar.gz, so the training
+        # data could not be rebuilt (the committed model, calibration and data files are unaffected).
+        raise SystemExit(f"{dst.name}: not in the package index's file list for {name} "
+                         f"(it lists: {', '.join(sorted(files)) or 'nothing'}); the registry no longer "
+                         f"serves this version, so the training data cannot be fetched here")
     tmp = dst.with_suffix(".part")
     with urllib.request.urlopen(f["url"], timeout=180) as r, open(tmp, "wb") as out:
         while b := r.read(1 << 20):
