@@ -542,8 +542,8 @@ pub struct Prior {
     /// right than in a summary.
     pub reply: f64,
     /// A reply with context passages that shares no content word with any window of a context
-    /// too long to be read whole ([`crate::retrieve::top_windows`]), so nothing was read for
-    /// it. Conversation turns say such things often and rightly ("I hear they're both great.").
+    /// of more than [`crate::retrieve::MAX_WINDOWS`] windows ([`crate::retrieve::top_windows`]),
+    /// so nothing was read for it. Conversation turns say such things often and rightly ("I hear they're both great.").
     /// Since short contexts are read whole, the shipped dev files have no such row and the fit
     /// leaves it at 0.5 ([`fit_prior`] with no rows). (A short answer read with its question
     /// that shares nothing with the passage keeps the context prior.)
@@ -979,10 +979,10 @@ pub fn metrics(all: &[Scored]) -> Metrics {
         ));
     }
     let ece_floor = ece_floor(&rows.iter().map(|r| r.0).collect::<Vec<_>>());
-    let mut bins = vec![(0.0, 0.0, 0usize); 15];
+    let mut bins = vec![(0.0, 0.0, 0usize); ECE_BINS];
     let mut brier = 0.0;
     for &(c, y) in &rows {
-        let b = ((c * 15.0) as usize).min(14);
+        let b = ece_bin(c);
         bins[b].0 += c;
         bins[b].1 += y;
         bins[b].2 += 1;
@@ -1035,6 +1035,14 @@ pub fn metrics(all: &[Scored]) -> Metrics {
     }
 }
 
+/// Equal-width confidence bins of the ECE and the reliability diagram.
+const ECE_BINS: usize = 15;
+
+/// The ECE bin of a confidence (1.0 falls in the last bin).
+fn ece_bin(confidence: f64) -> usize {
+    ((confidence * ECE_BINS as f64) as usize).min(ECE_BINS - 1)
+}
+
 /// Rows per bin up to which [`ece_floor`] computes the bin's term exactly.
 const EXACT_FLOOR_ROWS: usize = 4000;
 
@@ -1046,9 +1054,9 @@ const EXACT_FLOOR_ROWS: usize = 4000;
 /// With a few hundred rows spread over the middle bins this is 0.03 to 0.05: an ECE target
 /// under it cannot be told apart from noise.
 pub fn ece_floor(confidences: &[f64]) -> f64 {
-    let mut bins: Vec<Vec<f64>> = vec![Vec::new(); 15];
+    let mut bins: Vec<Vec<f64>> = vec![Vec::new(); ECE_BINS];
     for &c in confidences {
-        bins[((c * 15.0) as usize).min(14)].push(c.clamp(0.0, 1.0));
+        bins[ece_bin(c)].push(c.clamp(0.0, 1.0));
     }
     let total = confidences.len().max(1) as f64;
     bins.iter()
