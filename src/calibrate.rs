@@ -543,9 +543,10 @@ pub struct Prior {
     pub reply: f64,
     /// A reply with context passages that shares no content word with any window of a context
     /// of more than [`crate::retrieve::MAX_WINDOWS`] windows ([`crate::retrieve::top_windows`]),
-    /// so nothing was read for it. Conversation turns say such things often and rightly ("I hear they're both great.").
-    /// Since short contexts are read whole, the shipped dev files have no such row and the fit
-    /// leaves it at 0.5 ([`fit_prior`] with no rows). (A short answer read with its question
+    /// so nothing was read for it. Conversation turns say such things often and rightly ("I
+    /// hear they're both great."). Such a claim is read against every window of a shorter
+    /// context, so the shipped dev files have no such row and the fit leaves it at 0.5
+    /// ([`fit_prior`] with no rows). (A short answer read with its question
     /// that shares nothing with the passage keeps the context prior.)
     pub unread: f64,
     /// No context passages (graph only, or nothing).
@@ -1118,7 +1119,7 @@ pub fn reliability_svg(title: &str, m: &Metrics) -> String {
         yl = h - 12.0,
         ty = h / 2.0,
     );
-    let bw = plot / 15.0;
+    let bw = plot / ECE_BINS as f64;
     for (i, &(_, freq, count)) in m.bins.iter().enumerate() {
         if count == 0 {
             continue;
@@ -1126,7 +1127,7 @@ pub fn reliability_svg(title: &str, m: &Metrics) -> String {
         let _ = writeln!(
             s,
             r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="#4a7bd0" fill-opacity="0.7"><title>{} rows</title></rect>"##,
-            px(i as f64 / 15.0) + 1.0,
+            px(i as f64 / ECE_BINS as f64) + 1.0,
             py(freq),
             bw - 2.0,
             freq * plot,
