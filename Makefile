@@ -2,7 +2,7 @@
 ORT_LIB := $(CURDIR)/.onnxruntime/libonnxruntime.so.1.31.1
 export ORT_DYLIB_PATH ?= $(ORT_LIB)
 
-.PHONY: run test test-virtuoso test-otlp test-rocksdb build ort lint bench-load bench-scaling bench graph calibrate eval drift-reference
+.PHONY: run test test-virtuoso test-otlp test-rocksdb build ort lint bench-load bench-scaling bench graph calibrate eval eval-independent drift-reference
 
 ## Run the gRPC server on 127.0.0.1:50051 with the embedded default graph.
 run: ort
@@ -60,7 +60,7 @@ graph:
 	python3 knowledge/build.py
 
 ## Refit models/calibration.json on the dev files (never the test files).
-DEV_DATA := $(addprefix models/data/,vitaminc_dev.jsonl vitaminc_dev_passages.jsonl graph_dev.jsonl qa_dev.jsonl dialogue_dev.jsonl summary_dev.jsonl noevidence_dev.jsonl)
+DEV_DATA := $(addprefix models/data/,vitaminc_dev.jsonl vitaminc_dev_passages.jsonl graph_dev.jsonl qa_dev.jsonl dialogue_dev.jsonl summary_dev.jsonl.gz noevidence_dev.jsonl)
 calibrate: build
 	./target/release/factgate calibrate --data $(DEV_DATA) --out models/calibration.json
 
@@ -70,6 +70,11 @@ drift-reference: build
 	cp target/dev-eval/drift-reference.json models/drift-reference.json
 
 ## The README's evaluation table: the whole pipeline on the held-out test files (report in models/eval).
-TEST_DATA := $(addprefix models/data/,vitaminc_test.jsonl graph_test.jsonl vitaminc_test_passages.jsonl qa_test.jsonl dialogue_test.jsonl summary_test.jsonl noevidence_test.jsonl)
+TEST_DATA := $(addprefix models/data/,vitaminc_test.jsonl graph_test.jsonl vitaminc_test_passages.jsonl qa_test.jsonl dialogue_test.jsonl summary_test.jsonl.gz noevidence_test.jsonl)
 eval: build
 	./target/release/factgate eval --data $(TEST_DATA) --report models/eval
+
+## HaluEval QA, reserved for independent evaluation: measured only, never fitted on
+## (scripts/independent-eval.py; report in target/independent/report).
+eval-independent: build
+	python3 scripts/independent-eval.py

