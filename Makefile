@@ -60,7 +60,7 @@ graph:
 	python3 knowledge/build.py
 
 ## Refit models/calibration.json on the dev files (never the test files).
-DEV_DATA := $(addprefix models/data/,vitaminc_dev.jsonl vitaminc_dev_passages.jsonl graph_dev.jsonl qa_dev.jsonl dialogue_dev.jsonl summary_dev.jsonl.gz noevidence_dev.jsonl)
+DEV_DATA := $(addprefix models/data/,vitaminc_dev.jsonl vitaminc_dev_passages.jsonl graph_dev.jsonl qa_dev.jsonl dialogue_dev.jsonl summary_dev.jsonl noevidence_dev.jsonl)
 calibrate: build
 	./target/release/factgate calibrate --data $(DEV_DATA) --out models/calibration.json
 
@@ -70,7 +70,7 @@ drift-reference: build
 	cp target/dev-eval/drift-reference.json models/drift-reference.json
 
 ## The README's evaluation table: the whole pipeline on the held-out test files (report in models/eval).
-TEST_DATA := $(addprefix models/data/,vitaminc_test.jsonl graph_test.jsonl vitaminc_test_passages.jsonl qa_test.jsonl dialogue_test.jsonl summary_test.jsonl.gz noevidence_test.jsonl)
+TEST_DATA := $(addprefix models/data/,vitaminc_test.jsonl graph_test.jsonl vitaminc_test_passages.jsonl vitaminc_test_long.jsonl.gz qa_test.jsonl dialogue_test.jsonl summary_test.jsonl.gz noevidence_test.jsonl)
 eval: build
 	./target/release/factgate eval --data $(TEST_DATA) --report models/eval
 

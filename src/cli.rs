@@ -603,10 +603,12 @@ fn run_command(command: Command) -> anyhow::Result<i32> {
                     serde_json::to_string_pretty(&meta)? + "\n",
                 )?;
                 for r in &reports {
+                    // "summary_test.jsonl.gz" and "summary_test.jsonl" both name "summary_test".
                     let stem = std::path::Path::new(&r.file)
                         .file_stem()
                         .and_then(|s| s.to_str())
                         .unwrap_or("data");
+                    let stem = stem.strip_suffix(".jsonl").unwrap_or(stem);
                     std::fs::write(
                         dir.join(format!("reliability-{stem}.svg")),
                         crate::calibrate::reliability_svg(stem, &r.metrics),

@@ -557,29 +557,29 @@ mod tests {
     #[test]
     fn a_gzipped_labeled_file_reads_like_the_plain_one_and_a_broken_one_names_the_file() {
         use std::io::Write;
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("tempdir");
         let lines = "{\"id\": \"a\", \"text\": \"Paris is in France.\", \"label\": \"SUPPORTED\"}\n\n\
                      {\"id\": \"b\", \"text\": \"x\", \"label\": \"UNVERIFIABLE\", \"correct\": false}\n";
         let plain = dir.path().join("rows.jsonl");
-        std::fs::write(&plain, lines).unwrap();
+        std::fs::write(&plain, lines).expect("write");
         let gz = dir.path().join("rows.jsonl.gz");
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        enc.write_all(lines.as_bytes()).unwrap();
-        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
-        let (a, b) = (read(&plain).unwrap(), read(&gz).unwrap());
+        enc.write_all(lines.as_bytes()).expect("write");
+        std::fs::write(&gz, enc.finish().expect("gzip")).expect("write");
+        let (a, b) = (read(&plain).expect("plain"), read(&gz).expect("gzipped"));
         assert_eq!(a.len(), 2);
         let ids = |r: &[Labeled]| r.iter().map(|l| l.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&a), ids(&b));
         assert_eq!(b[1].correct, Some(false));
         // A file named .gz that is not gzip, and a bad line of a gzipped file: both say which file.
         let fake = dir.path().join("fake.jsonl.gz");
-        std::fs::write(&fake, lines).unwrap();
-        let e = read(&fake).unwrap_err();
+        std::fs::write(&fake, lines).expect("write");
+        let e = read(&fake).expect_err("an error");
         assert!(e.contains("fake.jsonl.gz"), "{e}");
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        enc.write_all(b"{\"id\": \"a\"}\n").unwrap();
-        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
-        let e = read(&gz).unwrap_err();
+        enc.write_all(b"{\"id\": \"a\"}\n").expect("write");
+        std::fs::write(&gz, enc.finish().expect("gzip")).expect("write");
+        let e = read(&gz).expect_err("an error");
         assert!(e.starts_with(&format!("{}:1:", gz.display())), "{e}");
     }
 }

@@ -186,14 +186,22 @@ fn injected_verifier_failure_is_never_allow_under_fail_closed() {
 
 #[test]
 fn eval_command_on_a_fixture_writes_metrics_and_diagram() {
+    use std::io::Write;
     let dir = tempfile::tempdir().expect("tempdir");
     let fixture =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/labeled.jsonl");
+    // The same rows gzipped (how the project ships its larger files) read the same.
+    let zipped = dir.path().join("zipped.jsonl.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&std::fs::read(&fixture).expect("fixture"))
+        .expect("gzip");
+    std::fs::write(&zipped, gz.finish().expect("gzip")).expect("write");
     let out = common::factgate_bin()
         .args(["eval", "--no-default-graph", "--knowledge"])
         .arg(common::fixture_graph())
         .arg("--data")
         .arg(&fixture)
+        .arg(&zipped)
         .arg("--report")
         .arg(dir.path())
         .output()
@@ -219,6 +227,11 @@ fn eval_command_on_a_fixture_writes_metrics_and_diagram() {
     assert!((0.0..=1.0).contains(&floor), "{file}");
     let svg = std::fs::read_to_string(dir.path().join("reliability-labeled.svg")).expect("svg");
     assert!(svg.starts_with("<svg") && svg.contains("ECE"));
+    assert_eq!(
+        m["files"][1]["metrics"], *file,
+        "gzipped rows score the same"
+    );
+    assert!(dir.path().join("reliability-zipped.svg").exists());
 }
 
 #[test]

@@ -2,21 +2,28 @@
 """Derives multi-sentence context files from the VitaminC splits (stdlib only, seeded).
 
 Each row of vitaminc_{split}.jsonl keeps its claim and label; its single evidence passage is
-replaced by one passage in which the evidence sits at a random position among 3 evidence
+replaced by one passage in which the evidence sits at a random position among the evidence
 passages of *other Wikipedia pages* from the same split. This measures what the single-sentence
 files cannot: whether the sidecar finds the right chunk of a longer context (lexical retrieval,
-sentence windows) before the verifier reads it.
+sentence windows) before the verifier reads it. Two files per split:
 
-    python3 models/data/make_passages.py dev    # -> models/data/vitaminc_dev_passages.jsonl
-    python3 models/data/make_passages.py test   # -> models/data/vitaminc_test_passages.jsonl
+- vitaminc_{split}_passages.jsonl: 3 other pages (about 110 words, read whole);
+- vitaminc_{split}_long.jsonl.gz: 19 other pages (about 500 words, longer than the 3 x 100 words
+  read for one claim, so a claim is read against part of it, like a summary sentence against its
+  article; gzipped).
+
+    python3 models/data/make_passages.py dev    # -> models/data/vitaminc_dev_{passages,long}...
+    python3 models/data/make_passages.py test   # -> models/data/vitaminc_test_{passages,long}...
 """
+import gzip
 import json
 import random
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DISTRACTORS = 3
+# (other pages per row, file suffix, seed prefix); the first is the original file, unchanged.
+VARIANTS = [(3, "passages.jsonl", "factgate-passages"), (19, "long.jsonl.gz", "factgate-long")]
 
 
 def page(text: str) -> str:
@@ -27,25 +34,32 @@ def page(text: str) -> str:
 def main(split: str) -> None:
     src = HERE / f"vitaminc_{split}.jsonl"
     rows = [json.loads(line) for line in src.read_text(encoding="utf-8").splitlines()]
-    rng = random.Random(f"factgate-passages-{split}")
     evidence = [r["context"][0]["text"] for r in rows]
-    out = []
-    for r in rows:
-        own = r["context"][0]["text"]
-        others = []
-        while len(others) < DISTRACTORS:
-            cand = evidence[rng.randrange(len(evidence))]
-            if page(cand) != page(own) and cand not in others:
-                others.append(cand)
-        pos = rng.randrange(DISTRACTORS + 1)
-        parts = others[:pos] + [own] + others[pos:]
-        # Evidence sentences do not always end with a full stop; the sentence splitter needs one.
-        text = " ".join(p if p.rstrip().endswith((".", "!", "?")) else p.rstrip() + "." for p in parts)
-        out.append({**r, "id": r["id"] + "-p", "context": [{"id": r["id"] + "-passage", "text": text}],
-                    "source": "vitaminc-passages"})
-    dst = HERE / f"vitaminc_{split}_passages.jsonl"
-    dst.write_text("".join(json.dumps(o, ensure_ascii=False) + "\n" for o in out), encoding="utf-8")
-    print(f"{dst.name}: {len(out)} rows")
+    for distractors, suffix, seed in VARIANTS:
+        rng = random.Random(f"{seed}-{split}")
+        out = []
+        for r in rows:
+            own = r["context"][0]["text"]
+            others = []
+            while len(others) < distractors:
+                cand = evidence[rng.randrange(len(evidence))]
+                if page(cand) != page(own) and cand not in others:
+                    others.append(cand)
+            pos = rng.randrange(distractors + 1)
+            parts = others[:pos] + [own] + others[pos:]
+            # Evidence sentences do not always end with a full stop; the sentence splitter needs one.
+            text = " ".join(p if p.rstrip().endswith((".", "!", "?")) else p.rstrip() + "." for p in parts)
+            tag = "p" if distractors == VARIANTS[0][0] else "l"
+            out.append({**r, "id": f"{r['id']}-{tag}", "context": [{"id": f"{r['id']}-passage", "text": text}],
+                        "source": f"vitaminc-{suffix.split('.')[0]}"})
+        dst = HERE / f"vitaminc_{split}_{suffix}"
+        data = "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in out).encode("utf-8")
+        if suffix.endswith(".gz"):
+            with open(dst, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as f:
+                f.write(data)
+        else:
+            dst.write_bytes(data)
+        print(f"{dst.name}: {len(out)} rows")
 
 
 if __name__ == "__main__":

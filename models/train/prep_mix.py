@@ -26,8 +26,8 @@ answers (REFUTES). Negated hypotheses and names swapped for another name of the 
 hypothesis) are written too, but the shipped recipe does not read them (models/Makefile POLARITY_CAPS).
 
 Outputs: work/mix_{train,dev}.jsonl (premise, hypothesis, label, source) for train.py, and
-models/data/qa_{dev,test}.jsonl + noevidence_{dev,test}.jsonl for `factgate eval` /
-`factgate calibrate` (the dialogue and summary files: prep_halueval.py).
+models/data/{qa,summary,dialogue}_dev.jsonl, qa_test.jsonl and noevidence_{dev,test}.jsonl for
+`factgate eval` / `factgate calibrate` (the dialogue and summary test files: prep_halueval.py).
 """
 import argparse, collections, json, random, re
 from common import *
@@ -373,10 +373,11 @@ def main():
             add(s, know, r["right_response"].strip(), "SUPPORTS", "halueval-dialogue")
             add(s, know, r["hallucinated_response"].strip(), "NOT_ENOUGH_INFO", "halueval-dialogue")
         if s != "train":
-            # The dialogue dev / test files hold both responses of every dev / test knowledge text
-            # (prep_halueval.py); this seeded coin picks the one sent with no evidence.
             good = rng.random() < 0.5
             text = r["right_response" if good else "hallucinated_response"].strip()
+            side[("dialogue", s)].append(sidecar(f"dlg-{k}", text, last, know,
+                                                 "SUPPORTED" if good else "UNVERIFIABLE", "halueval-dialogue",
+                                                 correct=good))
             if rng.random() < 0.25:  # the same answers with no evidence at all
                 side[("noevidence", s)].append(sidecar(f"dlg-{k}-noev", text, last, None, "UNVERIFIABLE",
                                                        "halueval-dialogue-noevidence", correct=good))
@@ -398,9 +399,10 @@ def main():
                 if w and len(w - right_words) / len(w) > 0.3:
                     add(s, best_window(doc, sent), sent, "NOT_ENOUGH_INFO", "halueval-summary")
         if s != "train":
-            # Drawn only to keep the seeded stream of the pairs below as it was when the shipped
-            # model's mix was built; the summary dev / test files come from prep_halueval.py.
-            rng.random()
+            good = rng.random() < 0.5
+            side[("summary", s)].append(sidecar(f"sum-{k}", right if good else hall, None, doc,
+                                                "SUPPORTED" if good else "UNVERIFIABLE", "halueval-summary",
+                                                correct=good))
 
     # --- synthetic negatives from supported declarative pairs (numbers, entities, additions)
     train = pairs["train"]
@@ -472,7 +474,7 @@ def main():
     write_jsonl(WORK / "polarity_dev.jsonl", probe)
     for s, ps in pairs.items():
         write_jsonl(WORK / f"mix_{s}.jsonl", ps)
-    caps = {"qa": 800, "noevidence": 400}
+    caps = {"qa": 800, "dialogue": 600, "summary": 300, "noevidence": 400}
     # the no-evidence files also carry VitaminC claims (true / false, sent with no evidence)
     for s in ("dev", "test"):
         vr = [r for r in read_jsonl(WORK / f"vitc_{s}.jsonl") if r["label"] != "NOT_ENOUGH_INFO"]
@@ -481,6 +483,8 @@ def main():
                                                    "vitaminc-noevidence", correct=r["label"] == "SUPPORTS"))
     stats = {"pairs": {s: dict(collections.Counter(f"{p['source']}:{p['label']}" for p in ps)) for s, ps in pairs.items()}}
     for (fam, s), rows in sorted(side.items()):
+        if s == "test" and fam in ("dialogue", "summary"):
+            continue  # every test document, both responses: prep_halueval.py
         rows = random.Random(f"{SEED}:{fam}:{s}").sample(rows, min(caps[fam], len(rows)))
         rows.sort(key=lambda r: r["id"])
         write_jsonl(DATA_OUT / f"{fam}_{s}.jsonl", rows)
