@@ -78,7 +78,7 @@ pub struct LexiconArgs {
 pub struct CalibrateArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Labeled JSON Lines files (dev splits only; see models/data/README.md).
+    /// Labeled JSON Lines files, gzipped when named `.gz` (dev splits only; see models/data/README.md).
     #[arg(long = "data", required = true, num_args = 1..)]
     pub data: Vec<PathBuf>,
     /// Where to write the calibration JSON.
@@ -91,7 +91,7 @@ pub struct CalibrateArgs {
 pub struct EvalArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Labeled JSON Lines files.
+    /// Labeled JSON Lines files, gzipped when named `.gz`.
     #[arg(long = "data", required = true, num_args = 1..)]
     pub data: Vec<PathBuf>,
     /// Write metrics.json and a reliability diagram (SVG) per file into this directory.

