@@ -61,16 +61,23 @@ impl Labeled {
 
 /// Reads a labeled file, gunzipped when its name ends in `.gz`; errors name the file and line.
 pub fn read(path: &Path) -> Result<Vec<Labeled>, String> {
-    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
-    let bytes = std::fs::read(path).map_err(cannot)?;
+    parse(path, std::fs::read(path).map_err(|e| cannot_read(path, e))?)
+}
+
+fn cannot_read(path: &Path, why: impl std::fmt::Display) -> String {
+    format!("cannot read {}: {why}", path.display())
+}
+
+/// The rows of a labeled file read as `bytes` ([`read`]); `path` names it in errors and says
+/// whether it is gzipped.
+fn parse(path: &Path, bytes: Vec<u8>) -> Result<Vec<Labeled>, String> {
     let text = if path.extension().is_some_and(|e| e == "gz") {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text)
-            .map_err(cannot)?;
+            .map_err(|e| cannot_read(path, e))?;
         text
     } else {
-        String::from_utf8(bytes)
-            .map_err(|e| format!("cannot read {}: not UTF-8 ({e})", path.display()))?
+        String::from_utf8(bytes).map_err(|e| cannot_read(path, format!("not UTF-8 ({e})")))?
     };
     text.lines()
         .enumerate()
@@ -157,9 +164,12 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
     let mut skipped = 0usize;
     let mut fitted_files = Vec::new();
     for f in files {
-        let rows = read(f)?;
-        let bytes = std::fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
-        fitted_files.push(json!({"path": f.display().to_string(), "sha256": crate::audit::sha256_hex(&bytes), "rows": rows.len()}));
+        // Read once: the fitted file's sha256 is of the bytes parsed.
+        let bytes = std::fs::read(f).map_err(|e| cannot_read(f, e))?;
+        let sha256 = crate::audit::sha256_hex(&bytes);
+        let rows = parse(f, bytes)?;
+        fitted_files
+            .push(json!({"path": f.display().to_string(), "sha256": sha256, "rows": rows.len()}));
         for row in &rows {
             let inp = input(row);
             let claims = crate::claims::split(&inp.response);

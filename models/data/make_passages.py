@@ -15,15 +15,17 @@ sentence windows) before the verifier reads it. Two files per split:
     python3 models/data/make_passages.py dev    # -> models/data/vitaminc_dev_{passages,long}...
     python3 models/data/make_passages.py test   # -> models/data/vitaminc_test_{passages,long}...
 """
-import gzip
 import json
 import random
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# (other pages per row, file suffix, seed prefix); the first is the original file, unchanged.
-VARIANTS = [(3, "passages.jsonl", "factgate-passages"), (19, "long.jsonl.gz", "factgate-long")]
+sys.path.insert(0, str(HERE.parent / "train"))
+from common import write_jsonl  # noqa: E402  (stdlib only; gzips a .gz name reproducibly)
+# (name, other pages per row, row id suffix, file suffix): the file is vitaminc_{split}_{name}{suffix},
+# its seed "factgate-{name}-{split}", its rows' source "vitaminc-{name}".
+VARIANTS = [("passages", 3, "p", ".jsonl"), ("long", 19, "l", ".jsonl.gz")]
 
 
 def page(text: str) -> str:
@@ -35,8 +37,8 @@ def main(split: str) -> None:
     src = HERE / f"vitaminc_{split}.jsonl"
     rows = [json.loads(line) for line in src.read_text(encoding="utf-8").splitlines()]
     evidence = [r["context"][0]["text"] for r in rows]
-    for distractors, suffix, seed in VARIANTS:
-        rng = random.Random(f"{seed}-{split}")
+    for name, distractors, tag, suffix in VARIANTS:
+        rng = random.Random(f"factgate-{name}-{split}")
         out = []
         for r in rows:
             own = r["context"][0]["text"]
@@ -49,16 +51,10 @@ def main(split: str) -> None:
             parts = others[:pos] + [own] + others[pos:]
             # Evidence sentences do not always end with a full stop; the sentence splitter needs one.
             text = " ".join(p if p.rstrip().endswith((".", "!", "?")) else p.rstrip() + "." for p in parts)
-            tag = "p" if distractors == VARIANTS[0][0] else "l"
             out.append({**r, "id": f"{r['id']}-{tag}", "context": [{"id": f"{r['id']}-passage", "text": text}],
-                        "source": f"vitaminc-{suffix.split('.')[0]}"})
-        dst = HERE / f"vitaminc_{split}_{suffix}"
-        data = "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in out).encode("utf-8")
-        if suffix.endswith(".gz"):
-            with open(dst, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as f:
-                f.write(data)
-        else:
-            dst.write_bytes(data)
+                        "source": f"vitaminc-{name}"})
+        dst = HERE / f"vitaminc_{split}_{name}{suffix}"
+        write_jsonl(dst, out)
         print(f"{dst.name}: {len(out)} rows")
 
 
