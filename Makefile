@@ -61,8 +61,10 @@ graph:
 
 ## Refit models/calibration.json on the dev files (never the test files).
 DEV_DATA := $(addprefix models/data/,vitaminc_dev.jsonl vitaminc_dev_passages.jsonl graph_dev.jsonl qa_dev.jsonl dialogue_dev.jsonl summary_dev.jsonl noevidence_dev.jsonl)
+## More whole dev responses for the response-level fits only (not the claim model).
+RESPONSE_DATA := $(addprefix models/data/,dialogue_dev_responses.jsonl summary_dev_responses.jsonl.gz)
 calibrate: build
-	./target/release/factgate calibrate --data $(DEV_DATA) --out models/calibration.json
+	./target/release/factgate calibrate --data $(DEV_DATA) --response-data $(RESPONSE_DATA) --out models/calibration.json
 
 ## The drift gauge's reference: claim confidences over the dev files (models/drift-reference.json).
 drift-reference: build

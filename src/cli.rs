@@ -81,6 +81,11 @@ pub struct CalibrateArgs {
     /// Labeled JSON Lines files, gzipped when named `.gz` (dev splits only; see models/data/README.md).
     #[arg(long = "data", required = true, num_args = 1..)]
     pub data: Vec<PathBuf>,
+    /// More labeled files of whole responses (several sentences each, with `correct`), used only
+    /// for how claim confidences combine into the response's and for the SUPPORTED / CONTRADICTED
+    /// bars chosen on whole responses; not for the claim model. Rows with one claim are ignored.
+    #[arg(long = "response-data", num_args = 1..)]
+    pub response_data: Vec<PathBuf>,
     /// Where to write the calibration JSON.
     #[arg(long)]
     pub out: PathBuf,
@@ -571,8 +576,8 @@ fn run_command(command: Command) -> anyhow::Result<i32> {
             let config = Config::validate(file_config(&args.common)?)?;
             let mut checker =
                 build_checker(&config, None, false).map_err(|e| anyhow::anyhow!(e))?;
-            let cal =
-                crate::eval::calibrate(&mut checker, &args.data).map_err(|e| anyhow::anyhow!(e))?;
+            let cal = crate::eval::calibrate(&mut checker, &args.data, &args.response_data)
+                .map_err(|e| anyhow::anyhow!(e))?;
             std::fs::write(&args.out, serde_json::to_string_pretty(&cal)? + "\n")
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.out.display()))?;
             println!(

@@ -146,7 +146,17 @@ fn input(row: &Labeled) -> CheckInput {
 /// kinds; last, with all of that in place,
 /// the response SUPPORTED threshold on the same multi-claim rows. The checker keeps the fitted
 /// calibration.
-pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration, String> {
+///
+/// `response_files` hold more whole responses for the fits made on whole responses only (the
+/// response combination and the two response-level bars): their multi-claim rows of known
+/// correctness join those of `files` there, and nothing of them reaches the claim model, its
+/// priors or its SUPPORTED bars. So more responses can steady those fits without changing the
+/// mix the claim model is fitted on (more summaries among its rows bent it towards them).
+pub fn calibrate(
+    checker: &mut Checker,
+    files: &[PathBuf],
+    response_files: &[PathBuf],
+) -> Result<Calibration, String> {
     let model = checker
         .verifier()
         .map(|v| v.config.version.clone())
@@ -162,17 +172,34 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
     // Their claims as weighted claim rows for the claim model ([`bag`]).
     let (mut x_bag, mut y_bag, mut w_bag) = (Vec::new(), Vec::new(), Vec::new());
     let mut skipped = 0usize;
-    let mut fitted_files = Vec::new();
-    for f in files {
+    let (mut fitted_files, mut response_only) = (Vec::new(), Vec::new());
+    // Multi-claim rows of the response files, and how many of their rows were not.
+    let (mut response_rows_used, mut response_rows_unused) = (0usize, 0usize);
+    let tagged = files.iter().map(|f| (f, true));
+    for (f, whole) in tagged.chain(response_files.iter().map(|f| (f, false))) {
         // Read once: the fitted file's sha256 is of the bytes parsed.
         let bytes = std::fs::read(f).map_err(|e| cannot_read(f, e))?;
         let sha256 = crate::audit::sha256_hex(&bytes);
         let rows = parse(f, bytes)?;
-        fitted_files
-            .push(json!({"path": f.display().to_string(), "sha256": sha256, "rows": rows.len()}));
+        let record = json!({"path": f.display().to_string(), "sha256": sha256, "rows": rows.len()});
+        if whole {
+            fitted_files.push(record);
+        } else {
+            response_only.push(record);
+        }
         for row in &rows {
             let inp = input(row);
             let claims = crate::claims::split(&inp.response);
+            if !whole {
+                match row.correct_target() {
+                    Some(ok) if claims.len() > 1 => {
+                        multi.push((inp, ok));
+                        response_rows_used += 1;
+                    }
+                    _ => response_rows_unused += 1,
+                }
+                continue;
+            }
             let results =
                 checked(checker, &inp, &claims).map_err(|e| format!("row {}: {e}", row.id))?;
             match results.as_slice() {
@@ -300,26 +327,14 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
     }
     // Second pass: the claims of multi-claim rows under the claim calibration just fitted.
     checker.set_calibration(Some(std::sync::Arc::new(cal.clone())));
-    let mut response_rows = Vec::with_capacity(multi.len());
-    for (inp, ok) in &multi {
-        let (results, shape, unread) = rechecked(checker, inp)?;
-        response_rows.push((
-            results.iter().map(|c| c.confidence).collect(),
-            unread,
-            shape,
-            *ok,
-        ));
-        if *ok {
-            let pcs: Vec<(calibrate::Signals, f64)> = results
-                .iter()
-                .filter_map(|c| c.signals)
-                .map(|s| (s, cal.predict(&s)[1]))
-                .collect();
-            note_correct(&pcs);
-        }
-    }
-    if response_rows.len() >= 30 {
-        cal.response = Some(calibrate::ResponseFit::fit(&response_rows));
+    for (inp, _) in multi.iter().filter(|m| m.1) {
+        let (results, ..) = rechecked(checker, inp)?;
+        let pcs: Vec<(calibrate::Signals, f64)> = results
+            .iter()
+            .filter_map(|c| c.signals)
+            .map(|s| (s, cal.predict(&s)[1]))
+            .collect();
+        note_correct(&pcs);
     }
     let [answer_pc, long_pc, other_pc] = &correct_max_pc;
     cal.contradict_threshold = Some(calibrate::ContradictThreshold {
@@ -327,6 +342,20 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
         long: calibrate::ContradictThreshold::choose(long_pc),
         other: calibrate::ContradictThreshold::choose(other_pc),
     });
+    checker.set_calibration(Some(std::sync::Arc::new(cal.clone())));
+    let mut response_rows = Vec::with_capacity(multi.len());
+    for (inp, ok) in &multi {
+        let (results, shape, unread) = rechecked(checker, inp)?;
+        response_rows.push((
+            results.iter().map(|c| (c.status, c.confidence)).collect(),
+            unread,
+            shape,
+            *ok,
+        ));
+    }
+    if response_rows.len() >= 30 {
+        cal.response = Some(calibrate::ResponseFit::fit(&response_rows));
+    }
     // Third pass: the multi-claim rows under everything fitted so far choose the response
     // confidence a response of several claims needs to be SUPPORTED: (a claim SUPPORTED and
     // none CONTRADICTED, response confidence, the response is correct).
@@ -355,6 +384,8 @@ pub fn calibrate(checker: &mut Checker, files: &[PathBuf]) -> Result<Calibration
         &crate::audit::sha256_hex(format!("{model}:{id_src}").as_bytes())[..12]
     );
     cal.fitted_on = json!({"files": fitted_files, "model": model, "rows_used": x.len(),
+        "response_files": response_only, "response_rows_used": response_rows_used,
+        "response_rows_unused": response_rows_unused,
         "rows_multi_claim": response_rows.len(), "claim_rows_from_multi_claim": x_bag.len(),
         "rows_skipped": skipped,
         "threshold_rows": {"answer": answer_rows.len(), "other": other_rows.len(),

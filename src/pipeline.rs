@@ -862,12 +862,28 @@ impl Checker {
 
     /// The confidence of the response `input` whose claims came out as `results`, under this
     /// checker's calibration ([`calibrate::response_confidence`]).
+    /// A contradiction that the verifier read against part of a long context (longer than the
+    /// windows read: [`calibrate::ContradictGroup::Long`]) enters the response model, which was
+    /// fitted on such responses (summary sentences misread as contradicted, often); any other
+    /// (the graph decided it, or the passages were read whole) caps the response confidence: a
+    /// response is never more likely right than such a claim of it.
     pub fn response_confidence(&self, input: &CheckInput, results: &[ClaimResult]) -> f64 {
         let claims: Vec<(Status, f64)> = results.iter().map(|c| (c.status, c.confidence)).collect();
         let fit = self.calibration.as_ref().and_then(|c| c.response.as_ref());
         let shape =
             calibrate::Shape::of(&input.prompt, input.context.iter().map(|p| p.text.as_str()));
-        calibrate::response_confidence(&claims, unread_claims(results), &shape, fit)
+        let partly_read = |c: &ClaimResult| {
+            c.signals.is_some_and(|s| {
+                s.symbolic.is_none()
+                    && calibrate::ContradictThreshold::group(&s) == calibrate::ContradictGroup::Long
+            })
+        };
+        let cap = results
+            .iter()
+            .filter(|c| c.status == Status::Contradicted && !partly_read(c))
+            .map(|c| c.confidence)
+            .fold(1.0, f64::min);
+        calibrate::response_confidence(&claims, unread_claims(results), &shape, fit, cap)
     }
 
     /// The (premise, hypothesis) pairs the verifier reads for `input`, claim after claim, each

@@ -123,6 +123,52 @@ fn short_answers_are_read_with_the_prompt() {
     assert!(wrong.confidence < 0.5);
 }
 
+#[test]
+fn a_contradiction_read_in_full_caps_the_response() {
+    // The response model was fitted on summaries whose sentences, read against part of a long
+    // article, the verifier misread as contradicted. A contradiction the graph decided, or one
+    // read in passages short enough to be read whole, is not that: a response is never more
+    // likely right than such a claim of it.
+    let c = neural_checker();
+    let refund = "Refund policy. If you are not satisfied with your purchase, you can return it \
+                  within 30 days of delivery for a full refund. Items must be unused and in their \
+                  original packaging. Refunds are issued to the original payment method within 5 \
+                  business days after we receive the return.";
+    let passage = |text: &str| {
+        vec![Passage {
+            id: "p".into(),
+            text: text.into(),
+        }]
+    };
+    let graph_wrong = "Nairobi is the capital of Kenya. The capital of Kenya is Yamoussoukro.";
+    let context_wrong = "You can return an unused item within 30 days for a full refund. \
+                         Refunds are issued within 90 business days.";
+    for (response, context) in [
+        (graph_wrong, vec![]),
+        (
+            graph_wrong,
+            passage("Nairobi is the capital and largest city of Kenya."),
+        ),
+        (context_wrong, passage(refund)),
+    ] {
+        let out = c
+            .check(&CheckInput {
+                response: response.into(),
+                context,
+                ..Default::default()
+            })
+            .expect("valid");
+        let wrong = &out.claims[1];
+        assert_eq!(wrong.status, Status::Contradicted, "{}", wrong.explanation);
+        assert!(
+            out.confidence <= wrong.confidence && out.confidence < 0.5,
+            "{response}: response {} above its contradicted claim {}",
+            out.confidence,
+            wrong.confidence
+        );
+    }
+}
+
 struct Broken;
 
 impl Backend for Broken {
@@ -245,4 +291,84 @@ fn missing_calibration_is_a_startup_error_naming_the_file() {
         .err()
         .expect("start-up error");
     assert!(e.contains("/nonexistent/calibration.json"), "{e}");
+}
+
+/// Writes labeled rows as JSON Lines into `dir/name`.
+fn labeled_file(
+    dir: &std::path::Path,
+    name: &str,
+    rows: &[serde_json::Value],
+) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
+    std::fs::write(&path, text).expect("write labeled file");
+    path
+}
+
+#[test]
+fn response_data_feeds_only_the_response_fits_and_is_recorded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let passage = "Acme Corp reported revenue of 12 million dollars in 2023. The company was \
+                   founded in 1998 by Jane Doe in Oslo. It employs 85 people.";
+    let ctx = serde_json::json!([{"id": "doc", "text": passage}]);
+    // Single-claim rows for the claim model: grounded and hallucinated, about the passage.
+    let mut claims = Vec::new();
+    for i in 0..20 {
+        claims.push(serde_json::json!({"id": format!("s{i}"), "context": ctx,
+            "text": "Acme Corp was founded in 1998.", "label": "SUPPORTED"}));
+        claims.push(serde_json::json!({"id": format!("u{i}"), "context": ctx,
+            "text": "Acme Corp sells garden furniture in Peru.", "label": "UNVERIFIABLE"}));
+    }
+    let data = labeled_file(dir.path(), "claims.jsonl", &claims);
+    // Whole responses of several sentences, right and hallucinated, plus one single-claim row
+    // that the response fits cannot use.
+    let mut responses = vec![serde_json::json!({"id": "one", "context": ctx,
+        "text": "Acme Corp employs 85 people.", "label": "SUPPORTED", "correct": true})];
+    for i in 0..20 {
+        responses.push(
+            serde_json::json!({"id": format!("r{i}"), "context": ctx, "correct": true,
+            "text": "Acme Corp was founded in 1998 by Jane Doe. It employs 85 people.",
+            "label": "SUPPORTED"}),
+        );
+        responses.push(
+            serde_json::json!({"id": format!("h{i}"), "context": ctx, "correct": false,
+            "text": "Acme Corp was founded in 1998 by Jane Doe. It sells garden furniture in Peru.",
+            "label": "UNVERIFIABLE"}),
+        );
+    }
+    let more = labeled_file(dir.path(), "responses.jsonl", &responses);
+    let fit = |response_files: &[std::path::PathBuf]| {
+        let mut c = common::checker(None, "", None).with_neural(verifier(), None);
+        factgate::eval::calibrate(&mut c, std::slice::from_ref(&data), response_files)
+    };
+    let without = fit(&[]).expect("fits on the claim rows alone");
+    let with = fit(std::slice::from_ref(&more)).expect("fits with response data");
+    // The claim model, its priors and its SUPPORTED bars do not see the response files.
+    assert_eq!(with.weights, without.weights);
+    assert_eq!(with.unverifiable_prior, without.unverifiable_prior);
+    let (a, b) = (
+        with.support_threshold.expect("set"),
+        without.support_threshold.expect("set"),
+    );
+    assert_eq!((a.answer, a.other), (b.answer, b.other));
+    // The response combination is fitted on their multi-claim rows only, and recorded.
+    assert!(
+        without.response.is_none(),
+        "no multi-claim rows without them"
+    );
+    assert_eq!(with.response.as_ref().map(|r| r.rows), Some(40));
+    let on = &with.fitted_on;
+    assert_eq!(on["response_rows_used"], 40);
+    assert_eq!(on["response_rows_unused"], 1);
+    assert_eq!(on["response_files"][0]["rows"], 41);
+    assert_eq!(
+        on["response_files"][0]["sha256"].as_str().map(str::len),
+        Some(64)
+    );
+    assert_eq!(on["files"].as_array().map(Vec::len), Some(1));
+    assert_ne!(with.id, without.id);
+    // A response file that cannot be read is an error naming it; nothing is fitted.
+    let missing = dir.path().join("nope.jsonl");
+    let e = fit(std::slice::from_ref(&missing)).expect_err("missing file");
+    assert!(e.contains("nope.jsonl"), "{e}");
 }
