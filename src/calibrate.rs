@@ -39,7 +39,7 @@
 //! The response confidence of a single-claim response is the claim's. For several claims it is
 //! a fitted logistic combination of the claim confidences ([`ResponseFit`]: lowest and mean
 //! log-odds, number of claims, the request's shape, and the lowest log-odds of a CONTRADICTED
-//! claim), fitted by `factgate calibrate` on multi-claim dev rows, because the lowest claim
+//! claim read against part of a long context), fitted by `factgate calibrate` on multi-claim dev rows, because the lowest claim
 //! confidence under-states long faithful answers (most of their sentences are only partly
 //! covered by any one window), and summaries with a sentence read as contradicted were faithful
 //! more often than that sentence's confidence said (dev). A response with a
@@ -801,9 +801,10 @@ pub const N_RESPONSE: usize = 11;
 /// ([`Shape`]), and the share of claims no window was read for ([`Signals::unread`]: such a
 /// sentence alone in a reply is often small talk and right, see [`Prior::unread`]; beside
 /// sentences the passages do back, it is more often the part a hallucinated reply adds), and
-/// whether a claim is CONTRADICTED with the lowest log-odds of such a claim (it was capped at
-/// that claim's confidence, which under-stated faithful summaries with one misread sentence:
-/// on held-apart dev summaries the fit with these took false-SUPPORTED 11.5 → 7.8 %).
+/// whether a claim read against part of a long context is CONTRADICTED with the lowest log-odds
+/// of such a claim (`pipeline::response_claims`; the response was capped at that claim's
+/// confidence, which under-stated faithful summaries with one misread sentence: on held-apart
+/// dev summaries the fit with these took false-SUPPORTED 11.5 → 7.8 %).
 pub const RESPONSE_FEATURES: [&str; N_RESPONSE] = [
     "bias",
     "logit_min",

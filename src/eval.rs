@@ -347,7 +347,7 @@ pub fn calibrate(
     for (inp, ok) in &multi {
         let (results, shape, unread) = rechecked(checker, inp)?;
         response_rows.push((
-            results.iter().map(|c| (c.status, c.confidence)).collect(),
+            crate::pipeline::response_claims(&results).0,
             unread,
             shape,
             *ok,

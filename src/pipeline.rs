@@ -866,23 +866,12 @@ impl Checker {
     /// windows read: [`calibrate::ContradictGroup::Long`]) enters the response model, which was
     /// fitted on such responses (summary sentences misread as contradicted, often); any other
     /// (the graph decided it, or the passages were read whole) caps the response confidence: a
-    /// response is never more likely right than such a claim of it.
+    /// response is never more likely right than such a claim of it ([`response_claims`]).
     pub fn response_confidence(&self, input: &CheckInput, results: &[ClaimResult]) -> f64 {
-        let claims: Vec<(Status, f64)> = results.iter().map(|c| (c.status, c.confidence)).collect();
+        let (claims, cap) = response_claims(results);
         let fit = self.calibration.as_ref().and_then(|c| c.response.as_ref());
         let shape =
             calibrate::Shape::of(&input.prompt, input.context.iter().map(|p| p.text.as_str()));
-        let partly_read = |c: &ClaimResult| {
-            c.signals.is_some_and(|s| {
-                s.symbolic.is_none()
-                    && calibrate::ContradictThreshold::group(&s) == calibrate::ContradictGroup::Long
-            })
-        };
-        let cap = results
-            .iter()
-            .filter(|c| c.status == Status::Contradicted && !partly_read(c))
-            .map(|c| c.confidence)
-            .fold(1.0, f64::min);
         calibrate::response_confidence(&claims, unread_claims(results), &shape, fit, cap)
     }
 
@@ -1189,6 +1178,34 @@ pub fn hypothesis(prompt: &str, claim: &str) -> String {
     }
     let mark = if q.ends_with('?') { "" } else { "?" };
     format!("{q}{mark} {claim}")
+}
+
+/// The claims as the response model reads them ([`calibrate::ResponseFit`]), and the cap on
+/// the response confidence: a CONTRADICTED claim read against part of a long context (longer
+/// than the windows read, no graph decision) stays CONTRADICTED for the model, which is fitted
+/// on how often such responses are right after all; any other CONTRADICTED claim (the graph
+/// decided it, or its passages were read whole) is shown to the model as UNVERIFIABLE with its
+/// confidence and caps the response at that confidence instead (1.0 when there is none).
+pub fn response_claims(results: &[ClaimResult]) -> (Vec<(Status, f64)>, f64) {
+    let partly_read = |c: &ClaimResult| {
+        c.signals.is_some_and(|s| {
+            s.symbolic.is_none()
+                && calibrate::ContradictThreshold::group(&s) == calibrate::ContradictGroup::Long
+        })
+    };
+    let mut cap = 1.0f64;
+    let claims = results
+        .iter()
+        .map(|c| {
+            if c.status == Status::Contradicted && !partly_read(c) {
+                cap = cap.min(c.confidence);
+                (Status::Unverifiable, c.confidence)
+            } else {
+                (c.status, c.confidence)
+            }
+        })
+        .collect();
+    (claims, cap)
 }
 
 /// The claims of `results` that were sent with context passages but had no window read
