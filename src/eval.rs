@@ -140,12 +140,12 @@ fn input(row: &Labeled) -> CheckInput {
 /// Fits a calibration on labeled files with a checker that has the verifier (and no
 /// calibration). The claim model is fitted on the rows with one claim and on the claims of
 /// multi-claim rows of known correctness read as bags ([`bag`]); the priors and the SUPPORTED
-/// thresholds on the single-claim rows; then, with that calibration in place, the response
-/// combination ([`calibrate::ResponseFit`]) on the rows that split into several claims and
-/// whose correctness is known, and the contradiction thresholds on the correct rows of both
-/// kinds; last, with all of that in place,
-/// the response SUPPORTED threshold on the same multi-claim rows. The checker keeps the fitted
-/// calibration.
+/// thresholds on the single-claim rows; then, with that calibration in place, the contradiction
+/// thresholds on the correct rows of both kinds; then, with those in place too, the response
+/// combination ([`calibrate::ResponseFit`], on [`crate::pipeline::response_claims`]) on the rows
+/// that split into several claims and whose correctness is known; last, with all of that in
+/// place, the response SUPPORTED threshold on the same multi-claim rows. The checker keeps the
+/// fitted calibration.
 ///
 /// `response_files` hold more whole responses for the fits made on whole responses only (the
 /// response combination and the two response-level bars): their multi-claim rows of known
