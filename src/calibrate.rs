@@ -39,13 +39,13 @@
 //! The response confidence of a single-claim response is the claim's. For several claims it is
 //! a fitted logistic combination of the claim confidences ([`ResponseFit`]: lowest and mean
 //! log-odds, number of claims, the request's shape, and the lowest log-odds of a CONTRADICTED
-//! claim read against part of a long context), fitted by `factgate calibrate` on multi-claim dev rows, because the lowest claim
-//! confidence under-states long faithful answers (most of their sentences are only partly
-//! covered by any one window), and summaries with a sentence read as contradicted were faithful
-//! more often than that sentence's confidence said (dev). A response with a
-//! CONTRADICTED claim stays below 0.5 ([`agree`]), and at most the confidence of a CONTRADICTED
-//! claim that was not read against part of a long context (those are what the fit weighs).
-//! Without a fit it is the lowest claim confidence; 0.5 when there is no claim.
+//! claim read against part of a long context), fitted by `factgate calibrate` on multi-claim
+//! dev rows, because the lowest claim confidence under-states long faithful answers (most of
+//! their sentences are only partly covered by any one window), and summaries with a sentence
+//! read as contradicted were faithful more often than that sentence's confidence said (dev). A
+//! response with a CONTRADICTED claim stays below 0.5 ([`agree`]), and at most the confidence
+//! of a CONTRADICTED claim that was not read against part of a long context (those are what
+//! the fit weighs). Without a fit it is the lowest claim confidence; 0.5 when there is no claim.
 
 use std::path::{Path, PathBuf};
 

@@ -175,14 +175,15 @@ pub fn calibrate(
     let (mut fitted_files, mut response_only) = (Vec::new(), Vec::new());
     // Multi-claim rows of the response files, and how many of their rows were not.
     let (mut response_rows_used, mut response_rows_unused) = (0usize, 0usize);
-    let tagged = files.iter().map(|f| (f, true));
-    for (f, whole) in tagged.chain(response_files.iter().map(|f| (f, false))) {
+    // (file, whether it feeds the claim model too, not only the fits on whole responses)
+    let all_fits = files.iter().map(|f| (f, true));
+    for (f, claim_model) in all_fits.chain(response_files.iter().map(|f| (f, false))) {
         // Read once: the fitted file's sha256 is of the bytes parsed.
         let bytes = std::fs::read(f).map_err(|e| cannot_read(f, e))?;
         let sha256 = crate::audit::sha256_hex(&bytes);
         let rows = parse(f, bytes)?;
         let record = json!({"path": f.display().to_string(), "sha256": sha256, "rows": rows.len()});
-        if whole {
+        if claim_model {
             fitted_files.push(record);
         } else {
             response_only.push(record);
@@ -190,7 +191,7 @@ pub fn calibrate(
         for row in &rows {
             let inp = input(row);
             let claims = crate::claims::split(&inp.response);
-            if !whole {
+            if !claim_model {
                 match row.correct_target() {
                     Some(ok) if claims.len() > 1 => {
                         multi.push((inp, ok));

@@ -862,6 +862,7 @@ impl Checker {
 
     /// The confidence of the response `input` whose claims came out as `results`, under this
     /// checker's calibration ([`calibrate::response_confidence`]).
+    ///
     /// A contradiction that the verifier read against part of a long context (longer than the
     /// windows read: [`calibrate::ContradictGroup::Long`]) enters the response model, which was
     /// fitted on such responses (summary sentences misread as contradicted, often); any other
