@@ -5,8 +5,8 @@
 //! see `scripts/gpu-check.sh`). Pairs: (evidence, claim) of `models/data/vitaminc_test.jsonl`
 //! (`FACTGATE_CHECK_PAIRS` rows, default 512). Prints, and writes to `FACTGATE_CHECK_OUT` (default
 //! `target/provider-check.json`): the largest logit difference, argmax agreement, and pairs/s with
-//! every pair queued at once (the queue forms batches of up to `max_batch_size` rows: 0 = 64 on a
-//! GPU, 1 on the CPU). With `FACTGATE_PROVIDER=cpu` (the default) it measures the CPU at batch 64
+//! every pair queued at once (the queue forms batches of up to `FACTGATE_CHECK_BATCH` rows,
+//! default 64). With `FACTGATE_PROVIDER=cpu` (the default) it measures the CPU at batch 64
 //! against the production CPU setting (one pair per run). Figures, not assertions.
 
 use std::path::Path;
@@ -51,6 +51,9 @@ fn main() {
     let n: usize = env_or("FACTGATE_CHECK_PAIRS", "512")
         .parse()
         .expect("FACTGATE_CHECK_PAIRS is a number");
+    let batch: usize = env_or("FACTGATE_CHECK_BATCH", "64")
+        .parse()
+        .expect("FACTGATE_CHECK_BATCH is a number");
     let pairs = pairs(n);
 
     let reference_cfg = VerifyConfig {
@@ -60,13 +63,13 @@ fn main() {
     };
     let checked_cfg = VerifyConfig {
         provider,
-        max_batch_size: 64,
+        max_batch_size: batch,
         ..VerifyConfig::default()
     };
     let reference = Verifier::load(&reference_cfg).expect("CPU verifier loads");
     let checked = Verifier::load(&checked_cfg).expect("verifier loads on the requested provider");
     println!(
-        "model {}; reference cpu (1 pair per run), checked {} (≤ 64 pairs per run); {} pairs",
+        "model {}; reference cpu (1 pair per run), checked {} (≤ {batch} pairs per run); {} pairs",
         reference.config.version,
         checked.provider,
         pairs.len()
@@ -94,7 +97,7 @@ fn main() {
     let cpu_rate = throughput(&reference, &pairs, 2);
     let rate = throughput(&checked, &pairs, 3);
     println!(
-        "throughput: {} at batch ≤ 64: {rate:.0} pairs/s; cpu at 1 pair per run: {cpu_rate:.0} pairs/s",
+        "throughput: {} at batch ≤ {batch}: {rate:.0} pairs/s; cpu at 1 pair per run: {cpu_rate:.0} pairs/s",
         checked.provider
     );
     let out = json!({
@@ -103,7 +106,8 @@ fn main() {
         "pairs": pairs.len(),
         "max_abs_logit_diff": max_diff,
         "argmax_agreement": agree as f64 / pairs.len() as f64,
-        "pairs_per_s_batch64": rate,
+        "batch": batch,
+        "pairs_per_s": rate,
         "cpu_pairs_per_s_batch1": cpu_rate,
     });
     let path = env_or("FACTGATE_CHECK_OUT", "target/provider-check.json");
