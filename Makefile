@@ -2,12 +2,22 @@
 ORT_LIB := $(CURDIR)/.onnxruntime/libonnxruntime.so.1.31.1
 export ORT_DYLIB_PATH ?= $(ORT_LIB)
 
-.PHONY: run test test-virtuoso test-otlp test-rocksdb build ort lint bench-load bench-scaling bench graph calibrate eval eval-independent drift-reference
+.PHONY: run run-gpu ort-gpu test test-virtuoso test-otlp test-rocksdb build ort lint bench-load bench-scaling bench graph calibrate eval eval-independent drift-reference
 
 ## Run the gRPC server on 127.0.0.1:50051 with the embedded default graph.
 run: ort
 	cargo build --release
 	./target/release/factgate serve
+
+## The same on an NVIDIA GPU (driver for CUDA 13, 580 or later): ONNX Runtime's GPU build and the
+## CUDA 13.0 libraries it links, from their PyPI wheels into .onnxruntime-gpu/ (~740 MB, once).
+ORT_GPU := $(CURDIR)/.onnxruntime-gpu
+run-gpu: ort-gpu
+	cargo build --release
+	LD_LIBRARY_PATH=$(ORT_GPU)$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH} ORT_DYLIB_PATH=$(ORT_GPU)/libonnxruntime.so.1.31.1 ./target/release/factgate serve --provider cuda
+
+ort-gpu:
+	./scripts/fetch-onnxruntime.sh gpu
 
 ## Run the whole test suite (unit + integration + the Python client package's pytest suite against
 ## the server + the demo page in headless Chromium + the remote SPARQL backend against a private

@@ -67,7 +67,10 @@ fn main() {
         ..VerifyConfig::default()
     };
     let reference = Verifier::load(&reference_cfg).expect("CPU verifier loads");
-    let checked = Verifier::load(&checked_cfg).expect("verifier loads on the requested provider");
+    let checked = Verifier::load(&checked_cfg).unwrap_or_else(|e| {
+        eprintln!("provider check: {e}");
+        std::process::exit(1)
+    });
     println!(
         "model {}; reference cpu (1 pair per run), checked {} (≤ {batch} pairs per run); {} pairs",
         reference.config.version,

@@ -1,7 +1,9 @@
 //! The committed verifier model loads through `ort` and reproduces the Python export's
 //! tokenization and logits (tests/fixtures/verifier_parity.json, written by models/train).
 
-use factgate::verify::{default_model_dir, load_files, Verifier, VerifyConfig, VerifyError};
+use factgate::verify::{
+    default_model_dir, load_files, Provider, Verifier, VerifyConfig, VerifyError,
+};
 
 #[derive(serde::Deserialize)]
 struct Case {
@@ -123,6 +125,71 @@ fn missing_runtime_library_names_the_setup_command() {
         m.contains("/nonexistent/libonnxruntime.so") && m.contains("make ort"),
         "{m}"
     );
+}
+
+/// Loads the verifier on `provider`: whether it started, or the provider error it named.
+fn started_on(provider: Provider, name: &str) -> bool {
+    let cfg = VerifyConfig {
+        provider,
+        ..VerifyConfig::default()
+    };
+    match Verifier::load(&cfg) {
+        Ok(v) => {
+            assert_eq!(
+                v.provider, name,
+                "an explicit provider is never swapped for another"
+            );
+            v.close();
+            true
+        }
+        Err(VerifyError::Provider { provider, message }) => {
+            assert_eq!(provider, name);
+            assert!(
+                !message.is_empty(),
+                "the error says why {name} did not start"
+            );
+            false
+        }
+        Err(e) => panic!("{name}: expected a provider error, got {e}"),
+    }
+}
+
+#[test]
+fn a_gpu_provider_that_cannot_start_is_a_named_error_and_auto_falls_back_to_cpu() {
+    // `make test` runs ONNX Runtime's CPU build, where neither GPU provider can start; with the
+    // GPU build on a GPU machine (`make run-gpu`) they start, and then auto must take CUDA.
+    let cuda = started_on(Provider::Cuda, "cuda");
+    started_on(Provider::Tensorrt, "tensorrt");
+    let auto = Verifier::load(&VerifyConfig {
+        provider: Provider::Auto,
+        ..VerifyConfig::default()
+    })
+    .expect("auto always starts");
+    assert_eq!(auto.provider, if cuda { "cuda" } else { "cpu" });
+    let l = auto
+        .logits(&[(
+            "Marie Curie won the Nobel Prize in Chemistry in 1911.".into(),
+            "Curie won a Nobel Prize in chemistry.".into(),
+        )])
+        .expect("auto scores")[0];
+    assert!(
+        l[0] > l[1] && l[0] > l[2],
+        "a plain entailment reads as SUPPORTS: {l:?}"
+    );
+    auto.close();
+    if !cuda {
+        // The command line reports it too, before serving anything.
+        let out = crate::common::factgate_bin()
+            .args(["check", "--provider", "cuda", "Kenya is in Africa."])
+            .output()
+            .expect("runs");
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("execution provider cuda is not available"),
+            "{err}"
+        );
+    }
 }
 
 /// A backend that answers each row with (its token count, which worker ran it, 0), slowly
