@@ -157,10 +157,14 @@ pub fn calibrate(
     files: &[PathBuf],
     response_files: &[PathBuf],
 ) -> Result<Calibration, String> {
-    let model = checker
+    let verifier = checker
         .verifier()
-        .map(|v| v.config.version.clone())
+        .cloned()
         .ok_or("calibration needs the verifier: enable [verifier] in the config")?;
+    let model = verifier.config.version.clone();
+    // The passes below check the multi-claim rows again under each new part of the calibration;
+    // what the model reads does not change, so each pair runs once.
+    let _memo = Memoized::on(verifier);
     let mut x = Vec::new();
     let mut y = Vec::new();
     // (features, the request had context, correctness if known) for fitting the priors.
@@ -415,6 +419,22 @@ pub fn calibrate(
     let m = calibrate::metrics(&rows);
     cal.metrics = json!({"fit_accuracy": m.accuracy, "fit_ece": m.ece, "fit_brier": m.brier});
     Ok(cal)
+}
+
+/// The verifier's memo, on while it lives (also when calibration stops at an error).
+struct Memoized(std::sync::Arc<crate::verify::Verifier>);
+
+impl Memoized {
+    fn on(v: std::sync::Arc<crate::verify::Verifier>) -> Self {
+        v.memoize(true);
+        Self(v)
+    }
+}
+
+impl Drop for Memoized {
+    fn drop(&mut self) {
+        self.0.memoize(false);
+    }
 }
 
 /// The claims of a multi-claim row of known correctness as claim rows for the claim model (a

@@ -349,3 +349,50 @@ fn a_panicking_model_run_fails_its_pairs_and_the_worker_goes_on() {
         vec![[1.0, 0.0, 0.0]]
     );
 }
+
+/// A backend that counts the rows it ran and answers each with its run number.
+struct Counting(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl factgate::verify::Backend for Counting {
+    fn predict(&mut self, b: &factgate::verify::Batch) -> Result<Vec<[f32; 3]>, VerifyError> {
+        use std::sync::atomic::Ordering;
+        Ok((0..b.rows)
+            .map(|_| [self.0.fetch_add(1, Ordering::SeqCst) as f32, 0.0, 0.0])
+            .collect())
+    }
+}
+
+#[test]
+fn with_the_memo_on_a_pair_seen_before_is_answered_from_memory_until_it_is_turned_off() {
+    use std::sync::atomic::Ordering;
+    let (config, tokenizer, _) = load_files(&default_model_dir()).expect("files");
+    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let v = Verifier::with_backend(
+        config,
+        tokenizer,
+        Box::new(Counting(runs.clone())),
+        "test".into(),
+        &VerifyConfig::default(),
+    )
+    .expect("starts");
+    let pair = |i: usize| (format!("Premise number {i}."), "A claim.".to_string());
+    let (a, b, c) = (pair(1), pair(2), pair(3));
+    // Off (the default, as in the server): the same pair runs again.
+    v.logits(std::slice::from_ref(&a)).expect("scored");
+    v.logits(std::slice::from_ref(&a)).expect("scored");
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+    v.memoize(true);
+    let first = v.logits(&[a.clone(), b.clone()]).expect("scored");
+    assert_eq!(runs.load(Ordering::SeqCst), 4);
+    // Seen pairs come from memory, in submission order beside a new one.
+    let again = v
+        .logits(&[b.clone(), c.clone(), a.clone()])
+        .expect("scored");
+    assert_eq!(runs.load(Ordering::SeqCst), 5, "only the new pair ran");
+    assert_eq!(again[0], first[1]);
+    assert_eq!(again[2], first[0]);
+    assert_eq!(again[1][0], 4.0, "the new pair is the fifth run");
+    v.memoize(false);
+    v.logits(&[a]).expect("scored");
+    assert_eq!(runs.load(Ordering::SeqCst), 6, "turned off, it forgets");
+}
