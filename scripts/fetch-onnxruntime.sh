@@ -8,11 +8,12 @@
 #                                       unpacked): onnxruntime-gpu==1.31.1 (MIT) with its CUDA
 #                                       execution provider, and the CUDA 13.0 libraries that
 #                                       provider links (libcudart, libcublas, libcublasLt, libcurand
-#                                       from NVIDIA's PyPI wheels, NVIDIA licence). The provider finds
-#                                       them beside itself (its RUNPATH is $ORIGIN); only the NVIDIA
-#                                       driver (libcuda.so.1, a CUDA 13 driver: 580 or later) must be
-#                                       installed. Then: ORT_DYLIB_PATH=.onnxruntime-gpu/libonnxruntime.so.1.31.1
-#                                       factgate serve --provider cuda (or `make run-gpu`).
+#                                       from NVIDIA's PyPI wheels, NVIDIA licence). The provider has
+#                                       no RUNPATH: the folder goes on LD_LIBRARY_PATH. Only the
+#                                       NVIDIA driver (libcuda.so.1, a CUDA 13 driver: 580 or later)
+#                                       must be installed. Then `make run-gpu`, or
+#                                       LD_LIBRARY_PATH=.onnxruntime-gpu ORT_DYLIB_PATH=.onnxruntime-gpu/libonnxruntime.so.1.31.1
+#                                       factgate serve --provider cuda.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VERSION=1.31.1

@@ -14,7 +14,8 @@
 #
 # Where cargo is not installed (a bare GPU machine), build here (`cargo build --release` and
 # `cargo bench --bench provider --no-run`) and name the binaries: FACTGATE_BIN=path/to/factgate
-# FACTGATE_PROVIDER_BENCH=path/to/provider-<hash>. Run from anywhere; works in the repository root.
+# FACTGATE_PROVIDER_BENCH=path/to/provider-<hash> (absolute, or from the repository root: the
+# script runs there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 provider="${1:-cuda}"
@@ -29,6 +30,7 @@ mkdir -p "$out"
 bench="${FACTGATE_PROVIDER_BENCH:-}"
 if [[ -z "$bench" ]]; then
     bench=$(cargo bench --bench provider --no-run 2>&1 | sed -n 's/.*Executable benches\/provider.rs (\(.*\))/\1/p')
+    [[ -n "$bench" ]] || { echo "gpu-check: cargo printed no provider bench binary; set FACTGATE_PROVIDER_BENCH" >&2; exit 2; }
 fi
 factgate="${FACTGATE_BIN:-}"
 if [[ -z "$factgate" ]]; then
