@@ -380,6 +380,15 @@ fn is_non_terminal_period(line: &str, b: usize, chars: &[(usize, char)], next: u
             return true;
         }
     }
+    // Whether the next word is a typical sentence-initial one ("The", "It", ...).
+    let next_is_starter = || {
+        let next_word: String = line[chars[next.min(chars.len() - 1)].0..]
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_alphabetic())
+            .collect();
+        SENTENCE_STARTERS.contains(&next_word.as_str())
+    };
     if ABBREVIATIONS.contains(&lower.as_str()) {
         // "in the U.S. The ..." is ambiguous; keep the abbreviation reading only for titles
         // and abbreviations that almost never end a sentence.
@@ -389,14 +398,19 @@ fn is_non_terminal_period(line: &str, b: usize, chars: &[(usize, char)], next: u
             lower.as_str(),
             "etc" | "u.s" | "u.k" | "u.n" | "e.u" | "u.s.a"
         ) {
-            let next_word: String = line[chars[next.min(chars.len() - 1)].0..]
-                .trim_start()
-                .chars()
-                .take_while(|c| c.is_alphabetic())
-                .collect();
-            return !SENTENCE_STARTERS.contains(&next_word.as_str());
+            return !next_is_starter();
         }
         return true;
+    }
+    // Initials written together ("P.C. Cast", "J.R.R. Tolkien"): the name goes on, unless a
+    // typical sentence-initial word follows ("in Washington, D.C. The city ...").
+    let dotted_initials = word.split('.').count() > 1
+        && word.split('.').all(|part| {
+            let mut c = part.chars();
+            matches!((c.next(), c.next()), (Some(l), None) if l.is_uppercase())
+        });
+    if dotted_initials {
+        return !next_is_starter();
     }
     false
 }
@@ -503,6 +517,15 @@ mod tests {
                 "J. R. R. Tolkien wrote books, e.g. The Hobbit.",
                 "He was born in 1892."
             ]
+        );
+        // Initials written together are one name; before a sentence-initial word they end it.
+        assert_eq!(
+            texts("In 2008, P.C. Cast released a book with J.R.R. Tolkien and J.G. Jones."),
+            vec!["In 2008, P.C. Cast released a book with J.R.R. Tolkien and J.G. Jones."]
+        );
+        assert_eq!(
+            texts("She lives in Washington, D.C. The city is large."),
+            vec!["She lives in Washington, D.C.", "The city is large."]
         );
     }
 
