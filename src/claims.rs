@@ -2,8 +2,9 @@
 //!
 //! Segmentation is rule-based and conservative: a sentence ends at `.`, `!` or `?` (plus closing
 //! quotes or brackets) followed by whitespace and something that can start a sentence, unless the
-//! word before the stop is a known abbreviation ("Dr.", "e.g.", "U.S."), an initial ("J.") or the
-//! stop sits inside a number ("3.5", "1,234.5"). Newlines and bullet markers always separate
+//! word before the stop is a known abbreviation ("Dr.", "e.g.", "U.S."), an initial ("J."),
+//! initials written together ("P.C. Cast"; "U.S." and these still end a sentence before a
+//! typical sentence-initial word such as "The") or the stop sits inside a number ("3.5", "1,234.5"). Newlines and bullet markers always separate
 //! claims. Simple coordinations of two full clauses ("A is X, and B is Y") become two claims.
 //! A run longer than [`MAX_CLAIM_BYTES`] without a sentence stop is cut at a clause or word
 //! boundary, so the work per claim is bounded whatever the input. Spans are byte offsets into the input plus UTF-16 offsets for browser UIs.
