@@ -2,8 +2,9 @@
 //! claim a confidence, decides ALLOW / FLAG / BLOCK and keeps a tamper-evident audit log.
 //!
 //! Pipeline stages, one module each, data flowing one way:
-//! [`claims`] -> [`link`] -> [`retrieve`] -> [`reason`] -> [`calibrate`] -> [`decide`] ->
-//! [`audit`], orchestrated by [`pipeline`]; served by [`serve`] (gRPC, streamed checks, Envoy
+//! [`claims`] -> [`link`] -> [`retrieve`] -> [`reason`] -> [`verify`] (with [`numbers`] for
+//! the figures the model reads poorly) -> [`calibrate`] -> [`decide`] -> [`audit`],
+//! orchestrated by [`pipeline`]; served by [`serve`] (gRPC, streamed checks, Envoy
 //! ext_proc, grpc-web, HTTP/JSON and the demo page), driven by [`cli`]. The graph is in process ([`knowledge`]) or a
 //! remote SPARQL endpoint ([`remote`]).
 
@@ -17,6 +18,7 @@ pub mod eval;
 pub mod knowledge;
 pub mod lexicon;
 pub mod link;
+pub mod numbers;
 pub mod pipeline;
 pub mod reason;
 pub mod remote;

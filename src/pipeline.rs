@@ -18,6 +18,7 @@ use crate::claims::{self, Span};
 use crate::decide::{self, Policy, Reason, Verdict};
 use crate::knowledge::{Fact, FactSource, Knowledge};
 use crate::link;
+use crate::numbers;
 use crate::reason::{self, Judgement, Status};
 use crate::retrieve;
 use crate::verify::Verifier;
@@ -826,6 +827,15 @@ impl Checker {
                 if let Some((agg, sup, refute)) = calibrate::aggregate_windows(&windows) {
                     s.context = Some(agg);
                     p.best_windows = Some((p.context_pairs[sup].1, p.context_pairs[refute].1));
+                    // The claim's figures against those of every window read: a sentence of a
+                    // summary may take its numbers from more than one.
+                    let read: Vec<String> = p
+                        .context_pairs
+                        .iter()
+                        .map(|&(_, k)| chunks[k].premise(passages[chunks[k].passage]))
+                        .collect();
+                    p.numbers = numbers::check(&claims[i].text, &read.join("\n"));
+                    s.numbers = p.numbers.as_ref().map(|a| *a == numbers::Agreement::Agrees);
                 }
             }
             drop(verify);
@@ -993,6 +1003,7 @@ impl Checker {
                 graph_pair: None,
                 context_pairs: Vec::new(),
                 best_windows: None,
+                numbers: None,
             };
             if let Err(why) = on_claim(&mut p, budget)? {
                 stop = Some(why);
@@ -1120,6 +1131,11 @@ impl Checker {
                     "verifier {read}: P(supported) {:.2}, P(contradicted) {:.2} -> {verdict}",
                     q[0], q[1]
                 ));
+                if let Some(numbers::Agreement::Conflicts(figure)) = &p.numbers {
+                    explanations.push(format!(
+                        "the claim's {figure:?} matches no figure of the window(s) read"
+                    ));
+                }
             }
         }
         // The graph's remarks follow what the verifier read; "no known entity mentioned" says
@@ -1262,6 +1278,8 @@ struct Pending {
     context_pairs: Vec<(usize, usize)>,
     /// Window indices that support most and contradict most, once scored.
     best_windows: Option<(usize, usize)>,
+    /// The claim's numbers and dates against those of the windows read.
+    numbers: Option<numbers::Agreement>,
 }
 
 /// At most `max` bytes of `s`, cut on a character boundary (for naming a field in an error).

@@ -162,6 +162,41 @@ fn a_real_contradiction_is_contradicted_with_the_window_as_evidence() {
 }
 
 #[test]
+fn a_wrong_number_in_faithful_wording_is_not_supported_and_the_explanation_names_it() {
+    // The verifier reads the wording around a number more than the number: "60 days" against a
+    // policy that says 30 is what a RAG answer gets wrong. The number check against the window
+    // read (numbers::check, a feature of the calibrated claim model) keeps it from SUPPORTED.
+    let refund = [("policy", REFUND_POLICY)];
+    let right = check(
+        "You can return your purchase within 30 days of delivery for a full refund.",
+        "",
+        &refund,
+        "",
+    );
+    let c = one(&right);
+    assert_eq!(c.status, Status::Supported, "{}", c.explanation);
+    assert_eq!(c.signals.and_then(|s| s.numbers), Some(true));
+
+    let wrong = check(
+        "You can return your purchase within 60 days of delivery for a full refund.",
+        "",
+        &refund,
+        "",
+    );
+    let c = one(&wrong);
+    assert_ne!(c.status, Status::Supported, "{}", c.explanation);
+    assert!(c.confidence < 0.5, "{} {}", c.confidence, c.explanation);
+    assert_eq!(c.signals.and_then(|s| s.numbers), Some(false));
+    assert!(
+        c.explanation
+            .contains("the claim's \"60\" matches no figure of the window(s) read"),
+        "{}",
+        c.explanation
+    );
+    assert_ne!(wrong.verdict, Action::Allow);
+}
+
+#[test]
 fn supported_claim_in_a_long_passage_points_at_its_window() {
     let long = format!("{BIOGRAPHY} {REFUND_POLICY} {BIOGRAPHY}");
     let o = check(

@@ -1,0 +1,808 @@
+//! Numbers and dates of a claim against the context windows the verifier read.
+//!
+//! The verifier barely reads numbers: VitaminC pairs whose evidence differs only by a number get
+//! the same label 81 % of the time (`models/train/card_notes.md`), and a refund window of "60
+//! days" read against a policy that says 30 is still "supported" by the wording around it. This
+//! check is exact where the model is vague: every number, percentage and date the claim states
+//! is compared with those of the windows, taking the claim's own qualifiers into account ("more
+//! than 17" agrees with "eighteen", "released before October 7, 2010" with "2 October 2010",
+//! "7.5 million" with "7,512,000" at the precision the claim wrote), numbers with numbers of the
+//! same kind (percentages with percentages, years with years) and, where the window has any,
+//! with those counting the same noun ("45 fps" with "60 fps", not with "PlayStation 4"). The
+//! result is one more signal for the calibrated claim model
+//! ([`crate::calibrate::Signals::numbers`]), which weighs it against everything else; on its own
+//! it decides nothing, and a conflict is named in the claim's explanation.
+//!
+//! Not read: spans of time counted from another event ("eight years after her first") and
+//! multiples ("three times as many"), worked out rather than stated; ordinals ("6th"), clock
+//! times, ranges as such ("24 to 32 million": two numbers, the
+//! first without its scale), years BCE, spelled numbers above ninety-nine and number words
+//! written with a capital (usually part of a name).
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::link::{self, Bound};
+
+/// What the window says about the claim's numbers and dates.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Agreement {
+    /// Every figure of the claim that can be compared (the window states figures of its kind)
+    /// agrees with one of the window's.
+    Agrees,
+    /// A figure of the claim agrees with none of the window's figures of its kind: the text of
+    /// the first such figure, as the claim wrote it.
+    Conflicts(String),
+}
+
+/// Compares the claim's figures with the window's. `None` when there is nothing to compare: the
+/// claim states no number or date, or the window states none of the kinds the claim does.
+pub fn check(claim: &str, window: &str) -> Option<Agreement> {
+    let stated = figures(window);
+    let mut compared = false;
+    for c in figures(claim).into_iter().filter(|c| !c.from_date) {
+        // A date the window states only as a year ("in 2010") is checked on its year.
+        let agreement = agrees(&c.figure, c.noun.as_deref(), &stated)
+            .or_else(|| year_of(&c.figure).and_then(|y| agrees(&y, None, &stated)));
+        match agreement {
+            Some(false) => return Some(Agreement::Conflicts(c.text)),
+            Some(true) => compared = true,
+            None => {}
+        }
+    }
+    compared.then_some(Agreement::Agrees)
+}
+
+/// Whether `figure` agrees with one of the `stated` figures of its kind; of those counting the
+/// same noun ("60 fps") when there are any, so that "less than 45 fps" is not taken as agreeing
+/// with the "4" of "PlayStation 4". `None` when no stated figure is of its kind.
+fn agrees(figure: &Figure, noun: Option<&str>, stated: &[Item]) -> Option<bool> {
+    let kind: Vec<&Item> = stated
+        .iter()
+        .filter(|s| comparable(figure, &s.figure))
+        .collect();
+    if kind.is_empty() {
+        return None;
+    }
+    let counted: Vec<&Item> = kind
+        .iter()
+        .copied()
+        .filter(|s| noun.is_some() && s.noun.as_deref() == noun)
+        .collect();
+    let pool = if counted.is_empty() { kind } else { counted };
+    Some(pool.iter().any(|s| compatible(figure, &s.figure)))
+}
+
+/// The year of a date, as a number on the date's side ("before 2013": less than 2013).
+fn year_of(figure: &Figure) -> Option<Figure> {
+    let Figure::Date {
+        year: Some(y),
+        side,
+        ..
+    } = *figure
+    else {
+        return None;
+    };
+    let qualifier = match side {
+        -1 => Qualifier::Below { strict: true },
+        1 => Qualifier::Above { strict: true },
+        _ => Qualifier::Plain,
+    };
+    Some(Figure::Number(Number {
+        qualifier,
+        ..Number::year(y)
+    }))
+}
+
+/// A figure found in text, with the words it was written with.
+#[derive(Debug, Clone, PartialEq)]
+struct Item {
+    figure: Figure,
+    text: String,
+    /// Compared on the window's side only: the year of a date listed again as a number (the
+    /// claim's date is compared as a date), or a date after "by" / "as of" / "since".
+    from_date: bool,
+    /// The word a number counts ("fps" in "60 fps", "album" in "20 million albums").
+    noun: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Figure {
+    Number(Number),
+    Date {
+        year: Option<i32>,
+        month: Option<u32>,
+        day: Option<u32>,
+        /// "before" (-1), "on" / no qualifier (0), "after" (1).
+        side: i8,
+    },
+}
+
+/// A number as written: its value, half a unit of its last written digit ("7.5 million": 0.05
+/// million), and the qualifier before it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Number {
+    value: f64,
+    half: f64,
+    percent: bool,
+    /// Written like a year (four digits from 1000 to 2100, no separator): compared with years
+    /// only, so "less than 350 cases" is not read against "2020".
+    year: bool,
+    qualifier: Qualifier,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Qualifier {
+    /// Written plainly.
+    Plain,
+    /// "about", "nearly": ±10 %.
+    Hedged,
+    /// "more than" (strict) or "at least".
+    Above { strict: bool },
+    /// "less than" (strict) or "at most".
+    Below { strict: bool },
+}
+
+impl Number {
+    /// A year written plainly.
+    fn year(year: i32) -> Self {
+        Self {
+            value: f64::from(year),
+            half: 0.5,
+            percent: false,
+            year: true,
+            qualifier: Qualifier::Plain,
+        }
+    }
+
+    /// The values this number allows: a plain number its written precision ("7.5 million":
+    /// 7.45 to 7.55 million), or with `precise` the value it states.
+    fn interval(&self, precise: bool) -> (f64, f64) {
+        let (v, h) = (self.value, self.half);
+        let step = 1e-9 * v.abs().max(1.0);
+        match self.qualifier {
+            Qualifier::Plain if precise => (v, v),
+            Qualifier::Plain => (v - h, v + h),
+            Qualifier::Hedged => (v - 0.1 * v.abs() - h, v + 0.1 * v.abs() + h),
+            Qualifier::Above { strict } => (if strict { v + step } else { v }, f64::INFINITY),
+            Qualifier::Below { strict } => (f64::NEG_INFINITY, if strict { v - step } else { v }),
+        }
+    }
+
+    fn bounded(&self) -> bool {
+        matches!(
+            self.qualifier,
+            Qualifier::Above { .. } | Qualifier::Below { .. }
+        )
+    }
+}
+
+fn comparable(claim: &Figure, stated: &Figure) -> bool {
+    match (*claim, *stated) {
+        (Figure::Number(a), Figure::Number(b)) => a.percent == b.percent && a.year == b.year,
+        (
+            Figure::Date {
+                year: ya,
+                month: ma,
+                ..
+            },
+            Figure::Date {
+                year: yb,
+                month: mb,
+                ..
+            },
+        ) => {
+            // Comparable when both name the month or both name the year.
+            (ma.is_some() && mb.is_some()) || (ya.is_some() && yb.is_some())
+        }
+        _ => false,
+    }
+}
+
+/// Whether the stated figure allows a value the claimed one allows (their intervals meet), or
+/// for dates, whether the stated date is on the claimed side of the claimed date (compared on
+/// the fields both name, year first).
+fn compatible(claim: &Figure, stated: &Figure) -> bool {
+    match (*claim, *stated) {
+        (Figure::Number(a), Figure::Number(b)) => {
+            // The claim keeps its precision; the window's plain number is exact against a
+            // claimed bound ("less than 18" does not agree with "18").
+            let ((al, ah), (bl, bh)) = (a.interval(false), b.interval(a.bounded()));
+            if a.bounded() || b.bounded() {
+                al <= bh && bl <= ah
+            } else {
+                // Both allow their precision: "17" and "18" touch at 17.5 but do not agree.
+                al < bh && bl < ah
+            }
+        }
+        (
+            Figure::Date {
+                year: ya,
+                month: ma,
+                day: da,
+                side,
+            },
+            Figure::Date {
+                year: yb,
+                month: mb,
+                day: db,
+                ..
+            },
+        ) => {
+            let mut order = std::cmp::Ordering::Equal;
+            for (a, b) in [
+                (ya.map(i64::from), yb.map(i64::from)),
+                (ma.map(i64::from), mb.map(i64::from)),
+                (da.map(i64::from), db.map(i64::from)),
+            ] {
+                match (a, b) {
+                    (Some(a), Some(b)) if a != b => {
+                        order = b.cmp(&a);
+                        break;
+                    }
+                    (Some(_), Some(_)) => {}
+                    // A field only one side names: the comparison stops at the coarser one.
+                    _ => break,
+                }
+            }
+            matches!(
+                (side, order),
+                (_, std::cmp::Ordering::Equal)
+                    | (-1, std::cmp::Ordering::Less)
+                    | (1, std::cmp::Ordering::Greater)
+            )
+        }
+        _ => false,
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+
+static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    let month = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)";
+    Regex::new(&format!(
+        r"(?x)
+        (?:(?P<side>\b(?:[Bb]efore|[Aa]fter|[Pp]rior\ to|[Ll]ater\ than|[Ee]arlier\ than|[Pp]receding|[Ff]ollowing|[Ss]ucceeding)\s+)
+           |(?P<vague>\b(?:[Bb]y|[Aa]s\ of|[Uu]ntil|[Tt]ill|[Ss]ince|[Aa]round|[Aa]bout)\s+))?
+        (?:
+          (?P<d1>\b\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{month})\b(?:,?\s+(?P<y1>\d{{4}})\b)?
+        | (?P<m2>\b{month})\b\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y2>\d{{4}})\b)?
+        | (?P<m3>\b{month})\b,?\s+(?P<y3>\d{{4}})\b
+        | (?:(?P<yside>\b(?:[Bb]efore|[Aa]fter|[Pp]rior\ to|[Ll]ater\ than|[Ee]arlier\ than|[Pp]receding|[Ff]ollowing|[Ss]ucceeding)\s+)(?P<y4>\d{{4}})\b)
+        )"
+    ))
+    .expect("static regex; this is a bug")
+});
+
+/// Qualifiers that the link stage's number pattern does not know, read just before the number
+/// (a currency sign may sit between: "more than ₹50 crore").
+static BOUND_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?xi)
+        \b(?P<w>less\ than|fewer\ than|under|below|lower\ than|smaller\ than|at\ most|up\ to|
+              no\ more\ than|a\ maximum\ of|
+              more\ than|greater\ than|over|above|higher\ than|larger\ than|bigger\ than|
+              at\ least|no\ less\ than|no\ fewer\ than|in\ excess\ of|exceeding|a\ minimum\ of|
+              about|approximately|approx\.?|around|roughly|nearly|almost|some|close\ to|circa|
+              an\ estimated|estimated)
+        \s*(?:US\$|[$€£₹¥]|Rs\.?)?\s*$",
+    )
+    .expect("static regex; this is a bug")
+});
+
+static PERCENT_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:%|percent\b|per\s+cent\b)").expect("static regex; this is a bug")
+});
+
+/// A span of time counted from another event ("eight years after her first", "three days
+/// later") or a multiple ("three times as many"): a number worked out from the text, which the
+/// window seldom states as such.
+static DERIVED_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\s*(?:(?:years?|months?|weeks?|days?|decades?|centuries|century|hours?|minutes?)\s+(?:after|later|before|earlier|ago|apart|prior|on|old|younger|older)\b|times\b)",
+    )
+    .expect("static regex; this is a bug")
+});
+
+static CLOCK_AFTER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(?:hours|hrs|h)\b").expect("static regex; this is a bug"));
+
+static NOUN_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\s*(?:%|percent\b|per\s+cent\b)?\s*(?:(?:thousand|million|billion|hundred)\s+)?([a-z][a-z-]*)",
+    )
+    .expect("static regex; this is a bug")
+});
+
+/// The word after a number, singular and lower-case, unless it is a function word.
+fn noun_after(rest: &str) -> Option<String> {
+    const FUNCTION: &[&str] = &[
+        "and", "or", "of", "in", "on", "at", "to", "the", "a", "an", "by", "for", "with", "from",
+        "as", "is", "was", "were", "are", "has", "had", "than", "out", "per", "percent", "million",
+        "billion", "thousand", "hundred",
+    ];
+    let w = NOUN_AFTER
+        .captures(rest)?
+        .get(1)?
+        .as_str()
+        .to_ascii_lowercase();
+    if FUNCTION.contains(&w.as_str()) {
+        return None;
+    }
+    Some(match w.strip_suffix('s') {
+        Some(stem) if stem.len() > 2 => stem.to_string(),
+        _ => w,
+    })
+}
+
+static WORD_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?xi)
+        \b(?P<tens>twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[-\s](?P<unit>one|two|three|four|five|six|seven|eight|nine))?\b
+        |\b(?P<small>two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)\b",
+    )
+    .expect("static regex; this is a bug")
+});
+
+fn word_value(w: &str) -> f64 {
+    const SMALL: [&str; 20] = [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+    ];
+    const TENS: [&str; 8] = [
+        "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+    ];
+    let w = w.to_ascii_lowercase();
+    if let Some(i) = SMALL.iter().position(|s| *s == w) {
+        return i as f64;
+    }
+    TENS.iter()
+        .position(|s| *s == w)
+        .map_or(0.0, |i| 20.0 + 10.0 * i as f64)
+}
+
+fn month_of(m: &str) -> Option<u32> {
+    let m = m.to_ascii_lowercase();
+    MONTHS
+        .iter()
+        .position(|p| m.starts_with(p))
+        .map(|i| i as u32 + 1)
+}
+
+/// The numbers, percentages and dates of `text`. Dates are read first and their digits are not
+/// numbers again; a date's year still counts among the numbers (a claim "in 2015" agrees with
+/// "August 2015"). Ordinals ("6th"), clock times ("13:00"), digits glued to letters ("A380",
+/// "3D") and a bare "one" are not figures.
+fn figures(text: &str) -> Vec<Item> {
+    let mut out = Vec::new();
+    let mut taken: Vec<(usize, usize)> = Vec::new();
+    for c in DATE.captures_iter(text) {
+        let Some(m) = c.get(0) else { continue };
+        let pick = |names: [&str; 4]| names.iter().find_map(|n| c.name(n));
+        let year = pick(["y1", "y2", "y3", "y4"]).and_then(|y| y.as_str().parse::<i32>().ok());
+        let month = pick(["m1", "m2", "m3", "m3"]).and_then(|m| month_of(m.as_str()));
+        let day = pick(["d1", "d2", "d2", "d2"])
+            .and_then(|d| d.as_str().parse::<u32>().ok())
+            .filter(|d| (1..=31).contains(d));
+        if month.is_some() && day.is_none() && year.is_none() {
+            continue;
+        }
+        let qualifier = c.name("side").or(c.name("yside")).map(|s| {
+            let s = s.as_str().to_ascii_lowercase();
+            if ["after", "later", "following", "succeeding"]
+                .iter()
+                .any(|w| s.starts_with(w))
+            {
+                1
+            } else {
+                -1
+            }
+        });
+        taken.push((m.start(), m.end()));
+        if let Some(y) = year {
+            // The year as a number, for claims that state the year alone.
+            out.push(Item {
+                figure: Figure::Number(Number::year(y)),
+                text: y.to_string(),
+                from_date: true,
+                noun: None,
+            });
+        }
+        out.push(Item {
+            figure: Figure::Date {
+                year,
+                month,
+                day,
+                side: qualifier.unwrap_or(0),
+            },
+            text: m.as_str().trim().to_string(),
+            // "by", "as of", "since": in a claim the date bounds something else and is not
+            // compared; in a window it still says when.
+            from_date: c.name("vague").is_some(),
+            noun: None,
+        });
+    }
+    let inside = |a: usize, b: usize| taken.iter().any(|&(s, e)| a < e && s < b);
+    for q in link::quantities(text) {
+        let whole = &text[q.start..q.end];
+        let Some(digit) = whole.find(|c: char| c.is_ascii_digit()) else {
+            continue;
+        };
+        let num_start = q.start + digit;
+        if inside(num_start, q.end) {
+            continue;
+        }
+        let before = text[..num_start].chars().next_back();
+        let after = text[q.end..].chars().next();
+        // Ordinals, codes, clock times ("13:00", "1300 hours"), decimals or thousands cut off
+        // by the number pattern.
+        let clock = (after == Some(':')
+            && text[q.end + 1..].starts_with(|c: char| c.is_ascii_digit()))
+            || (before == Some(':')
+                && text[..num_start - 1].ends_with(|c: char| c.is_ascii_digit()))
+            || CLOCK_AFTER.is_match(&text[q.end..]);
+        if after.is_some_and(char::is_alphanumeric)
+            || clock
+            || DERIVED_AFTER.is_match(&text[q.end..])
+            || (before == Some(',')
+                && text[..num_start - 1].ends_with(|c: char| c.is_ascii_digit()))
+        {
+            continue;
+        }
+        // "2017-18": the number pattern reads a minus sign.
+        let value = if q.value < 0.0 && before == Some('-') {
+            let glued = text[..num_start - 1].chars().next_back();
+            if glued.is_some_and(char::is_alphanumeric) {
+                -q.value
+            } else {
+                q.value
+            }
+        } else {
+            q.value
+        };
+        let percent = PERCENT_AFTER.is_match(&text[q.end..]);
+        let digits = &text[num_start..q.end];
+        let written = digits
+            .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+            .next()
+            .unwrap_or("");
+        let decimals = written.split_once('.').map_or(0, |(_, d)| d.len());
+        let scale = if written.is_empty() {
+            1.0
+        } else {
+            (q.value.abs() / written.replace(',', "").parse::<f64>().unwrap_or(1.0)).max(1.0)
+        };
+        let half = 0.5 * 10f64.powi(-(decimals as i32)) * scale;
+        let year = written.len() == 4
+            && written.bytes().all(|b| b.is_ascii_digit())
+            && (1000.0..=2100.0).contains(&q.value)
+            && !percent;
+        let number = Number {
+            year,
+            ..qualified(&text[..num_start], q.bound, value, half, percent)
+        };
+        out.push(Item {
+            figure: Figure::Number(number),
+            text: whole.trim().to_string(),
+            from_date: false,
+            noun: noun_after(&text[q.end..]),
+        });
+    }
+    for c in WORD_NUMBER.captures_iter(text) {
+        let Some(m) = c.get(0) else { continue };
+        // A capitalized number word is most often part of a name ("Twenty One Pilots"); the
+        // end of a larger written number ("one-hundred and four") is not read.
+        let pre = text[..m.start()].trim_end().to_ascii_lowercase();
+        if inside(m.start(), m.end())
+            || m.as_str().starts_with(|c: char| c.is_uppercase())
+            || ["hundred", "hundred and", "thousand", "thousand and", "-"]
+                .iter()
+                .any(|w| pre.ends_with(w))
+        {
+            continue;
+        }
+        let value = match (c.name("tens"), c.name("unit"), c.name("small")) {
+            (Some(t), u, _) => word_value(t.as_str()) + u.map_or(0.0, |u| word_value(u.as_str())),
+            (None, _, Some(s)) => word_value(s.as_str()),
+            _ => continue,
+        };
+        let rest = &text[m.end()..];
+        if DERIVED_AFTER.is_match(rest) {
+            continue;
+        }
+        let scale = [
+            ("thousand", 1e3),
+            ("million", 1e6),
+            ("billion", 1e9),
+            ("hundred", 1e2),
+        ]
+        .iter()
+        .find(|(w, _)| {
+            rest.trim_start()
+                .get(..w.len())
+                .is_some_and(|s| s.eq_ignore_ascii_case(w))
+        })
+        .map_or(1.0, |&(_, s)| s);
+        let percent = PERCENT_AFTER.is_match(rest);
+        let number = qualified(
+            &text[..m.start()],
+            Bound::Approx,
+            value * scale,
+            0.5 * scale,
+            percent,
+        );
+        out.push(Item {
+            figure: Figure::Number(number),
+            text: m.as_str().to_string(),
+            from_date: false,
+            noun: noun_after(rest),
+        });
+    }
+    out
+}
+
+/// The number `value` qualified by the words before it: bounds ("more than", also those the
+/// link stage reads) and hedges ("about").
+fn qualified(before: &str, bound: Bound, value: f64, half: f64, percent: bool) -> Number {
+    let word = BOUND_BEFORE
+        .captures(before)
+        .and_then(|c| c.name("w"))
+        .map(|w| w.as_str().to_ascii_lowercase());
+    let qualifier = match word.as_deref() {
+        Some("less than" | "fewer than" | "under" | "below" | "lower than" | "smaller than") => {
+            Qualifier::Below { strict: true }
+        }
+        Some("at most" | "up to" | "no more than" | "a maximum of") => {
+            Qualifier::Below { strict: false }
+        }
+        Some(
+            "more than" | "greater than" | "over" | "above" | "higher than" | "larger than"
+            | "bigger than" | "in excess of" | "exceeding",
+        ) => Qualifier::Above { strict: true },
+        Some("at least" | "no less than" | "no fewer than" | "a minimum of") => {
+            Qualifier::Above { strict: false }
+        }
+        Some(_) => Qualifier::Hedged,
+        None => match bound {
+            Bound::AtLeast => Qualifier::Above { strict: false },
+            Bound::AtMost => Qualifier::Below { strict: false },
+            Bound::Approx => Qualifier::Plain,
+        },
+    };
+    Number {
+        value,
+        half,
+        percent,
+        year: false,
+        qualifier,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conflicts(claim: &str, window: &str) -> bool {
+        matches!(check(claim, window), Some(Agreement::Conflicts(_)))
+    }
+
+    fn agrees(claim: &str, window: &str) -> bool {
+        check(claim, window) == Some(Agreement::Agrees)
+    }
+
+    #[test]
+    fn a_different_number_conflicts_and_the_same_one_agrees() {
+        let policy = "Items can be returned within 30 days of delivery for a full refund.";
+        assert_eq!(
+            check("You can return items within 60 days.", policy),
+            Some(Agreement::Conflicts("60".into()))
+        );
+        assert!(agrees("You can return items within 30 days.", policy));
+        assert!(agrees(
+            "Arsenal played eighteen seasons.",
+            "Arsenal contested in 18 successive seasons."
+        ));
+        assert!(conflicts(
+            "Arsenal played 17 seasons.",
+            "Arsenal contested in eighteen successive seasons."
+        ));
+        // Nothing to compare: no figure in the claim, or none of its kind in the window.
+        assert_eq!(
+            check("Curie won two Nobel Prizes.", "Curie was born in Warsaw."),
+            None
+        );
+        assert_eq!(
+            check("Curie was a physicist.", "She was born in 1867."),
+            None
+        );
+        assert_eq!(check("It rose 5%.", "It rose by 12 points."), None);
+    }
+
+    #[test]
+    fn qualifiers_and_precision_decide_what_agrees() {
+        let seasons = "Arsenal contested in eighteen successive UEFA Champions League seasons.";
+        assert!(agrees(
+            "Arsenal contested in more than 17 seasons.",
+            seasons
+        ));
+        assert!(conflicts(
+            "Arsenal contested in less than 18 seasons.",
+            seasons
+        ));
+        assert!(agrees(
+            "Aaliyah sold more than 75 million records.",
+            "Aaliyah has sold over 75 million records."
+        ));
+        assert!(agrees(
+            "The budget was more than $ 129.5 million.",
+            "a production budget of $ 130 million"
+        ));
+        assert!(conflicts(
+            "The budget was less than $ 129.5 million.",
+            "a production budget of $ 130 million"
+        ));
+        assert!(agrees(
+            "It grossed more than ₹50 crore.",
+            "It grossed 80 Crore in India."
+        ));
+        // The claim's precision: "7.5 million" allows 7.45 to 7.55 million.
+        assert!(agrees(
+            "It sold 7.5 million units.",
+            "It has sold 7,512,000 units."
+        ));
+        assert!(conflicts(
+            "It sold 7.5 million units.",
+            "It has sold 7.8 million units."
+        ));
+        assert!(agrees(
+            "It had 4 billion views.",
+            "It has amassed over 4 billion views."
+        ));
+        // Years are compared with years: "2020" is not a count of cases.
+        assert!(agrees(
+            "Less than 350 coronavirus cases were confirmed.",
+            "2020 coronavirus pandemic in Georgia: 287 cases have been reported."
+        ));
+        assert!(agrees("It has about 200 parks.", "The city has 212 parks."));
+        assert!(conflicts(
+            "It scored 59% on average.",
+            "an approval rating of 55% and 5.9/10"
+        ));
+        assert!(agrees(
+            "an approval rating below 56%",
+            "an approval rating of 55%"
+        ));
+        // A number is compared with those counting the same thing, when the window has any.
+        let fps = "The PlayStation 4 version runs at 60 fps, the PlayStation 3 one at 60 fps.";
+        assert!(conflicts(
+            "The PlayStation 3 version runs at less than 45 fps.",
+            fps
+        ));
+        assert!(agrees(
+            "It sold 20 million albums.",
+            "It sold 3 singles and 20 million albums."
+        ));
+    }
+
+    #[test]
+    fn dates_compare_on_the_fields_both_name() {
+        let release = "The game was released for Wii on 2 October 2010 in North America.";
+        assert!(agrees("It was released before October 7, 2010.", release));
+        assert!(conflicts("It was released after October 7, 2010.", release));
+        assert!(conflicts("It was released on 12 October 2010.", release));
+        assert!(agrees("It was released in October 2010.", release));
+        assert!(agrees("It was released in 2010.", release));
+        assert!(conflicts("It was released in 2011.", release));
+        assert!(agrees("It came out after 2009.", release));
+        // A date the window gives only as a year is checked on the year, on its side.
+        assert!(conflicts(
+            "It opened on 3 May 2012.",
+            "The museum opened in 2014."
+        ));
+        assert!(agrees(
+            "She came out before 2013.",
+            "In 2012, she came out."
+        ));
+        assert!(agrees(
+            "The company was founded after 1956.",
+            "It was founded in 1958."
+        ));
+        assert!(conflicts(
+            "The class preceding 2019 applied.",
+            "The Class of 2019 applied."
+        ));
+        assert!(agrees(
+            "It had grossed less than $ 24.5 million before 28 April 2014.",
+            "As of April 26, 2014 the film has grossed $ 24.1 million."
+        ));
+        // "By"/"as of" dates of a claim bound something else and are not compared as dates.
+        assert!(agrees(
+            "By August 2015, it shipped over 7.5 million units.",
+            "As of August 2015, it has shipped over 7.5 million units."
+        ));
+    }
+
+    #[test]
+    fn spans_counted_from_another_event_are_not_figures() {
+        // Worked out from the text (1903, 1911), not stated in it.
+        let bio = "She shared the 1903 Nobel Prize in Physics. In 1911 she won the Nobel Prize in Chemistry.";
+        assert_eq!(
+            check("She won her second prize eight years after her first.", bio),
+            None
+        );
+        assert_eq!(
+            check(
+                "It sold three times as many copies.",
+                "It sold 3,000 copies."
+            ),
+            None
+        );
+        assert_eq!(
+            check("She moved 24 years later.", "She moved in 1891."),
+            None
+        );
+        // A duration that is stated is still compared.
+        assert!(conflicts(
+            "You have 60 days to return it.",
+            "You have 30 days to return it."
+        ));
+    }
+
+    #[test]
+    fn names_codes_ordinals_and_times_are_not_figures() {
+        assert_eq!(check("The A380 flew in 3D.", "The A350 flew."), None);
+        assert_eq!(check("It ranked 6th.", "It ranked seventh."), None);
+        assert_eq!(
+            check("The draw was at 13:00.", "The draw was at 1300 hours."),
+            None
+        );
+        assert_eq!(
+            check("The draw was at 1300 hours.", "The draw was at 13:00."),
+            None
+        );
+        assert!(agrees(
+            "Just Dance 2 came out.",
+            "Just Dance 2: The game came out."
+        ));
+        assert_eq!(
+            check(
+                "Twenty One Pilots released it.",
+                "The band released 21 songs."
+            ),
+            None
+        );
+        assert_eq!(
+            check(
+                "It has one-hundred and four singles.",
+                "It has 104 singles."
+            ),
+            None
+        );
+        assert!(agrees("The 2017-18 season", "The 2017–18 season began."));
+        assert!(agrees(
+            "PlayStation 3 sales",
+            "On PlayStation 3 it sold well."
+        ));
+    }
+}
