@@ -399,10 +399,10 @@ fn figures(text: &str) -> Vec<Item> {
     let mut taken: Vec<(usize, usize)> = Vec::new();
     for c in DATE.captures_iter(text) {
         let Some(m) = c.get(0) else { continue };
-        let pick = |names: [&str; 4]| names.iter().find_map(|n| c.name(n));
-        let year = pick(["y1", "y2", "y3", "y4"]).and_then(|y| y.as_str().parse::<i32>().ok());
-        let month = pick(["m1", "m2", "m3", "m3"]).and_then(|m| month_of(m.as_str()));
-        let day = pick(["d1", "d2", "d2", "d2"])
+        let pick = |names: &[&str]| names.iter().find_map(|n| c.name(n));
+        let year = pick(&["y1", "y2", "y3", "y4"]).and_then(|y| y.as_str().parse::<i32>().ok());
+        let month = pick(&["m1", "m2", "m3"]).and_then(|m| month_of(m.as_str()));
+        let day = pick(&["d1", "d2"])
             .and_then(|d| d.as_str().parse::<u32>().ok())
             .filter(|d| (1..=31).contains(d));
         if month.is_some() && day.is_none() && year.is_none() {
