@@ -220,8 +220,8 @@ pub const N_FEATURES: usize = 26;
 /// conflict with those of the windows read ([`Signals::numbers`]: the verifier itself barely
 /// reads numbers). Agreement does not count for a short answer read with its question: that
 /// the passage mentions "1998" says little about whether 1998 answers the question (counted for
-/// them, dev QA false-SUPPORTED was 9.4 %; without, 7.3 %). Whether the claim is one of several is deliberately not a
-/// feature: fitted on dev it learned that sentences of multi-sentence responses are right even
+/// them, dev QA false-SUPPORTED was 9.4 %; without, 7.3 %). Whether the claim is one of
+/// several is deliberately not a feature: fitted on dev it learned that sentences of multi-sentence responses are right even
 /// when the verifier reads a contradiction (faithful summaries), and then called SUPPORTED a
 /// plain numeric contradiction in the second sentence of a short answer.
 pub const FEATURES: [&str; N_FEATURES] = [
