@@ -36,10 +36,22 @@ pub enum Agreement {
     Conflicts(String),
 }
 
-/// Compares the claim's figures with the window's. `None` when there is nothing to compare: the
-/// claim states no number or date, or the window states none of the kinds the claim does.
-pub fn check(claim: &str, window: &str) -> Option<Agreement> {
-    let stated = figures(window);
+/// The figures a window states, parsed once per request and read by every claim that reads the
+/// window.
+#[derive(Debug, Clone, Default)]
+pub struct Figures(Vec<Item>);
+
+impl Figures {
+    pub fn of(text: &str) -> Self {
+        Figures(figures(text))
+    }
+}
+
+/// Compares the claim's figures with those of the windows it read, taken together (a sentence of
+/// a summary may take its numbers from more than one window). `None` when there is nothing to
+/// compare: the claim states no number or date, or no window states the kinds the claim does.
+pub fn check(claim: &str, windows: &[&Figures]) -> Option<Agreement> {
+    let stated: Vec<&Item> = windows.iter().flat_map(|w| &w.0).collect();
     let mut compared = false;
     for c in figures(claim).into_iter().filter(|c| !c.from_date) {
         // A date the window states only as a year ("in 2010") is checked on its year.
@@ -57,9 +69,10 @@ pub fn check(claim: &str, window: &str) -> Option<Agreement> {
 /// Whether `figure` agrees with one of the `stated` figures of its kind; of those counting the
 /// same noun ("60 fps") when there are any, so that "less than 45 fps" is not taken as agreeing
 /// with the "4" of "PlayStation 4". `None` when no stated figure is of its kind.
-fn agrees(figure: &Figure, noun: Option<&str>, stated: &[Item]) -> Option<bool> {
+fn agrees(figure: &Figure, noun: Option<&str>, stated: &[&Item]) -> Option<bool> {
     let kind: Vec<&Item> = stated
         .iter()
+        .copied()
         .filter(|s| comparable(figure, &s.figure))
         .collect();
     if kind.is_empty() {
@@ -603,6 +616,10 @@ fn qualified(before: &str, bound: Bound, value: f64, half: f64, percent: bool) -
 mod tests {
     use super::*;
 
+    fn check(claim: &str, window: &str) -> Option<Agreement> {
+        super::check(claim, &[&Figures::of(window)])
+    }
+
     fn conflicts(claim: &str, window: &str) -> bool {
         matches!(check(claim, window), Some(Agreement::Conflicts(_)))
     }
@@ -637,6 +654,21 @@ mod tests {
             None
         );
         assert_eq!(check("It rose 5%.", "It rose by 12 points."), None);
+    }
+
+    #[test]
+    fn the_figures_of_all_windows_read_count_together() {
+        let sales = Figures::of("The album sold 5 million copies.");
+        let release = Figures::of("It was released in March 2010.");
+        let both = [&sales, &release];
+        let claim = "Released in 2010, the album sold 5 million copies.";
+        assert_eq!(super::check(claim, &both), Some(Agreement::Agrees));
+        assert_eq!(
+            super::check("Released in 2011, it sold 5 million copies.", &both),
+            Some(Agreement::Conflicts("2011".into()))
+        );
+        // No window read: nothing to compare.
+        assert_eq!(super::check(claim, &[]), None);
     }
 
     #[test]

@@ -805,6 +805,7 @@ impl Checker {
             let t = Instant::now();
             let verify = tracing::info_span!("verify").entered();
             let mut waits = submitted.into_iter();
+            let mut figures: Vec<Option<numbers::Figures>> = vec![None; chunks.len()];
             for (i, (p, s)) in pending.iter_mut().zip(&mut signals).enumerate() {
                 // Out of time: the pairs still queued are dropped (the model skips them) and
                 // the claims from here on are reported unchecked.
@@ -828,13 +829,20 @@ impl Checker {
                     s.context = Some(agg);
                     p.best_windows = Some((p.context_pairs[sup].1, p.context_pairs[refute].1));
                     // The claim's figures against those of every window read: a sentence of a
-                    // summary may take its numbers from more than one.
-                    let read: Vec<String> = p
+                    // summary may take its numbers from more than one. Each window is parsed
+                    // once, by the first claim that reads it.
+                    for &(_, k) in &p.context_pairs {
+                        if figures[k].is_none() {
+                            let premise = chunks[k].premise(passages[chunks[k].passage]);
+                            figures[k] = Some(numbers::Figures::of(&premise));
+                        }
+                    }
+                    let read: Vec<&numbers::Figures> = p
                         .context_pairs
                         .iter()
-                        .map(|&(_, k)| chunks[k].premise(passages[chunks[k].passage]))
+                        .filter_map(|&(_, k)| figures[k].as_ref())
                         .collect();
-                    p.numbers = numbers::check(&claims[i].text, &read.join("\n"));
+                    p.numbers = numbers::check(&claims[i].text, &read);
                     s.numbers = p.numbers.as_ref().map(|a| *a == numbers::Agreement::Agrees);
                 }
             }
