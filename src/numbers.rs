@@ -1,23 +1,26 @@
-//! Numbers and dates of a claim against the context windows the verifier read.
+//! Numbers and dates of a claim against the context passages whose windows the verifier read.
 //!
 //! The verifier barely reads numbers: VitaminC pairs whose evidence differs only by a number get
 //! the same label 81 % of the time (`models/train/card_notes.md`), and a refund window of "60
 //! days" read against a policy that says 30 is still "supported" by the wording around it. This
 //! check is exact where the model is vague: every number, percentage and date the claim states
-//! is compared with those of the windows, taking the claim's own qualifiers into account ("more
-//! than 17" agrees with "eighteen", "released before October 7, 2010" with "2 October 2010",
-//! "7.5 million" with "7,512,000" at the precision the claim wrote), numbers with numbers of the
-//! same kind (percentages with percentages, years with years) and, where the window has any,
-//! with those counting the same noun ("45 fps" with "60 fps", not with "PlayStation 4"). The
-//! result is one more signal for the calibrated claim model
-//! ([`crate::calibrate::Signals::numbers`]), which weighs it against everything else; on its own
-//! it decides nothing, and a conflict is named in the claim's explanation.
+//! is compared with those of the passages read, whole, taking the claim's own qualifiers into
+//! account ("more than 17" agrees with "eighteen", "released before October 7, 2010" with "2
+//! October 2010", "7.5 million" with "7,512,000" at the precision the claim wrote), numbers with
+//! numbers of the same kind (percentages with percentages, years with years). A number is read
+//! against the passage's number nearest to it, among those counting the same noun where the
+//! passage has any ("less than 45 fps" against "60 fps", not "PlayStation 4"; "less than $153.1
+//! million" against "$153.1 million", not a "$129 million" budget); a date on a side ("after
+//! March 11") must lie on that side of the date stated. The result is one more signal for the
+//! calibrated claim model ([`crate::calibrate::Signals::numbers`]), which weighs it against
+//! everything else; on its own it decides nothing, and a conflict is named in the claim's
+//! explanation.
 //!
 //! Not read: spans of time counted from another event ("eight years after her first") and
 //! multiples ("three times as many"), worked out rather than stated; ordinals ("6th"), clock
-//! times, ranges as such ("24 to 32 million": two numbers, the
-//! first without its scale), years BCE, spelled numbers above ninety-nine and number words
-//! written with a capital (usually part of a name).
+//! times, codes (a leading zero, digit groups written apart: "01273 683111"), ranges as such
+//! ("24 to 32 million": two numbers, the first without its scale), years BCE, spelled numbers
+//! above ninety-nine and number words written with a capital (usually part of a name).
 
 use std::sync::LazyLock;
 
@@ -36,8 +39,8 @@ pub enum Agreement {
     Conflicts(String),
 }
 
-/// The figures a window states, parsed once per request and read by every claim that reads the
-/// window.
+/// The figures a passage states, parsed once per request and read by every claim that reads
+/// one of its windows.
 #[derive(Debug, Clone, Default)]
 pub struct Figures(Vec<Item>);
 
@@ -47,13 +50,14 @@ impl Figures {
     }
 }
 
-/// Compares the claim's figures with those of the windows it read, taken together (a sentence of
-/// a summary may take its numbers from more than one window). `None` when there is nothing to
-/// compare: the claim states no number or date, or no window states the kinds the claim does.
+/// Compares the claim's figures with those of the passages it read, taken together and whole
+/// (a sentence of a summary may take its numbers from several places of its article, not all in
+/// the windows the verifier read). `None` when there is nothing to compare: the claim states no
+/// number or date, or no passage states the kinds the claim does.
 pub fn check(claim: &str, windows: &[&Figures]) -> Option<Agreement> {
     let stated: Vec<&Item> = windows.iter().flat_map(|w| &w.0).collect();
     let mut compared = false;
-    for c in figures(claim).into_iter().filter(|c| !c.from_date) {
+    for c in figures(claim).into_iter().filter(|c| !c.window_only) {
         // A date the window states only as a year ("in 2010") is checked on its year.
         let agreement = agrees(&c.figure, c.noun.as_deref(), &stated)
             .or_else(|| year_of(&c.figure).and_then(|y| agrees(&y, None, &stated)));
@@ -66,9 +70,10 @@ pub fn check(claim: &str, windows: &[&Figures]) -> Option<Agreement> {
     compared.then_some(Agreement::Agrees)
 }
 
-/// Whether `figure` agrees with one of the `stated` figures of its kind; of those counting the
-/// same noun ("60 fps") when there are any, so that "less than 45 fps" is not taken as agreeing
-/// with the "4" of "PlayStation 4". `None` when no stated figure is of its kind.
+/// Whether `figure` agrees with the `stated` figures of its kind: a number with the one nearest
+/// to it, among those counting the same noun ("60 fps") or no named thing when the window
+/// counts that noun, so that "less than 45 fps" is read against "60 fps", not against the "4"
+/// of "PlayStation 4"; a date with any. `None` when no stated figure is of its kind.
 fn agrees(figure: &Figure, noun: Option<&str>, stated: &[&Item]) -> Option<bool> {
     let kind: Vec<&Item> = stated
         .iter()
@@ -78,28 +83,58 @@ fn agrees(figure: &Figure, noun: Option<&str>, stated: &[&Item]) -> Option<bool>
     if kind.is_empty() {
         return None;
     }
-    let counted: Vec<&Item> = kind
+    // Where the window counts the claim's noun, figures counting something else are left out
+    // (those counting nothing named stay: "the 26.2-mile race" still gives a "26.2").
+    let counts = kind
         .iter()
-        .copied()
-        .filter(|s| noun.is_some() && s.noun.as_deref() == noun)
+        .any(|s| noun.is_some() && s.noun.as_deref() == noun);
+    let pool: Vec<&Item> = kind
+        .into_iter()
+        .filter(|s| !counts || s.noun.is_none() || s.noun.as_deref() == noun)
         .collect();
-    let pool = if counted.is_empty() { kind } else { counted };
-    Some(pool.iter().any(|s| compatible(figure, &s.figure)))
+    match figure {
+        // A number is read against the window's number nearest to it: "more than 2,500 cases"
+        // is about the window's "2,446", not its "at least 109", and "less than $153.1
+        // million" about its "$153.1 million", not its "$129 million" budget.
+        Figure::Number(n) => {
+            let nearest = pool.iter().min_by(|a, b| {
+                distance(n.value, &a.figure).total_cmp(&distance(n.value, &b.figure))
+            })?;
+            Some(compatible(figure, &nearest.figure))
+        }
+        Figure::Date { .. } => Some(pool.iter().any(|s| compatible(figure, &s.figure))),
+    }
 }
 
-/// The year of a date, as a number on the date's side ("before 2013": less than 2013).
+/// How far apart two numbers are, in orders of magnitude of their sizes (a date is infinitely
+/// far).
+fn distance(value: f64, stated: &Figure) -> f64 {
+    match stated {
+        Figure::Number(s) => {
+            let magnitude = |v: f64| v.abs().max(1e-9).log10();
+            (magnitude(value) - magnitude(s.value)).abs()
+        }
+        Figure::Date { .. } => f64::INFINITY,
+    }
+}
+
+/// The year of a date, as a number on the date's side ("before 2013": less than 2013; "before
+/// May 2013": at most 2013).
 fn year_of(figure: &Figure) -> Option<Figure> {
     let Figure::Date {
         year: Some(y),
+        month,
         side,
         ..
     } = *figure
     else {
         return None;
     };
+    // "after 2009" excludes 2009; "after March 2009" does not.
+    let strict = month.is_none();
     let qualifier = match side {
-        -1 => Qualifier::Below { strict: true },
-        1 => Qualifier::Above { strict: true },
+        -1 => Qualifier::Below { strict },
+        1 => Qualifier::Above { strict },
         _ => Qualifier::Plain,
     };
     Some(Figure::Number(Number {
@@ -114,8 +149,8 @@ struct Item {
     figure: Figure,
     text: String,
     /// Compared on the window's side only: the year of a date listed again as a number (the
-    /// claim's date is compared as a date), or a date after "by" / "as of" / "since".
-    from_date: bool,
+    /// claim's date is compared as a date), a date after "by" / "as of" / "since", or "one".
+    window_only: bool,
     /// The word a number counts ("fps" in "60 fps", "album" in "20 million albums").
     noun: Option<String>,
 }
@@ -243,28 +278,43 @@ fn compatible(claim: &Figure, stated: &Figure) -> bool {
                 ..
             },
         ) => {
-            let mut order = std::cmp::Ordering::Equal;
-            for (a, b) in [
+            use std::cmp::Ordering;
+            let mut order = Ordering::Equal;
+            // Whether the window names every field the claim compared names.
+            let mut as_fine = true;
+            for (i, (a, b)) in [
                 (ya.map(i64::from), yb.map(i64::from)),
                 (ma.map(i64::from), mb.map(i64::from)),
                 (da.map(i64::from), db.map(i64::from)),
-            ] {
+            ]
+            .into_iter()
+            .enumerate()
+            {
                 match (a, b) {
                     (Some(a), Some(b)) if a != b => {
                         order = b.cmp(&a);
                         break;
                     }
                     (Some(_), Some(_)) => {}
-                    // A field only one side names: the comparison stops at the coarser one.
+                    // A claim without a year ("after March 11") compares month and day.
+                    (None, _) if i == 0 => {}
+                    // A field the window does not name: the comparison stops there, undecided.
+                    (Some(_), None) => {
+                        as_fine = false;
+                        break;
+                    }
+                    // A field only the window names: the claim's date ends there.
                     _ => break,
                 }
             }
-            matches!(
-                (side, order),
-                (_, std::cmp::Ordering::Equal)
-                    | (-1, std::cmp::Ordering::Less)
-                    | (1, std::cmp::Ordering::Greater)
-            )
+            match (side, order) {
+                (0, Ordering::Equal) => true,
+                // "after March 11" against "March 11, 2009": the same day is not after it;
+                // against "2009" alone it cannot be told.
+                (_, Ordering::Equal) => !as_fine,
+                (-1, Ordering::Less) | (1, Ordering::Greater) => true,
+                _ => false,
+            }
         }
         _ => false,
     }
@@ -355,7 +405,7 @@ static WORD_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?xi)
         \b(?P<tens>twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[-\s](?P<unit>one|two|three|four|five|six|seven|eight|nine))?\b
-        |\b(?P<small>two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)\b",
+        |\b(?P<small>one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)\b",
     )
     .expect("static regex; this is a bug")
 });
@@ -406,7 +456,7 @@ fn month_of(m: &str) -> Option<u32> {
 /// The numbers, percentages and dates of `text`. Dates are read first and their digits are not
 /// numbers again; a date's year still counts among the numbers (a claim "in 2015" agrees with
 /// "August 2015"). Ordinals ("6th"), clock times ("13:00"), digits glued to letters ("A380",
-/// "3D") and a bare "one" are not figures.
+/// "3D") are not figures; "one" is one in a window only.
 fn figures(text: &str) -> Vec<Item> {
     let mut out = Vec::new();
     let mut taken: Vec<(usize, usize)> = Vec::new();
@@ -438,7 +488,7 @@ fn figures(text: &str) -> Vec<Item> {
             out.push(Item {
                 figure: Figure::Number(Number::year(y)),
                 text: y.to_string(),
-                from_date: true,
+                window_only: true,
                 noun: None,
             });
         }
@@ -452,7 +502,7 @@ fn figures(text: &str) -> Vec<Item> {
             text: m.as_str().trim().to_string(),
             // "by", "as of", "since": in a claim the date bounds something else and is not
             // compared; in a window it still says when.
-            from_date: c.name("vague").is_some(),
+            window_only: c.name("vague").is_some(),
             noun: None,
         });
     }
@@ -500,6 +550,18 @@ fn figures(text: &str) -> Vec<Item> {
             .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
             .next()
             .unwrap_or("");
+        // A leading zero makes a code, not a quantity ("007"), and so do groups of digits
+        // written apart ("01273 683111").
+        let grouped = text[..num_start]
+            .strip_suffix(' ')
+            .is_some_and(|t| t.ends_with(|c: char| c.is_ascii_digit()))
+            || text[q.end..]
+                .strip_prefix(' ')
+                .is_some_and(|t| t.starts_with(|c: char| c.is_ascii_digit()));
+        if grouped || (written.len() > 1 && written.starts_with('0') && !written.starts_with("0."))
+        {
+            continue;
+        }
         let decimals = written.split_once('.').map_or(0, |(_, d)| d.len());
         let scale = if written.is_empty() {
             1.0
@@ -518,7 +580,7 @@ fn figures(text: &str) -> Vec<Item> {
         out.push(Item {
             figure: Figure::Number(number),
             text: whole.trim().to_string(),
-            from_date: false,
+            window_only: false,
             noun: noun_after(&text[q.end..]),
         });
     }
@@ -568,7 +630,9 @@ fn figures(text: &str) -> Vec<Item> {
         out.push(Item {
             figure: Figure::Number(number),
             text: m.as_str().to_string(),
-            from_date: false,
+            // "one" in a claim is most often not a count ("one of the", "the one who"); in a
+            // window it still lets "Chloe, 1" agree with "Chloe, one".
+            window_only: m.as_str().eq_ignore_ascii_case("one"),
             noun: noun_after(rest),
         });
     }
@@ -657,7 +721,7 @@ mod tests {
     }
 
     #[test]
-    fn the_figures_of_all_windows_read_count_together() {
+    fn the_figures_of_all_passages_read_count_together() {
         let sales = Figures::of("The album sold 5 million copies.");
         let release = Figures::of("It was released in March 2010.");
         let both = [&sales, &release];
@@ -669,6 +733,50 @@ mod tests {
         );
         // No window read: nothing to compare.
         assert_eq!(super::check(claim, &[]), None);
+    }
+
+    #[test]
+    fn a_number_is_read_against_the_nearest_of_the_window() {
+        let shop = "The shop had 2,446 orders from at least 109 towns, with a budget of $129 \
+                    million and sales of $153.1 million.";
+        // "at least 109" and "$129 million" would allow them; the figures they change do not.
+        assert!(conflicts("It had more than 2,500 orders.", shop));
+        assert!(conflicts("Its sales were less than $153.1 million.", shop));
+        assert!(agrees("It had fewer than 2,500 orders.", shop));
+        assert!(agrees("Its sales were over $150 million.", shop));
+        // Among figures counting the claim's noun, and those counting nothing named.
+        let music = "She sold 5 million albums and 3 million singles before the 26.2-mile run.";
+        assert!(conflicts("She sold 3 million albums.", music));
+        assert!(agrees("She sold 5 million albums.", music));
+        assert!(agrees("She ran all 26.2 miles.", music));
+    }
+
+    #[test]
+    fn one_in_a_window_is_a_figure_and_in_a_claim_is_not() {
+        let family = "Her daughters, Ella, eight, and Chloe, one, were diagnosed in 2013.";
+        assert!(agrees(
+            "Her daughters Ella, 8, and Chloe, 1, were diagnosed.",
+            family
+        ));
+        assert_eq!(
+            check("She is one of the winners.", "She won 3 prizes."),
+            None
+        );
+    }
+
+    #[test]
+    fn a_date_on_the_claimed_side_must_differ_from_the_one_stated() {
+        let news = "The change was announced on March 11, 2009, in Los Angeles.";
+        assert!(conflicts("The change was announced after March 11.", news));
+        assert!(conflicts("The change was announced before 2009.", news));
+        assert!(conflicts("The change was announced on April 3.", news));
+        assert!(agrees("The change was announced on March 11.", news));
+        assert!(agrees("The change was announced after March 2.", news));
+        // The window names the year only: "after March 2009" cannot be told from it.
+        assert!(!conflicts(
+            "The change was announced after March 2009.",
+            "The change was announced in 2009."
+        ));
     }
 
     #[test]
@@ -805,6 +913,10 @@ mod tests {
     fn names_codes_ordinals_and_times_are_not_figures() {
         assert_eq!(check("The A380 flew in 3D.", "The A350 flew."), None);
         assert_eq!(check("It ranked 6th.", "It ranked seventh."), None);
+        assert_eq!(
+            check("Call 01273 683111.", "Call them on 020 7946 0958."),
+            None
+        );
         assert_eq!(
             check("The draw was at 13:00.", "The draw was at 1300 hours."),
             None

@@ -805,7 +805,7 @@ impl Checker {
             let t = Instant::now();
             let verify = tracing::info_span!("verify").entered();
             let mut waits = submitted.into_iter();
-            let mut figures: Vec<Option<numbers::Figures>> = vec![None; chunks.len()];
+            let mut figures: Vec<Option<numbers::Figures>> = vec![None; passages.len()];
             for (i, (p, s)) in pending.iter_mut().zip(&mut signals).enumerate() {
                 // Out of time: the pairs still queued are dropped (the model skips them) and
                 // the claims from here on are reported unchecked.
@@ -828,20 +828,24 @@ impl Checker {
                 if let Some((agg, sup, refute)) = calibrate::aggregate_windows(&windows) {
                     s.context = Some(agg);
                     p.best_windows = Some((p.context_pairs[sup].1, p.context_pairs[refute].1));
-                    // The claim's figures against those of every window read: a sentence of a
-                    // summary may take its numbers from more than one. Each window is parsed
+                    // The claim's figures against those of the passages it read, whole: a
+                    // sentence of a summary may take its numbers from several places of its
+                    // article, not all in the windows the verifier read. Each passage is parsed
                     // once, by the first claim that reads it.
-                    for &(_, k) in &p.context_pairs {
-                        if figures[k].is_none() {
-                            let premise = chunks[k].premise(passages[chunks[k].passage]);
-                            figures[k] = Some(numbers::Figures::of(&premise));
-                        }
-                    }
-                    let read: Vec<&numbers::Figures> = p
+                    let mut read: Vec<usize> = p
                         .context_pairs
                         .iter()
-                        .filter_map(|&(_, k)| figures[k].as_ref())
+                        .map(|&(_, k)| chunks[k].passage)
                         .collect();
+                    read.sort_unstable();
+                    read.dedup();
+                    for &k in &read {
+                        if figures[k].is_none() {
+                            figures[k] = Some(numbers::Figures::of(passages[k]));
+                        }
+                    }
+                    let read: Vec<&numbers::Figures> =
+                        read.iter().filter_map(|&k| figures[k].as_ref()).collect();
                     p.numbers = numbers::check(&claims[i].text, &read);
                     s.numbers = p.numbers.as_ref().map(|a| *a == numbers::Agreement::Agrees);
                 }
@@ -1141,7 +1145,7 @@ impl Checker {
                 ));
                 if let Some(numbers::Agreement::Conflicts(figure)) = &p.numbers {
                     explanations.push(format!(
-                        "the claim's {figure:?} matches no figure of the window(s) read"
+                        "the claim's {figure:?} matches no figure of the passage(s) read"
                     ));
                 }
             }
@@ -1286,7 +1290,7 @@ struct Pending {
     context_pairs: Vec<(usize, usize)>,
     /// Window indices that support most and contradict most, once scored.
     best_windows: Option<(usize, usize)>,
-    /// The claim's numbers and dates against those of the windows read.
+    /// The claim's numbers and dates against those of the passages read.
     numbers: Option<numbers::Agreement>,
 }
 

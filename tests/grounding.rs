@@ -189,7 +189,7 @@ fn a_wrong_number_in_faithful_wording_is_not_supported_and_the_explanation_names
     assert_eq!(c.signals.and_then(|s| s.numbers), Some(false));
     assert!(
         c.explanation
-            .contains("the claim's \"60\" matches no figure of the window(s) read"),
+            .contains("the claim's \"60\" matches no figure of the passage(s) read"),
         "{}",
         c.explanation
     );
