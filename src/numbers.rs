@@ -28,14 +28,14 @@ use regex::Regex;
 
 use crate::link::{self, Bound};
 
-/// What the window says about the claim's numbers and dates.
+/// What the passages read say about the claim's numbers and dates.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Agreement {
-    /// Every figure of the claim that can be compared (the window states figures of its kind)
-    /// agrees with one of the window's.
+    /// Every figure of the claim that can be compared (the passages state figures of its kind)
+    /// agrees with theirs.
     Agrees,
-    /// A figure of the claim agrees with none of the window's figures of its kind: the text of
-    /// the first such figure, as the claim wrote it.
+    /// A figure of the claim does not agree with the passages' figures of its kind: the text
+    /// of the first such figure, as the claim wrote it.
     Conflicts(String),
 }
 
@@ -54,8 +54,8 @@ impl Figures {
 /// (a sentence of a summary may take its numbers from several places of its article, not all in
 /// the windows the verifier read). `None` when there is nothing to compare: the claim states no
 /// number or date, or no passage states the kinds the claim does.
-pub fn check(claim: &str, windows: &[&Figures]) -> Option<Agreement> {
-    let stated: Vec<&Item> = windows.iter().flat_map(|w| &w.0).collect();
+pub fn check(claim: &str, passages: &[&Figures]) -> Option<Agreement> {
+    let stated: Vec<&Item> = passages.iter().flat_map(|p| &p.0).collect();
     let mut compared = false;
     for c in figures(claim).into_iter().filter(|c| !c.window_only) {
         // A date the window states only as a year ("in 2010") is checked on its year.

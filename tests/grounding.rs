@@ -164,7 +164,7 @@ fn a_real_contradiction_is_contradicted_with_the_window_as_evidence() {
 #[test]
 fn a_wrong_number_in_faithful_wording_is_not_supported_and_the_explanation_names_it() {
     // The verifier reads the wording around a number more than the number: "60 days" against a
-    // policy that says 30 is what a RAG answer gets wrong. The number check against the window
+    // policy that says 30 is what a RAG answer gets wrong. The number check against the passage
     // read (numbers::check, a feature of the calibrated claim model) keeps it from SUPPORTED.
     let refund = [("policy", REFUND_POLICY)];
     let right = check(
