@@ -10,18 +10,26 @@
 //! numbers of the same kind (percentages with percentages, years with years). A number is read
 //! against the passage's number nearest to it, among those counting the same noun where the
 //! passage has any ("less than 45 fps" against "60 fps", not "PlayStation 4"; "less than $153.1
-//! million" against "$153.1 million", not a "$129 million" budget); a date on a side ("after
-//! March 11") must lie on that side of the date stated. The result is one more signal for the
-//! calibrated claim model ([`crate::calibrate::Signals::numbers`]), which weighs it against
-//! everything else; on its own it decides nothing, and a conflict is named in the claim's
-//! explanation.
+//! million" against "$153.1 million", not a "$129 million" budget). A bound or a side that the
+//! passages agree with is read again in the passage sentences that share the most content words
+//! with the claim, where those state figures of its kind (a claim about one page of a context is
+//! not read against a date of another); a plain figure agrees wherever it is stated. A date on a
+//! side ("after March 11") must lie on that side of the date stated, and conflicts with that very
+//! date stated ("before September 19, 2001" against "1927 – September 19, 2001"). The result is
+//! one more signal for the calibrated claim model ([`crate::calibrate::Signals::numbers`]),
+//! which weighs it against everything else; on its own it decides nothing, and a conflict is
+//! named in the claim's explanation.
+//!
+//! "An estimated 18 million" states a figure; "nearly 90 %" is at most 90 %; a range writes its
+//! scale once ("24 to 32 million": 24 million and 32 million); years BCE count backwards.
 //!
 //! Not read: spans of time counted from another event ("eight years after her first") and
 //! multiples ("three times as many"), worked out rather than stated; ordinals ("6th"), clock
-//! times, codes (a leading zero, digit groups written apart: "01273 683111"), ranges as such
-//! ("24 to 32 million": two numbers, the first without its scale), years BCE, spelled numbers
-//! above ninety-nine and number words written with a capital (usually part of a name).
+//! times, codes (a leading zero, digit groups written apart: "01273 683111"), a range as one
+//! interval (its two ends are two numbers), spelled numbers above ninety-nine and number words
+//! written with a capital (usually part of a name).
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -40,14 +48,39 @@ pub enum Agreement {
 }
 
 /// The figures a passage states, parsed once per request and read by every claim that reads
-/// one of its windows.
+/// one of its windows, with the content words of the sentence each stands in.
 #[derive(Debug, Clone, Default)]
-pub struct Figures(Vec<Item>);
+pub struct Figures {
+    items: Vec<Item>,
+    /// Content words of each sentence of the passage.
+    sentences: Vec<HashSet<String>>,
+    /// The sentence of each item (index into `sentences`).
+    sentence_of: Vec<usize>,
+}
 
 impl Figures {
     pub fn of(text: &str) -> Self {
-        Figures(figures(text))
+        let items = figures(text);
+        let spans = crate::claims::sentence_spans(text);
+        let sentences = spans.iter().map(|&(a, b)| words(&text[a..b])).collect();
+        let sentence_of = items
+            .iter()
+            .map(|it| spans.iter().rposition(|&(a, _)| a <= it.at).unwrap_or(0))
+            .collect();
+        Figures {
+            items,
+            sentences,
+            sentence_of,
+        }
     }
+}
+
+/// Content words without digits: what a claim and a passage sentence share when they are
+/// about the same thing (the figures themselves are what is compared, not what matches).
+fn words(text: &str) -> HashSet<String> {
+    let mut w = crate::retrieve::content_words(text);
+    w.retain(|w| !w.contains(|c: char| c.is_ascii_digit()));
+    w
 }
 
 /// Compares the claim's figures with those of the passages it read, taken together and whole
@@ -55,12 +88,24 @@ impl Figures {
 /// the windows the verifier read). `None` when there is nothing to compare: the claim states no
 /// number or date, or no passage states the kinds the claim does.
 pub fn check(claim: &str, passages: &[&Figures]) -> Option<Agreement> {
-    let stated: Vec<&Item> = passages.iter().flat_map(|p| &p.0).collect();
+    let stated: Vec<&Item> = passages.iter().flat_map(|p| &p.items).collect();
+    let focus = focus(claim, passages);
     let mut compared = false;
     for c in figures(claim).into_iter().filter(|c| !c.window_only) {
         // A date the window states only as a year ("in 2010") is checked on its year.
-        let agreement = agrees(&c.figure, c.noun.as_deref(), &stated)
-            .or_else(|| year_of(&c.figure).and_then(|y| agrees(&y, None, &stated)));
+        let against = |stated: &[&Item]| {
+            agrees(&c.figure, c.noun.as_deref(), stated)
+                .or_else(|| year_of(&c.figure).and_then(|y| agrees(&y, None, stated)))
+        };
+        // A bound or a side agrees with many figures ("before November 3, 2016" with any
+        // earlier date of any page of the context): where the passages agree with one, the
+        // sentences most about what the claim is about decide, when they state figures of its
+        // kind. A plain figure stated anywhere in the passages agrees (a summary sentence's
+        // "Tiger Woods, 39" is stated in another sentence than the one about his round).
+        let agreement = match against(&stated) {
+            Some(true) if c.figure.bounded() => against(&focus).or(Some(true)),
+            whole => whole,
+        };
         match agreement {
             Some(false) => return Some(Agreement::Conflicts(c.text)),
             Some(true) => compared = true,
@@ -68,6 +113,32 @@ pub fn check(claim: &str, passages: &[&Figures]) -> Option<Agreement> {
         }
     }
     compared.then_some(Agreement::Agrees)
+}
+
+/// The figures of the passage sentences sharing the most content words with the claim (at
+/// least two): "The Light Between Oceans was released before November 3, 2016" is read against
+/// the sentence about that film, not against a date of another page in the same context.
+fn focus<'a>(claim: &str, passages: &[&'a Figures]) -> Vec<&'a Item> {
+    let claim = words(claim);
+    let shared = |w: &HashSet<String>| w.intersection(&claim).count();
+    let best = passages
+        .iter()
+        .flat_map(|p| p.sentences.iter().map(shared))
+        .max()
+        .unwrap_or(0);
+    if best < 2 {
+        return Vec::new();
+    }
+    passages
+        .iter()
+        .flat_map(|p| {
+            p.items
+                .iter()
+                .zip(&p.sentence_of)
+                .filter(|(_, &k)| shared(&p.sentences[k]) == best)
+                .map(|(it, _)| it)
+        })
+        .collect()
 }
 
 /// Whether `figure` agrees with the `stated` figures of its kind: a number with the one nearest
@@ -101,6 +172,17 @@ fn agrees(figure: &Figure, noun: Option<&str>, stated: &[&Item]) -> Option<bool>
                 distance(n.value, &a.figure).total_cmp(&distance(n.value, &b.figure))
             })?;
             Some(compatible(figure, &nearest.figure))
+        }
+        // A date on a side ("died before September 19, 2001") conflicts with the same date
+        // stated ("September 19, 2001"), whatever other dates the passage names ("November 26,
+        // 1927" lies before it too, but is not what the claim moved).
+        Figure::Date { side, .. }
+            if *side != 0
+                && pool.iter().any(|s| {
+                    date_order(figure, &s.figure) == (std::cmp::Ordering::Equal, true)
+                }) =>
+        {
+            Some(false)
         }
         Figure::Date { .. } => Some(pool.iter().any(|s| compatible(figure, &s.figure))),
     }
@@ -143,6 +225,16 @@ fn year_of(figure: &Figure) -> Option<Figure> {
     }))
 }
 
+impl Figure {
+    /// A number with a bound ("more than 20 million") or a date on a side ("before 2016").
+    fn bounded(&self) -> bool {
+        match self {
+            Figure::Number(n) => n.bounded(),
+            Figure::Date { side, .. } => *side != 0,
+        }
+    }
+}
+
 /// A figure found in text, with the words it was written with.
 #[derive(Debug, Clone, PartialEq)]
 struct Item {
@@ -153,6 +245,8 @@ struct Item {
     window_only: bool,
     /// The word a number counts ("fps" in "60 fps", "album" in "20 million albums").
     noun: Option<String>,
+    /// Byte offset in the text it was read from.
+    at: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -184,8 +278,10 @@ struct Number {
 enum Qualifier {
     /// Written plainly.
     Plain,
-    /// "about", "nearly": ±10 %.
+    /// "about", "roughly": ±10 %.
     Hedged,
+    /// "nearly", "almost": up to 10 % below, not above.
+    Nearly,
     /// "more than" (strict) or "at least".
     Above { strict: bool },
     /// "less than" (strict) or "at most".
@@ -213,6 +309,7 @@ impl Number {
             Qualifier::Plain if precise => (v, v),
             Qualifier::Plain => (v - h, v + h),
             Qualifier::Hedged => (v - 0.1 * v.abs() - h, v + 0.1 * v.abs() + h),
+            Qualifier::Nearly => (v - 0.1 * v.abs() - h, v + h),
             Qualifier::Above { strict } => (if strict { v + step } else { v }, f64::INFINITY),
             Qualifier::Below { strict } => (f64::NEG_INFINITY, if strict { v - step } else { v }),
         }
@@ -264,60 +361,63 @@ fn compatible(claim: &Figure, stated: &Figure) -> bool {
                 al < bh && bl < ah
             }
         }
-        (
-            Figure::Date {
-                year: ya,
-                month: ma,
-                day: da,
-                side,
-            },
-            Figure::Date {
-                year: yb,
-                month: mb,
-                day: db,
-                ..
-            },
-        ) => {
+        (Figure::Date { side, .. }, Figure::Date { .. }) => {
             use std::cmp::Ordering;
-            let mut order = Ordering::Equal;
-            // Whether the window names every field the claim compared names.
-            let mut as_fine = true;
-            for (i, (a, b)) in [
-                (ya.map(i64::from), yb.map(i64::from)),
-                (ma.map(i64::from), mb.map(i64::from)),
-                (da.map(i64::from), db.map(i64::from)),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                match (a, b) {
-                    (Some(a), Some(b)) if a != b => {
-                        order = b.cmp(&a);
-                        break;
-                    }
-                    (Some(_), Some(_)) => {}
-                    // A claim without a year ("after March 11") compares month and day.
-                    (None, _) if i == 0 => {}
-                    // A field the window does not name: the comparison stops there, undecided.
-                    (Some(_), None) => {
-                        as_fine = false;
-                        break;
-                    }
-                    // A field only the window names: the claim's date ends there.
-                    _ => break,
-                }
-            }
-            match (side, order) {
-                (0, Ordering::Equal) => true,
+            match (side, date_order(claim, stated)) {
+                (0, (Ordering::Equal, _)) => true,
                 // "after March 11" against "March 11, 2009": the same day is not after it;
                 // against "2009" alone it cannot be told.
-                (_, Ordering::Equal) => !as_fine,
-                (-1, Ordering::Less) | (1, Ordering::Greater) => true,
+                (_, (Ordering::Equal, as_fine)) => !as_fine,
+                (-1, (Ordering::Less, _)) | (1, (Ordering::Greater, _)) => true,
                 _ => false,
             }
         }
         _ => false,
     }
+}
+
+/// Where the stated date lies against the claimed one, compared on the fields both name, year
+/// first (a claim without a year compares month and day), and whether the stated date names
+/// every field the claim's comparison reached (`false`: undecided at a field only the claim
+/// names, "March 11" against "2009").
+fn date_order(claim: &Figure, stated: &Figure) -> (std::cmp::Ordering, bool) {
+    use std::cmp::Ordering;
+    let (
+        Figure::Date {
+            year: ya,
+            month: ma,
+            day: da,
+            ..
+        },
+        Figure::Date {
+            year: yb,
+            month: mb,
+            day: db,
+            ..
+        },
+    ) = (*claim, *stated)
+    else {
+        return (Ordering::Equal, false);
+    };
+    for (i, (a, b)) in [
+        (ya.map(i64::from), yb.map(i64::from)),
+        (ma.map(i64::from), mb.map(i64::from)),
+        (da.map(i64::from), db.map(i64::from)),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        match (a, b) {
+            (Some(a), Some(b)) if a != b => return (b.cmp(&a), true),
+            (Some(_), Some(_)) => {}
+            (None, _) if i == 0 => {}
+            // A field the window does not name: the comparison stops there, undecided.
+            (Some(_), None) => return (Ordering::Equal, false),
+            // A field only the window names: the claim's date ends there.
+            _ => break,
+        }
+    }
+    (Ordering::Equal, true)
 }
 
 const MONTHS: [&str; 12] = [
@@ -335,6 +435,7 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
         | (?P<m2>\b{month})\b\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y2>\d{{4}})\b)?
         | (?P<m3>\b{month})\b,?\s+(?P<y3>\d{{4}})\b
         | (?:(?P<yside>\b(?:[Bb]efore|[Aa]fter|[Pp]rior\ to|[Ll]ater\ than|[Ee]arlier\ than|[Pp]receding|[Ff]ollowing|[Ss]ucceeding)\s+)(?P<y4>\d{{4}})\b)
+        | (?P<bce>\b\d{{1,4}})\s?(?:BCE\b|BC\b|B\.C\.(?:E\.)?)
         )"
     ))
     .expect("static regex; this is a bug")
@@ -349,11 +450,17 @@ static BOUND_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
               no\ more\ than|a\ maximum\ of|
               more\ than|greater\ than|over|above|higher\ than|larger\ than|bigger\ than|
               at\ least|no\ less\ than|no\ fewer\ than|in\ excess\ of|exceeding|a\ minimum\ of|
-              about|approximately|approx\.?|around|roughly|nearly|almost|some|close\ to|circa|
-              an\ estimated|estimated)
+              about|approximately|approx\.?|around|roughly|nearly|almost|some|close\ to|circa)
         \s*(?:US\$|[$€£₹¥]|Rs\.?)?\s*$",
     )
     .expect("static regex; this is a bug")
+});
+
+/// What stands between the two numbers of a range ("24 to 32 million", "between 24 and 32
+/// million", "24–32 million").
+static RANGE_BETWEEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:to|and|-|–|—)\s*(?:US\$|[$€£₹¥])?\s*$")
+        .expect("static regex; this is a bug")
 });
 
 static PERCENT_AFTER: LazyLock<Regex> = LazyLock::new(|| {
@@ -463,7 +570,9 @@ fn figures(text: &str) -> Vec<Item> {
     for c in DATE.captures_iter(text) {
         let Some(m) = c.get(0) else { continue };
         let pick = |names: &[&str]| names.iter().find_map(|n| c.name(n));
-        let year = pick(&["y1", "y2", "y3", "y4"]).and_then(|y| y.as_str().parse::<i32>().ok());
+        let year = pick(&["y1", "y2", "y3", "y4"])
+            .and_then(|y| y.as_str().parse::<i32>().ok())
+            .or_else(|| c.name("bce")?.as_str().parse::<i32>().ok().map(|y| -y));
         let month = pick(&["m1", "m2", "m3"]).and_then(|m| month_of(m.as_str()));
         let day = pick(&["d1", "d2"])
             .and_then(|d| d.as_str().parse::<u32>().ok())
@@ -490,6 +599,7 @@ fn figures(text: &str) -> Vec<Item> {
                 text: y.to_string(),
                 window_only: true,
                 noun: None,
+                at: m.start(),
             });
         }
         out.push(Item {
@@ -504,9 +614,12 @@ fn figures(text: &str) -> Vec<Item> {
             // compared; in a window it still says when.
             window_only: c.name("vague").is_some(),
             noun: None,
+            at: m.start(),
         });
     }
     let inside = |a: usize, b: usize| taken.iter().any(|&(s, e)| a < e && s < b);
+    // The last number read without a scale word: (its index in `out`, where it ends).
+    let mut unscaled: Option<(usize, usize)> = None;
     for q in link::quantities(text) {
         let whole = &text[q.start..q.end];
         let Some(digit) = whole.find(|c: char| c.is_ascii_digit()) else {
@@ -577,11 +690,30 @@ fn figures(text: &str) -> Vec<Item> {
             year,
             ..qualified(&text[..num_start], q.bound, value, half, percent)
         };
+        let noun = noun_after(&text[q.end..]);
+        // A range writes its scale once ("24 to 32 million people"): the first number takes
+        // the second's scale and noun.
+        if let Some((k, end)) = unscaled.take() {
+            if let Figure::Number(first) = &mut out[k].figure {
+                if scale > 1.0
+                    && RANGE_BETWEEN.is_match(&text[end..num_start])
+                    && first.value * scale <= value
+                {
+                    first.value *= scale;
+                    first.half *= scale;
+                    out[k].noun.clone_from(&noun);
+                }
+            }
+        }
+        if scale == 1.0 && !year {
+            unscaled = Some((out.len(), q.end));
+        }
         out.push(Item {
             figure: Figure::Number(number),
             text: whole.trim().to_string(),
             window_only: false,
-            noun: noun_after(&text[q.end..]),
+            noun,
+            at: q.start,
         });
     }
     for c in WORD_NUMBER.captures_iter(text) {
@@ -634,6 +766,7 @@ fn figures(text: &str) -> Vec<Item> {
             // window it still lets "Chloe, 1" agree with "Chloe, one".
             window_only: m.as_str().eq_ignore_ascii_case("one"),
             noun: noun_after(rest),
+            at: m.start(),
         });
     }
     out
@@ -642,8 +775,20 @@ fn figures(text: &str) -> Vec<Item> {
 /// The number `value` qualified by the words before it: bounds ("more than", also those the
 /// link stage reads) and hedges ("about").
 fn qualified(before: &str, bound: Bound, value: f64, half: f64, percent: bool) -> Number {
+    // The qualifier ends where the number starts: only the last few words can hold it (matching
+    // the whole text before each number made parsing a passage quadratic in its length).
+    let mut from = before.len().saturating_sub(40);
+    while !before.is_char_boundary(from) {
+        from -= 1;
+    }
+    // From a space, so that the first word read is whole.
+    if from > 0 {
+        from = before[from..]
+            .find(char::is_whitespace)
+            .map_or(from, |i| from + i);
+    }
     let word = BOUND_BEFORE
-        .captures(before)
+        .captures(&before[from..])
         .and_then(|c| c.name("w"))
         .map(|w| w.as_str().to_ascii_lowercase());
     let qualifier = match word.as_deref() {
@@ -660,6 +805,7 @@ fn qualified(before: &str, bound: Bound, value: f64, half: f64, percent: bool) -
         Some("at least" | "no less than" | "no fewer than" | "a minimum of") => {
             Qualifier::Above { strict: false }
         }
+        Some("nearly" | "almost") => Qualifier::Nearly,
         Some(_) => Qualifier::Hedged,
         None => match bound {
             Bound::AtLeast => Qualifier::Above { strict: false },
@@ -780,7 +926,100 @@ mod tests {
     }
 
     #[test]
+    fn a_date_moved_to_one_side_of_the_date_stated_conflicts_whatever_else_the_passage_dates() {
+        let life =
+            "Ernie Coombs (November 26, 1927 – September 19, 2001) was a children's entertainer.";
+        // 1927 lies before 2001 too, but the claim moved the date the passage states.
+        assert!(conflicts(
+            "Ernie Coombs died before September 19, 2001.",
+            life
+        ));
+        assert!(conflicts(
+            "Ernie Coombs was born after November 26, 1927.",
+            life
+        ));
+        assert!(agrees("Ernie Coombs died before 2005.", life));
+        assert!(agrees("Ernie Coombs died on September 19, 2001.", life));
+    }
+
+    #[test]
+    fn a_bound_or_side_is_read_in_the_sentences_about_what_the_claim_is_about() {
+        // Another page's date lies before November 3, 2016 too.
+        let pages = "Georges Gilles de la Tourette (30 October 1857 -- 26 May 1904) was a French \
+                     physician. The Light Between Oceans was released in the United States on \
+                     December 2, 2016.";
+        assert!(conflicts(
+            "The Light Between Oceans was released before November 3, 2016.",
+            pages
+        ));
+        assert!(agrees(
+            "The Light Between Oceans was released after November 3, 2016.",
+            pages
+        ));
+        // The budget is nearer to 600 than the gross is; the claim is about the gross.
+        let film = "The studio's budget was $650 million. The film grossed $512 million worldwide.";
+        assert!(conflicts(
+            "The film grossed more than $600 million worldwide.",
+            film
+        ));
+        // Where the sentences about it state nothing of the kind, the passage counts whole.
+        let life = "Marie Curie won two Nobel Prizes. She died in 1934 in Passy.";
+        assert!(agrees(
+            "Marie Curie won her Nobel Prizes before 1935.",
+            life
+        ));
+        // A plain figure agrees wherever the passage states it.
+        let golf = "Tiger Woods played a practice round at Augusta with his 2 children. The \
+                    14-time major winner is 39.";
+        assert!(agrees(
+            "Tiger Woods, 39, played a practice round at Augusta.",
+            golf
+        ));
+    }
+
+    #[test]
+    fn years_bce_count_backwards() {
+        let king = "He was assassinated in obscure circumstances in 681 BCE by his eldest son.";
+        assert!(conflicts("He was assassinated after 681 BCE.", king));
+        assert!(conflicts("He was assassinated in 691 BC.", king));
+        assert!(agrees("He was assassinated after 700 BCE.", king));
+        assert!(agrees("He was assassinated before 600 BC.", king));
+        assert!(agrees("He was assassinated in 681 BCE.", king));
+    }
+
+    #[test]
     fn qualifiers_and_precision_decide_what_agrees() {
+        // A range writes its scale once.
+        let fled = "Between 24 and 32 million people fled the country.";
+        assert!(agrees(
+            "Fewer than 25 million people fled the country.",
+            fled
+        ));
+        assert!(conflicts(
+            "Fewer than 20 million people fled the country.",
+            fled
+        ));
+        // "nearly 90%" is at most 90 %.
+        let schools = "Closures affected nearly 90% of the world's student population.";
+        assert!(conflicts(
+            "Closures affected more than 95% of students.",
+            schools
+        ));
+        assert!(agrees(
+            "Closures affected more than 85% of students.",
+            schools
+        ));
+        assert!(agrees("Closures affected about 88% of students.", schools));
+        // "an estimated 18 million" states a figure, not a range around it.
+        let sales = "She has sold an estimated 18 million albums worldwide.";
+        assert!(conflicts(
+            "She sold more than 20 million albums worldwide.",
+            sales
+        ));
+        assert!(agrees(
+            "She sold more than 15 million albums worldwide.",
+            sales
+        ));
         let seasons = "Arsenal contested in eighteen successive UEFA Champions League seasons.";
         assert!(agrees(
             "Arsenal contested in more than 17 seasons.",

@@ -52,7 +52,8 @@ const STOPWORDS: &[&str] = &[
     "not", "than", "which", "who", "their", "his", "her", "they", "he", "she", "there",
 ];
 
-fn content_words(text: &str) -> std::collections::HashSet<String> {
+/// The words of `text` that say what it is about (folded, without [`STOPWORDS`]).
+pub(crate) fn content_words(text: &str) -> std::collections::HashSet<String> {
     crate::knowledge::fold(text)
         .text
         .split(|c: char| !c.is_alphanumeric())
