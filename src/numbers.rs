@@ -89,7 +89,8 @@ fn words(text: &str) -> HashSet<String> {
 /// number or date, or no passage states the kinds the claim does.
 pub fn check(claim: &str, passages: &[&Figures]) -> Option<Agreement> {
     let stated: Vec<&Item> = passages.iter().flat_map(|p| &p.items).collect();
-    let focus = focus(claim, passages);
+    // Found only when a bound or a side needs it (most claims have none).
+    let mut focused: Option<Vec<&Item>> = None;
     let mut compared = false;
     for c in figures(claim).into_iter().filter(|c| !c.window_only) {
         // A date the window states only as a year ("in 2010") is checked on its year.
@@ -103,7 +104,9 @@ pub fn check(claim: &str, passages: &[&Figures]) -> Option<Agreement> {
         // kind. A plain figure stated anywhere in the passages agrees (a summary sentence's
         // "Tiger Woods, 39" is stated in another sentence than the one about his round).
         let agreement = match against(&stated) {
-            Some(true) if c.figure.bounded() => against(&focus).or(Some(true)),
+            Some(true) if c.figure.bounded() => {
+                against(focused.get_or_insert_with(|| focus(claim, passages))).or(Some(true))
+            }
             whole => whole,
         };
         match agreement {
@@ -120,22 +123,28 @@ pub fn check(claim: &str, passages: &[&Figures]) -> Option<Agreement> {
 /// the sentence about that film, not against a date of another page in the same context.
 fn focus<'a>(claim: &str, passages: &[&'a Figures]) -> Vec<&'a Item> {
     let claim = words(claim);
-    let shared = |w: &HashSet<String>| w.intersection(&claim).count();
-    let best = passages
+    // Content words each sentence shares with the claim, counted once per sentence.
+    let shared: Vec<Vec<usize>> = passages
         .iter()
-        .flat_map(|p| p.sentences.iter().map(shared))
-        .max()
-        .unwrap_or(0);
+        .map(|p| {
+            p.sentences
+                .iter()
+                .map(|w| w.intersection(&claim).count())
+                .collect()
+        })
+        .collect();
+    let best = shared.iter().flatten().copied().max().unwrap_or(0);
     if best < 2 {
         return Vec::new();
     }
     passages
         .iter()
-        .flat_map(|p| {
+        .zip(&shared)
+        .flat_map(|(p, shared)| {
             p.items
                 .iter()
                 .zip(&p.sentence_of)
-                .filter(|(_, &k)| shared(&p.sentences[k]) == best)
+                .filter(move |(_, &k)| shared[k] == best)
                 .map(|(it, _)| it)
         })
         .collect()
