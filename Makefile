@@ -2,7 +2,7 @@
 ORT_LIB := $(CURDIR)/.onnxruntime/libonnxruntime.so.1.31.1
 export ORT_DYLIB_PATH ?= $(ORT_LIB)
 
-.PHONY: run run-gpu ort-gpu test test-virtuoso test-otlp test-rocksdb build ort lint bench-load bench-scaling bench graph calibrate eval eval-independent drift-reference
+.PHONY: run run-gpu ort-gpu test test-virtuoso test-otlp test-rocksdb build ort lint bench-load bench-scaling bench-numbers bench graph calibrate eval eval-independent drift-reference
 
 ## Run the gRPC server on 127.0.0.1:50051 with the embedded default graph.
 run: ort
@@ -60,6 +60,10 @@ bench-load:
 ## Check time vs response size, ordinary and adversarial text (benches/README.md).
 bench-scaling: ort
 	cargo bench --bench scaling
+
+## Cost of the numbers check on the dev summaries' articles (benches/README.md).
+bench-numbers:
+	cargo bench --bench numbers
 
 ## End-to-end gRPC benchmark, raw model time and the Python baseline (benches/README.md).
 bench: ort

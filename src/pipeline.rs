@@ -831,7 +831,10 @@ impl Checker {
                     // The claim's figures against those of the passages it read, whole: a
                     // sentence of a summary may take its numbers from several places of its
                     // article, not all in the windows the verifier read. Each passage is parsed
-                    // once, by the first claim that reads it.
+                    // once, by the first claim stating a figure that reads it.
+                    if !numbers::states_figures(&claims[i].text) {
+                        continue;
+                    }
                     let mut read: Vec<usize> = p
                         .context_pairs
                         .iter()
