@@ -10,7 +10,9 @@
 //! numbers of the same kind (percentages with percentages, years with years). A number is read
 //! against the passage's number nearest to it, among those counting the same noun where the
 //! passage has any ("less than 45 fps" against "60 fps", not "PlayStation 4"; "less than $153.1
-//! million" against "$153.1 million", not a "$129 million" budget). A bound or a side that the
+//! million" against "$153.1 million", not a "$129 million" budget), and among the figures of
+//! what it is of where the passages name that too (`topic_before`: "its budget was $150
+//! million" against the "$50 million budget", not the "$150 million" gross). A bound or a side that the
 //! passages agree with is read again in the passage sentences that share the most content words
 //! with the claim, where those state figures of its kind (a claim about one page of a context is
 //! not read against a date of another); a plain figure agrees wherever it is stated. A date on a
@@ -118,8 +120,8 @@ pub fn check(claim: &str, passages: &[&Figures]) -> Option<Agreement> {
     for c in figures(claim).into_iter().filter(|c| !c.window_only) {
         // A date the window states only as a year ("in 2010") is checked on its year.
         let against = |stated: &[&Item]| {
-            agrees(&c.figure, c.noun.as_deref(), stated)
-                .or_else(|| year_of(&c.figure).and_then(|y| agrees(&y, None, stated)))
+            agrees(&c.figure, c.noun.as_deref(), c.topic.as_deref(), stated)
+                .or_else(|| year_of(&c.figure).and_then(|y| agrees(&y, None, None, stated)))
         };
         // A bound or a side agrees with many figures ("before November 3, 2016" with any
         // earlier date of any page of the context): where the passages agree with one, the
@@ -178,7 +180,12 @@ fn focus<'a>(claim: &str, passages: &[&'a Figures]) -> Vec<&'a Item> {
 /// to it, among those counting the same noun ("60 fps") or no named thing when the window
 /// counts that noun, so that "less than 45 fps" is read against "60 fps", not against the "4"
 /// of "PlayStation 4"; a date with any. `None` when no stated figure is of its kind.
-fn agrees(figure: &Figure, noun: Option<&str>, stated: &[&Item]) -> Option<bool> {
+fn agrees(
+    figure: &Figure,
+    noun: Option<&str>,
+    topic: Option<&str>,
+    stated: &[&Item],
+) -> Option<bool> {
     let kind: Vec<&Item> = stated
         .iter()
         .copied()
@@ -196,6 +203,15 @@ fn agrees(figure: &Figure, noun: Option<&str>, stated: &[&Item]) -> Option<bool>
         .into_iter()
         .filter(|s| !counts || s.noun.is_none() || s.noun.as_deref() == noun)
         .collect();
+    // Where figures of the window are of what the claim's figure is of ("its budget was $150
+    // million" against "grossed $150 million on a $50 million budget"), the others are left out.
+    let of =
+        |s: &&Item| topic.is_some() && (s.topic.as_deref() == topic || s.noun.as_deref() == topic);
+    let pool: Vec<&Item> = if pool.iter().any(of) {
+        pool.into_iter().filter(of).collect()
+    } else {
+        pool
+    };
     match figure {
         // A number is read against the window's number nearest to it: "more than 2,500 cases"
         // is about the window's "2,446", not its "at least 109", and "less than $153.1
@@ -278,6 +294,8 @@ struct Item {
     window_only: bool,
     /// The word a number counts ("fps" in "60 fps", "album" in "20 million albums").
     noun: Option<String>,
+    /// The word a number is of, read before it ([`topic_before`]).
+    topic: Option<String>,
     /// Byte offset in the text it was read from.
     at: usize,
 }
@@ -536,10 +554,81 @@ fn noun_after(rest: &str) -> Option<String> {
     if FUNCTION.contains(&w.as_str()) {
         return None;
     }
-    Some(match w.strip_suffix('s') {
+    Some(singular(w))
+}
+
+fn singular(w: String) -> String {
+    match w.strip_suffix('s') {
         Some(stem) if stem.len() > 2 => stem.to_string(),
         _ => w,
-    })
+    }
+}
+
+/// The noun a number is of, read in the words just before it in its sentence: "budget" in "its
+/// budget was $150 million" and in "a budget of about $50 million", "population" in "a
+/// population of at least 5 million" (singular, lower-case; qualifiers and currency signs
+/// skipped; words that name no thing, "total", "number", "it", are not read).
+/// Only through "of" or a form of "be": the subject of another verb ("grossed $150 million",
+/// "sold 8.4 million albums in the US and over 52 million worldwide") is often that of every
+/// figure of its sentence. `None` when there is no such noun.
+fn topic_before(before: &str) -> Option<String> {
+    const QUALIFIERS: &[&str] = &[
+        "about",
+        "around",
+        "approximately",
+        "approx",
+        "roughly",
+        "nearly",
+        "almost",
+        "some",
+        "than",
+        "more",
+        "less",
+        "fewer",
+        "over",
+        "under",
+        "up",
+        "to",
+        "at",
+        "least",
+        "most",
+        "no",
+        "just",
+        "only",
+        "estimated",
+        "reportedly",
+        "us",
+        "rs",
+        "usd",
+        "eur",
+        "an",
+        "a",
+    ];
+    const LINKS: &[&str] = &["of", "was", "is", "were", "are", "be", "been"];
+    const FUNCTION: &[&str] = &[
+        "the", "a", "an", "it", "its", "they", "this", "that", "which", "there", "what", "who",
+        "one", "all", "each", "number", "amount", "figure", "total", "sum",
+    ];
+    let near = last_words(before, 64);
+    let sentence = near
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| ".;:!?()[]\"“”".contains(c))
+        .map_or(near, |(i, c)| &near[i + c.len_utf8()..]);
+    let mut words = sentence
+        .rsplit(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase);
+    let mut w = words.next()?;
+    while QUALIFIERS.contains(&w.as_str()) {
+        w = words.next()?;
+    }
+    if !LINKS.contains(&w.as_str()) {
+        return None;
+    }
+    let noun = words.next()?;
+    let plain = noun.chars().all(char::is_alphabetic) && noun.chars().count() > 2;
+    (plain && !FUNCTION.contains(&noun.as_str())).then(|| singular(noun))
 }
 
 static WORD_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
@@ -633,6 +722,7 @@ fn figures(text: &str) -> Vec<Item> {
                 text: y.to_string(),
                 window_only: true,
                 noun: None,
+                topic: None,
                 at: m.start(),
             });
         }
@@ -648,6 +738,7 @@ fn figures(text: &str) -> Vec<Item> {
             // compared; in a window it still says when.
             window_only: c.name("vague").is_some(),
             noun: None,
+            topic: None,
             at: m.start(),
         });
     }
@@ -748,6 +839,7 @@ fn figures(text: &str) -> Vec<Item> {
             text: whole.trim().to_string(),
             window_only: false,
             noun,
+            topic: topic_before(&text[..num_start]),
             at: q.start,
         });
     }
@@ -806,6 +898,7 @@ fn figures(text: &str) -> Vec<Item> {
             // window it still lets "Chloe, 1" agree with "Chloe, one".
             window_only: m.as_str().eq_ignore_ascii_case("one"),
             noun: noun_after(rest),
+            topic: topic_before(&text[..m.start()]),
             at: m.start(),
         });
     }
@@ -911,6 +1004,43 @@ mod tests {
         assert!(agrees("The café opened on May 12, 2015.", &long));
         assert!(conflicts("Fewer than 20 million visitors came.", &long));
         assert!(agrees("Entry cost about 4 percent.", &long));
+    }
+
+    #[test]
+    fn a_number_is_read_against_the_figures_of_what_it_is_of() {
+        let film = "The film grossed $150 million on a $50 million budget.";
+        assert!(conflicts("Its budget was $150 million.", film));
+        assert!(agrees("Its budget was $50 million.", film));
+        assert!(agrees("The film grossed $150 million.", film));
+        let both = "The film had a gross of $150 million and a budget of $50 million.";
+        assert!(agrees("Its gross was more than $60 million.", both));
+        assert!(conflicts("Its gross was less than $60 million.", both));
+        assert!(agrees("Its budget was less than $60 million.", both));
+        // Of nothing the passage names: the nearest number decides, as before.
+        assert!(agrees("It made $150 million.", film));
+        assert!(agrees("It cost $50 million.", film));
+        // What stands before a number in the sentence before, or another number, is not what
+        // it is of.
+        let club = "Its budget was approved. 300 members joined in 2019, and 250 in 2020.";
+        assert!(agrees("The budget had 250 members.", club));
+        assert_eq!(topic_before("Its budget was approved. "), None);
+        assert_eq!(topic_before("sales of 5 million and "), None);
+        assert_eq!(topic_before("a budget of about US$"), Some("budget".into()));
+        assert_eq!(
+            topic_before("its budget was more than $ "),
+            Some("budget".into())
+        );
+        assert_eq!(
+            topic_before("populations were at least "),
+            Some("population".into())
+        );
+        // The subject of another verb is not read: it is often that of every figure around.
+        assert_eq!(topic_before("It grossed more than ₹"), None);
+        let sales = "She sold 8.4 million albums in the US and over 52 million albums worldwide.";
+        assert!(agrees(
+            "She has sold over 50 million albums worldwide.",
+            sales
+        ));
     }
 
     #[test]
