@@ -1,10 +1,12 @@
 //! Cost of the numbers check ([`factgate::numbers`]) on real articles: parsing a passage's
 //! figures once per request (`Figures::of`) and checking each summary sentence against them.
 //!
-//! `cargo bench --bench numbers` reads the dev summaries' articles (`models/data/summary_dev.jsonl`,
-//! CNN/DailyMail news, many figures and dates) and prints, per article, the parse time (best of 5
-//! runs; median, p90 and max over articles, and µs per 1,000 characters) and the time of the
-//! first claim's check of a request (parse included: the first claim reading a passage parses it). Figures, not assertions: these machines are shared and noisy.
+//! `cargo bench --bench numbers` reads the dev summaries' articles
+//! (`models/data/summary_dev.jsonl`, CNN/DailyMail news, many figures and dates) and prints, per
+//! article, the parse time (best of 5 runs; median, p90 and max over articles, and µs per 1,000
+//! characters) and the time of the first claim's check of a request (parse included: the first
+//! claim reading a passage parses it). Figures, not assertions: these machines are shared and
+//! noisy.
 
 use std::path::Path;
 use std::time::Instant;

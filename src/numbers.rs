@@ -12,12 +12,13 @@
 //! passage has any ("less than 45 fps" against "60 fps", not "PlayStation 4"; "less than $153.1
 //! million" against "$153.1 million", not a "$129 million" budget), and among the figures of
 //! what it is of where the passages name that too (`topic_before`: "its budget was $150
-//! million" against the "$50 million budget", not the "$150 million" gross). A bound or a side that the
-//! passages agree with is read again in the passage sentences that share the most content words
-//! with the claim, where those state figures of its kind (a claim about one page of a context is
-//! not read against a date of another); a plain figure agrees wherever it is stated. A date on a
-//! side ("after March 11") must lie on that side of the date stated, and conflicts with that very
-//! date stated ("before September 19, 2001" against "1927 – September 19, 2001"). The result is
+//! million" against the "$50 million budget", not the "$150 million" gross). A bound or a side
+//! that the passages agree with is read again in the passage sentences that share the most
+//! content words with the claim, where those state figures of its kind (a claim about one page
+//! of a context is not read against a date of another); a plain figure agrees wherever it is
+//! stated. A date on a side ("after March 11") must lie on that side of the date stated, and
+//! conflicts with that very date stated ("before September 19, 2001" against "1927 – September
+//! 19, 2001"). The result is
 //! one more signal for the calibrated claim model ([`crate::calibrate::Signals::numbers`]),
 //! which weighs it against everything else; on its own it decides nothing, and a conflict is
 //! named in the claim's explanation.
@@ -847,12 +848,7 @@ fn figures(text: &str) -> Vec<Item> {
         let Some(m) = c.get(0) else { continue };
         // A capitalized number word is most often part of a name ("Twenty One Pilots"); the
         // end of a larger written number ("one-hundred and four") is not read.
-        let pre = text[..m.start()].trim_end();
-        let mut from = pre.len().saturating_sub(16);
-        while !pre.is_char_boundary(from) {
-            from -= 1;
-        }
-        let pre = pre[from..].to_ascii_lowercase();
+        let pre = tail(text[..m.start()].trim_end(), 16).to_ascii_lowercase();
         if inside(m.start(), m.end())
             || m.as_str().starts_with(|c: char| c.is_uppercase())
             || ["hundred", "hundred and", "thousand", "thousand and", "-"]
@@ -909,16 +905,22 @@ fn figures(text: &str) -> Vec<Item> {
 /// that the first word read is whole. The patterns read just before or after a number look at a
 /// few words; handing them the whole text around it made parsing a passage quadratic.
 fn last_words(before: &str, n: usize) -> &str {
-    let mut from = before.len().saturating_sub(n);
-    while !before.is_char_boundary(from) {
-        from -= 1;
-    }
+    let mut from = before.len() - tail(before, n).len();
     if from > 0 {
         from = before[from..]
             .find(char::is_whitespace)
             .map_or(from, |i| from + i);
     }
     &before[from..]
+}
+
+/// The last `n` bytes of `text`, or a few more to start on a character.
+fn tail(text: &str, n: usize) -> &str {
+    let mut from = text.len().saturating_sub(n);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    &text[from..]
 }
 
 /// The first words of `after`: its first `n` bytes and the rest of the word they end in, up to
