@@ -121,7 +121,7 @@ pub fn check(claim: &str, passages: &[&Figures]) -> Option<Agreement> {
     for c in figures(claim).into_iter().filter(|c| !c.window_only) {
         // A date the window states only as a year ("in 2010") is checked on its year.
         let against = |stated: &[&Item]| {
-            agrees(&c.figure, c.noun.as_deref(), c.topic.as_deref(), stated)
+            agrees(&c.figure, c.noun.as_deref(), c.topic.as_ref(), stated)
                 .or_else(|| year_of(&c.figure).and_then(|y| agrees(&y, None, None, stated)))
         };
         // A bound or a side agrees with many figures ("before November 3, 2016" with any
@@ -184,7 +184,7 @@ fn focus<'a>(claim: &str, passages: &[&'a Figures]) -> Vec<&'a Item> {
 fn agrees(
     figure: &Figure,
     noun: Option<&str>,
-    topic: Option<&str>,
+    topic: Option<&Topic>,
     stated: &[&Item],
 ) -> Option<bool> {
     let kind: Vec<&Item> = stated
@@ -206,8 +206,16 @@ fn agrees(
         .collect();
     // Where figures of the window are of what the claim's figure is of ("its budget was $150
     // million" against "grossed $150 million on a $50 million budget"), the others are left out.
-    let of =
-        |s: &&Item| topic.is_some() && (s.topic.as_deref() == topic || s.noun.as_deref() == topic);
+    // Two subjects of "be" alone do not make a match: "the city is 45 km from the coast" is not
+    // about "the city is 300 years old".
+    let of = |s: &&Item| {
+        topic.is_some_and(|t| {
+            s.noun.as_deref() == Some(t.noun.as_str())
+                || s.topic
+                    .as_ref()
+                    .is_some_and(|u| u.noun == t.noun && (t.of || u.of))
+        })
+    };
     let pool: Vec<&Item> = if pool.iter().any(of) {
         pool.into_iter().filter(of).collect()
     } else {
@@ -295,8 +303,8 @@ struct Item {
     window_only: bool,
     /// The word a number counts ("fps" in "60 fps", "album" in "20 million albums").
     noun: Option<String>,
-    /// The word a number is of, read before it ([`topic_before`]).
-    topic: Option<String>,
+    /// The noun a number is of, read before it ([`topic_before`]).
+    topic: Option<Topic>,
     /// Byte offset in the text it was read from.
     at: usize,
 }
@@ -565,14 +573,24 @@ fn singular(w: String) -> String {
     }
 }
 
+/// What a number is of ([`topic_before`]).
+#[derive(Debug, Clone, PartialEq)]
+struct Topic {
+    /// Singular, lower-case.
+    noun: String,
+    /// Read through "of" ("a budget of $50 million"), not as the subject of "be" ("its budget
+    /// was $150 million").
+    of: bool,
+}
+
 /// The noun a number is of, read in the words just before it in its sentence: "budget" in "its
 /// budget was $150 million" and in "a budget of about $50 million", "population" in "a
 /// population of at least 5 million" (singular, lower-case; qualifiers and currency signs
-/// skipped; words that name no thing, "total", "number", "it", are not read).
+/// skipped; words that name no thing, "total", "average", "it", are not read).
 /// Only through "of" or a form of "be": the subject of another verb ("grossed $150 million",
 /// "sold 8.4 million albums in the US and over 52 million worldwide") is often that of every
 /// figure of its sentence. `None` when there is no such noun.
-fn topic_before(before: &str) -> Option<String> {
+fn topic_before(before: &str) -> Option<Topic> {
     const QUALIFIERS: &[&str] = &[
         "about",
         "around",
@@ -608,7 +626,7 @@ fn topic_before(before: &str) -> Option<String> {
     const LINKS: &[&str] = &["of", "was", "is", "were", "are", "be", "been"];
     const FUNCTION: &[&str] = &[
         "the", "a", "an", "it", "its", "they", "this", "that", "which", "there", "what", "who",
-        "one", "all", "each", "number", "amount", "figure", "total", "sum",
+        "one", "all", "each", "number", "amount", "figure", "total", "sum", "average",
     ];
     let near = last_words(before, 64);
     let sentence = near
@@ -629,7 +647,10 @@ fn topic_before(before: &str) -> Option<String> {
     }
     let noun = words.next()?;
     let plain = noun.chars().all(char::is_alphabetic) && noun.chars().count() > 2;
-    (plain && !FUNCTION.contains(&noun.as_str())).then(|| singular(noun))
+    (plain && !FUNCTION.contains(&noun.as_str())).then(|| Topic {
+        noun: singular(noun),
+        of: w == "of",
+    })
 }
 
 static WORD_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
@@ -1025,17 +1046,26 @@ mod tests {
         // it is of.
         let club = "Its budget was approved. 300 members joined in 2019, and 250 in 2020.";
         assert!(agrees("The budget had 250 members.", club));
+        let topic = |noun: &str, of: bool| {
+            Some(Topic {
+                noun: noun.into(),
+                of,
+            })
+        };
         assert_eq!(topic_before("Its budget was approved. "), None);
         assert_eq!(topic_before("sales of 5 million and "), None);
-        assert_eq!(topic_before("a budget of about US$"), Some("budget".into()));
+        assert_eq!(topic_before("a budget of about US$"), topic("budget", true));
         assert_eq!(
             topic_before("its budget was more than $ "),
-            Some("budget".into())
+            topic("budget", false)
         );
         assert_eq!(
             topic_before("populations were at least "),
-            Some("population".into())
+            topic("population", false)
         );
+        // Two subjects of "be" are no match: the nearest number decides.
+        let city = "The city is 300 years old and lies 45 kilometres from the coast.";
+        assert!(agrees("The city is 45 km from the coast.", city));
         // The subject of another verb is not read: it is often that of every figure around.
         assert_eq!(topic_before("It grossed more than ₹"), None);
         let sales = "She sold 8.4 million albums in the US and over 52 million albums worldwide.";
