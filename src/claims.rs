@@ -421,10 +421,7 @@ fn bounded(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut s = start;
     while end - s > MAX_CLAIM_BYTES {
-        let mut limit = s + MAX_CLAIM_BYTES;
-        while !text.is_char_boundary(limit) {
-            limit -= 1;
-        }
+        let limit = text.floor_char_boundary(s + MAX_CLAIM_BYTES);
         let window = &text[s..limit];
         let half = MAX_CLAIM_BYTES / 2;
         let cut = window

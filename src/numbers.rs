@@ -869,7 +869,8 @@ fn figures(text: &str) -> Vec<Item> {
         let Some(m) = c.get(0) else { continue };
         // A capitalized number word is most often part of a name ("Twenty One Pilots"); the
         // end of a larger written number ("one-hundred and four") is not read.
-        let pre = tail(text[..m.start()].trim_end(), 16).to_ascii_lowercase();
+        let pre = text[..m.start()].trim_end();
+        let pre = pre[pre.floor_char_boundary(pre.len().saturating_sub(16))..].to_ascii_lowercase();
         if inside(m.start(), m.end())
             || m.as_str().starts_with(|c: char| c.is_uppercase())
             || ["hundred", "hundred and", "thousand", "thousand and", "-"]
@@ -926,7 +927,7 @@ fn figures(text: &str) -> Vec<Item> {
 /// that the first word read is whole. The patterns read just before or after a number look at a
 /// few words; handing them the whole text around it made parsing a passage quadratic.
 fn last_words(before: &str, n: usize) -> &str {
-    let mut from = before.len() - tail(before, n).len();
+    let mut from = before.floor_char_boundary(before.len().saturating_sub(n));
     if from > 0 {
         from = before[from..]
             .find(char::is_whitespace)
@@ -935,22 +936,10 @@ fn last_words(before: &str, n: usize) -> &str {
     &before[from..]
 }
 
-/// The last `n` bytes of `text`, or a few more to start on a character.
-fn tail(text: &str, n: usize) -> &str {
-    let mut from = text.len().saturating_sub(n);
-    while !text.is_char_boundary(from) {
-        from -= 1;
-    }
-    &text[from..]
-}
-
 /// The first words of `after`: its first `n` bytes and the rest of the word they end in, up to
 /// a whitespace (where a pattern's `\b` reads as it does in the whole text).
 fn first_words(after: &str, n: usize) -> &str {
-    let mut to = n.min(after.len());
-    while !after.is_char_boundary(to) {
-        to += 1;
-    }
+    let to = after.ceil_char_boundary(n);
     after[to..]
         .find(char::is_whitespace)
         .map_or(after, |i| &after[..to + i])

@@ -1299,11 +1299,7 @@ struct Pending {
 
 /// At most `max` bytes of `s`, cut on a character boundary (for naming a field in an error).
 fn truncate(s: &str, max: usize) -> &str {
-    let mut end = s.len().min(max);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
+    &s[..s.floor_char_boundary(max)]
 }
 
 /// Claims that were not checked; `code` is the reason code that says why.
