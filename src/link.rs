@@ -120,7 +120,8 @@ pub struct Quantity {
     pub bound: Bound,
 }
 
-/// Numbers in `text` ("3.5 million", "1,234", "about 37m people" is not parsed as metres).
+/// Numbers in `text` ("3.5 million", "1,234", "$3.5m"; "about 37m people" is not parsed as
+/// metres).
 pub fn quantities(text: &str) -> Vec<Quantity> {
     NUMBER
         .captures_iter(text)
@@ -146,6 +147,12 @@ pub fn quantities(text: &str) -> Vec<Quantity> {
                 Some("trillion") => 1e12,
                 _ => 1.0,
             };
+            // "$3.5m": after a currency sign "m" is millions, not metres.
+            let mut unit = c.name("unit").map(|u| u.as_str().to_lowercase());
+            if c.name("cur").is_some() && unit.as_deref() == Some("m") {
+                value *= 1e6;
+                unit = None;
+            }
             let bound = match c
                 .name("cmp")
                 .map(|s| s.as_str().trim().to_lowercase())
@@ -161,7 +168,7 @@ pub fn quantities(text: &str) -> Vec<Quantity> {
                 start: m.start(),
                 end: m.end(),
                 value,
-                unit: c.name("unit").map(|u| u.as_str().to_lowercase()),
+                unit,
                 bound,
             })
         })
@@ -515,6 +522,12 @@ mod tests {
         let q = &quantities("Niobium melts at 2750.15 K.")[0];
         assert_eq!((q.value, q.unit.as_deref()), (2750.15, Some("k")));
         assert_eq!(convert(q, Some("K")), Some(2750.15));
+        // After a currency sign "m" is millions; after a bare number, metres.
+        let q = &quantities("bought for $3.5m in 2010")[0];
+        assert_eq!((q.value, q.unit.as_deref()), (3.5e6, None));
+        assert_eq!(quantities("homes worth up to £1m")[0].value, 1e6);
+        let q = &quantities("the 100m sprint")[0];
+        assert_eq!((q.value, q.unit.as_deref()), (100.0, Some("m")));
     }
 
     #[test]

@@ -106,7 +106,7 @@ fn words(text: &str) -> HashSet<String> {
 /// Whether the claim states a figure [`check`] compares (a number, a percentage or a date): when
 /// it does not, the passages need not be parsed.
 pub fn states_figures(claim: &str) -> bool {
-    figures(claim).iter().any(|c| !c.window_only)
+    figures(claim).iter().any(|c| c.reads == Reads::Both)
 }
 
 /// Compares the claim's figures with those of the passages it read, taken together and whole
@@ -118,7 +118,10 @@ pub fn check(claim: &str, passages: &[&Figures]) -> Option<Agreement> {
     // Found only when a bound or a side needs it (most claims have none).
     let mut focused: Option<Vec<&Item>> = None;
     let mut compared = false;
-    for c in figures(claim).into_iter().filter(|c| !c.window_only) {
+    for c in figures(claim)
+        .into_iter()
+        .filter(|c| c.reads == Reads::Both)
+    {
         // A date the window states only as a year ("in 2010") is checked on its year.
         let against = |stated: &[&Item]| {
             agrees(&c.figure, c.noun.as_deref(), c.topic.as_ref(), stated)
@@ -196,10 +199,12 @@ fn agrees(
         return None;
     }
     // Where the window counts the claim's noun, figures counting something else are left out
-    // (those counting nothing named stay: "the 26.2-mile race" still gives a "26.2").
+    // (those counting nothing named stay: "the 26.2-mile race" still gives a "26.2"). An
+    // ordinal ranks what it names rather than counting it, and decides neither this nor the
+    // topic below.
     let counts = kind
         .iter()
-        .any(|s| noun.is_some() && s.noun.as_deref() == noun);
+        .any(|s| s.reads != Reads::Confirms && noun.is_some() && s.noun.as_deref() == noun);
     let pool: Vec<&Item> = kind
         .into_iter()
         .filter(|s| !counts || s.noun.is_none() || s.noun.as_deref() == noun)
@@ -216,17 +221,28 @@ fn agrees(
                     .is_some_and(|u| u.noun == t.noun && (t.of || u.of))
         })
     };
-    let pool: Vec<&Item> = if pool.iter().any(of) {
+    let pool: Vec<&Item> = if pool.iter().any(|s| s.reads != Reads::Confirms && of(s)) {
         pool.into_iter().filter(of).collect()
     } else {
         pool
     };
     match figure {
-        // A number is read against the window's number nearest to it: "more than 2,500 cases"
-        // is about the window's "2,446", not its "at least 109", and "less than $153.1
-        // million" about its "$153.1 million", not its "$129 million" budget.
+        // A plain number agrees with an ordinal of the same value ("season three", "the third
+        // season"). Else it is read against the window's number nearest to it: "more than
+        // 2,500 cases" is about the window's "2,446", not its "at least 109", and "less than
+        // $153.1 million" about its "$153.1 million", not its "$129 million" budget.
         Figure::Number(n) => {
-            let nearest = pool.iter().min_by(|a, b| {
+            if !n.bounded()
+                && pool
+                    .iter()
+                    .any(|s| s.reads == Reads::Confirms && compatible(figure, &s.figure))
+            {
+                return Some(true);
+            }
+            let nearest = pool
+                .iter()
+                .filter(|s| s.reads != Reads::Confirms)
+                .min_by(|a, b| {
                 distance(n.value, &a.figure).total_cmp(&distance(n.value, &b.figure))
             })?;
             Some(compatible(figure, &nearest.figure))
@@ -293,14 +309,28 @@ impl Figure {
     }
 }
 
+/// Which side of a comparison a figure is read on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reads {
+    /// In a claim and in a window.
+    Both,
+    /// On the window's side only: the year of a date listed again as a number (the claim's date
+    /// is compared as a date), a date after "by" / "as of" / "since", or "one".
+    Window,
+    /// On the window's side only, and only to agree: an ordinal ("the ninth seed", "its third
+    /// season") confirms a claim's plain number of the same value ("No 9 seed", "season
+    /// three") and contradicts nothing, since what a rank counts is seldom what a number
+    /// counts.
+    Confirms,
+}
+
 /// A figure found in text, with the words it was written with.
 #[derive(Debug, Clone, PartialEq)]
 struct Item {
     figure: Figure,
     text: String,
-    /// Compared on the window's side only: the year of a date listed again as a number (the
-    /// claim's date is compared as a date), a date after "by" / "as of" / "since", or "one".
-    window_only: bool,
+    /// Which side of a comparison it is read on.
+    reads: Reads,
     /// The word a number counts ("fps" in "60 fps", "album" in "20 million albums").
     noun: Option<String>,
     /// The noun a number is of, read before it ([`topic_before`]).
@@ -662,6 +692,57 @@ static WORD_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex; this is a bug")
 });
 
+const ORDINALS: [&str; 27] = [
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+    "twentieth",
+    "thirtieth",
+    "fortieth",
+    "fiftieth",
+    "sixtieth",
+    "seventieth",
+    "eightieth",
+    "ninetieth",
+];
+
+/// An ordinal written in words or digits: "ninth", "twenty-first", "14th".
+static ORDINAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&link::ascii_boundaries(&format!(
+        r"(?xi)
+        \b(?:(?P<tens>twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[-\s])?(?P<word>{})\b
+        |\b(?P<digits>\d{{1,4}})(?:st|nd|rd|th)\b",
+        ORDINALS.join("|")
+    )))
+    .expect("static regex; this is a bug")
+});
+
+/// The value of an ordinal word of [`ORDINALS`] ("ninth": 9, "thirtieth": 30).
+fn ordinal_value(w: &str) -> f64 {
+    let w = w.to_ascii_lowercase();
+    match ORDINALS.iter().position(|o| *o == w) {
+        Some(i) if i < 19 => i as f64 + 1.0,
+        Some(i) => 20.0 + 10.0 * (i - 19) as f64,
+        None => 0.0,
+    }
+}
+
 fn word_value(w: &str) -> f64 {
     const SMALL: [&str; 20] = [
         "zero",
@@ -742,7 +823,7 @@ fn figures(text: &str) -> Vec<Item> {
             out.push(Item {
                 figure: Figure::Number(Number::year(y)),
                 text: y.to_string(),
-                window_only: true,
+                reads: Reads::Window,
                 noun: None,
                 topic: None,
                 at: m.start(),
@@ -758,8 +839,52 @@ fn figures(text: &str) -> Vec<Item> {
             text: m.as_str().trim().to_string(),
             // "by", "as of", "since": in a claim the date bounds something else and is not
             // compared; in a window it still says when.
-            window_only: c.name("vague").is_some(),
+            reads: if c.name("vague").is_some() {
+                Reads::Window
+            } else {
+                Reads::Both
+            },
             noun: None,
+            topic: None,
+            at: m.start(),
+        });
+    }
+    // Ordinals ("ninth seed", "the 14th season", "twenty-first"), to confirm only ([`Reads`]);
+    // their span is not read again as a number ("twenty" of "twenty-first"). One needs a word
+    // after it ("the third season", not "came in third", "a second").
+    for c in ORDINAL.captures_iter(text) {
+        let Some(m) = c.get(0) else { continue };
+        if taken.iter().any(|&(s, e)| m.start() < e && s < m.end()) {
+            continue;
+        }
+        taken.push((m.start(), m.end()));
+        let value = match (c.name("digits"), c.name("word")) {
+            (Some(d), _) => d.as_str().parse::<f64>().ok(),
+            (None, Some(w)) => {
+                let unit = ordinal_value(w.as_str());
+                match c.name("tens") {
+                    Some(t) if unit < 10.0 => Some(word_value(t.as_str()) + unit),
+                    Some(_) => None,
+                    None => Some(unit),
+                }
+            }
+            _ => None,
+        };
+        let rest = first_words(&text[m.end()..], 80);
+        let (Some(value), Some(noun)) = (value, noun_after(rest)) else {
+            continue;
+        };
+        out.push(Item {
+            figure: Figure::Number(Number {
+                value,
+                half: 0.5,
+                percent: false,
+                year: false,
+                qualifier: Qualifier::Plain,
+            }),
+            text: m.as_str().to_string(),
+            reads: Reads::Confirms,
+            noun: Some(noun),
             topic: None,
             at: m.start(),
         });
@@ -832,7 +957,7 @@ fn figures(text: &str) -> Vec<Item> {
         let half = 0.5 * 10f64.powi(-(decimals as i32)) * scale;
         let year = written.len() == 4
             && written.bytes().all(|b| b.is_ascii_digit())
-            && (1000.0..=2100.0).contains(&q.value)
+            && (1000.0..=2100.0).contains(&value)
             && !percent;
         let number = Number {
             year,
@@ -859,7 +984,7 @@ fn figures(text: &str) -> Vec<Item> {
         out.push(Item {
             figure: Figure::Number(number),
             text: whole.trim().to_string(),
-            window_only: false,
+            reads: Reads::Both,
             noun,
             topic: topic_before(&text[..num_start]),
             at: q.start,
@@ -914,7 +1039,11 @@ fn figures(text: &str) -> Vec<Item> {
             text: m.as_str().to_string(),
             // "one" in a claim is most often not a count ("one of the", "the one who"); in a
             // window it still lets "Chloe, 1" agree with "Chloe, one".
-            window_only: m.as_str().eq_ignore_ascii_case("one"),
+            reads: if m.as_str().eq_ignore_ascii_case("one") {
+                Reads::Window
+            } else {
+                Reads::Both
+            },
             noun: noun_after(rest),
             topic: topic_before(&text[..m.start()]),
             at: m.start(),
@@ -1379,6 +1508,42 @@ mod tests {
     }
 
     #[test]
+    fn an_ordinal_of_the_window_confirms_the_same_number_and_contradicts_nothing() {
+        let seeds = "It set up a semi-final with Germany's ninth seed Andrea Petkovic, who beat \
+                     the 14th seed Karolina Pliskova 6-4, 6-2.";
+        assert!(agrees("No 9 seed Andrea Petkovic beat Pliskova.", seeds));
+        assert!(agrees("She beat the No 14 seed.", seeds));
+        let office = "Michael bought it from her in the third season episode Business School.";
+        assert!(agrees("He bought it in season three.", office));
+        // No number of the window to read it against: an ordinal of another value says nothing.
+        assert_eq!(check("He bought it in season four.", office), None);
+        // A number of the window still decides when no ordinal confirms.
+        assert!(conflicts(
+            "It was his 4 wins in a row.",
+            "It was his fifth win in a row, after 3 draws."
+        ));
+        assert!(agrees(
+            "Rostov have won four games in a row.",
+            "Rostov's fourth win in a row moved them up, watched by 12,000 fans."
+        ));
+        // "twenty-first" is 21 (not a "twenty"), confirming only; a bound is not confirmed.
+        assert_eq!(
+            check("It has 20 branches.", "It grew in the twenty-first century."),
+            None
+        );
+        assert!(agrees(
+            "It grew in the 21 century.",
+            "It grew in the twenty-first century."
+        ));
+        assert!(conflicts(
+            "It had more than 10 seasons.",
+            "Its tenth season had 8 episodes."
+        ));
+        // Without a word after it, an ordinal is no figure ("came in third", "a second").
+        assert_eq!(check("She came 3 times.", "She came in third."), None);
+    }
+
+    #[test]
     fn names_codes_ordinals_and_times_are_not_figures() {
         assert_eq!(check("The A380 flew in 3D.", "The A350 flew."), None);
         assert_eq!(check("It ranked 6th.", "It ranked seventh."), None);
@@ -1413,6 +1578,24 @@ mod tests {
             None
         );
         assert!(agrees("The 2017-18 season", "The 2017–18 season began."));
+        // A year after a hyphen is still a year.
+        assert!(agrees(
+            "It received 30,621 claims between 2010-2014.",
+            "From 2010 to 2014 it received 30,621 claims."
+        ));
+        assert!(conflicts(
+            "It received 30,621 claims between 2010-2015.",
+            "From 2010 to 2014 it received 30,621 claims."
+        ));
+        // "$3.5m" is millions.
+        assert!(agrees(
+            "She bought it for $3.5m.",
+            "She bought the 23.63-acre property for $3.5 million."
+        ));
+        assert!(conflicts(
+            "She bought it for $4.5m.",
+            "She bought the 23.63-acre property for $3.5 million."
+        ));
         assert!(agrees(
             "PlayStation 3 sales",
             "On PlayStation 3 it sold well."
