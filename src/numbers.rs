@@ -24,11 +24,14 @@
 //! named in the claim's explanation.
 //!
 //! "An estimated 18 million" states a figure; "nearly 90 %" is at most 90 %; a range writes its
-//! scale once ("24 to 32 million": 24 million and 32 million); years BCE count backwards.
+//! scale once ("24 to 32 million": 24 million and 32 million); years BCE count backwards;
+//! "$3.5m" is millions. An ordinal followed by a word is a rank: compared with ranks ("the fifth
+//! highest-grossing film" against "the seventh"), and confirming a plain number of the same
+//! value ("season three" against "the third season") without contradicting any.
 //!
 //! Not read: spans of time counted from another event ("eight years after her first") and
-//! multiples ("three times as many"), worked out rather than stated; ordinals ("6th"), clock
-//! times, codes (a leading zero, digit groups written apart: "01273 683111"), a range as one
+//! multiples ("three times as many"), worked out rather than stated; ordinals at the end of a
+//! phrase ("came in 6th"), clock times, codes (a leading zero, digit groups written apart: "01273 683111"), a range as one
 //! interval (its two ends are two numbers), spelled numbers above ninety-nine and number words
 //! written with a capital (usually part of a name).
 
@@ -106,7 +109,7 @@ fn words(text: &str) -> HashSet<String> {
 /// Whether the claim states a figure [`check`] compares (a number, a percentage or a date): when
 /// it does not, the passages need not be parsed.
 pub fn states_figures(claim: &str) -> bool {
-    figures(claim).iter().any(|c| c.reads == Reads::Both)
+    figures(claim).iter().any(|c| !c.window_only)
 }
 
 /// Compares the claim's figures with those of the passages it read, taken together and whole
@@ -118,10 +121,7 @@ pub fn check(claim: &str, passages: &[&Figures]) -> Option<Agreement> {
     // Found only when a bound or a side needs it (most claims have none).
     let mut focused: Option<Vec<&Item>> = None;
     let mut compared = false;
-    for c in figures(claim)
-        .into_iter()
-        .filter(|c| c.reads == Reads::Both)
-    {
+    for c in figures(claim).into_iter().filter(|c| !c.window_only) {
         // A date the window states only as a year ("in 2010") is checked on its year.
         let against = |stated: &[&Item]| {
             agrees(&c.figure, c.noun.as_deref(), c.topic.as_ref(), stated)
@@ -190,10 +190,16 @@ fn agrees(
     topic: Option<&Topic>,
     stated: &[&Item],
 ) -> Option<bool> {
+    // A rank is read against ranks of the same thing only ("the third movie" is not about "the
+    // second best-selling game").
+    let rank = matches!(figure, Figure::Number(n) if n.rank);
     let kind: Vec<&Item> = stated
         .iter()
         .copied()
-        .filter(|s| comparable(figure, &s.figure))
+        .filter(|s| {
+            (comparable(figure, &s.figure) && (!rank || s.noun.as_deref() == noun))
+                || confirms(figure, &s.figure)
+        })
         .collect();
     if kind.is_empty() {
         return None;
@@ -204,7 +210,7 @@ fn agrees(
     // topic below.
     let counts = kind
         .iter()
-        .any(|s| s.reads != Reads::Confirms && noun.is_some() && s.noun.as_deref() == noun);
+        .any(|s| !confirms(figure, &s.figure) && noun.is_some() && s.noun.as_deref() == noun);
     let pool: Vec<&Item> = kind
         .into_iter()
         .filter(|s| !counts || s.noun.is_none() || s.noun.as_deref() == noun)
@@ -221,30 +227,29 @@ fn agrees(
                     .is_some_and(|u| u.noun == t.noun && (t.of || u.of))
         })
     };
-    let pool: Vec<&Item> = if pool.iter().any(|s| s.reads != Reads::Confirms && of(s)) {
+    let pool: Vec<&Item> = if pool.iter().any(|s| !confirms(figure, &s.figure) && of(s)) {
         pool.into_iter().filter(of).collect()
     } else {
         pool
     };
     match figure {
-        // A plain number agrees with an ordinal of the same value ("season three", "the third
+        // A plain number agrees with a rank of the same value ("season three", "the third
         // season"). Else it is read against the window's number nearest to it: "more than
         // 2,500 cases" is about the window's "2,446", not its "at least 109", and "less than
         // $153.1 million" about its "$153.1 million", not its "$129 million" budget.
         Figure::Number(n) => {
-            if !n.bounded()
-                && pool
-                    .iter()
-                    .any(|s| s.reads == Reads::Confirms && compatible(figure, &s.figure))
+            if pool
+                .iter()
+                .any(|s| confirms(figure, &s.figure) && compatible(figure, &s.figure))
             {
                 return Some(true);
             }
             let nearest = pool
                 .iter()
-                .filter(|s| s.reads != Reads::Confirms)
+                .filter(|s| !confirms(figure, &s.figure))
                 .min_by(|a, b| {
-                distance(n.value, &a.figure).total_cmp(&distance(n.value, &b.figure))
-            })?;
+                    distance(n.value, &a.figure).total_cmp(&distance(n.value, &b.figure))
+                })?;
             Some(compatible(figure, &nearest.figure))
         }
         // A date on a side ("died before September 19, 2001") conflicts with the same date
@@ -309,28 +314,14 @@ impl Figure {
     }
 }
 
-/// Which side of a comparison a figure is read on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reads {
-    /// In a claim and in a window.
-    Both,
-    /// On the window's side only: the year of a date listed again as a number (the claim's date
-    /// is compared as a date), a date after "by" / "as of" / "since", or "one".
-    Window,
-    /// On the window's side only, and only to agree: an ordinal ("the ninth seed", "its third
-    /// season") confirms a claim's plain number of the same value ("No 9 seed", "season
-    /// three") and contradicts nothing, since what a rank counts is seldom what a number
-    /// counts.
-    Confirms,
-}
-
 /// A figure found in text, with the words it was written with.
 #[derive(Debug, Clone, PartialEq)]
 struct Item {
     figure: Figure,
     text: String,
-    /// Which side of a comparison it is read on.
-    reads: Reads,
+    /// Compared on the window's side only: the year of a date listed again as a number (the
+    /// claim's date is compared as a date), a date after "by" / "as of" / "since", or "one".
+    window_only: bool,
     /// The word a number counts ("fps" in "60 fps", "album" in "20 million albums").
     noun: Option<String>,
     /// The noun a number is of, read before it ([`topic_before`]).
@@ -361,6 +352,10 @@ struct Number {
     /// Written like a year (four digits from 1000 to 2100, no separator): compared with years
     /// only, so "less than 350 cases" is not read against "2020".
     year: bool,
+    /// An ordinal ("ninth", "14th"): compared with ranks, and confirms a plain number of the
+    /// same value ("season three", "the third season") without contradicting any, since what a
+    /// rank counts is seldom what a number counts.
+    rank: bool,
     qualifier: Qualifier,
 }
 
@@ -386,6 +381,7 @@ impl Number {
             half: 0.5,
             percent: false,
             year: true,
+            rank: false,
             qualifier: Qualifier::Plain,
         }
     }
@@ -415,7 +411,9 @@ impl Number {
 
 fn comparable(claim: &Figure, stated: &Figure) -> bool {
     match (*claim, *stated) {
-        (Figure::Number(a), Figure::Number(b)) => a.percent == b.percent && a.year == b.year,
+        (Figure::Number(a), Figure::Number(b)) => {
+            a.percent == b.percent && a.year == b.year && a.rank == b.rank
+        }
         (
             Figure::Date {
                 year: ya,
@@ -430,6 +428,17 @@ fn comparable(claim: &Figure, stated: &Figure) -> bool {
         ) => {
             // Comparable when both name the month or both name the year.
             (ma.is_some() && mb.is_some()) || (ya.is_some() && yb.is_some())
+        }
+        _ => false,
+    }
+}
+
+/// Whether the stated figure is a rank that may confirm the claimed plain number
+/// ([`Number::rank`]).
+fn confirms(claim: &Figure, stated: &Figure) -> bool {
+    match (*claim, *stated) {
+        (Figure::Number(a), Figure::Number(b)) => {
+            b.rank && !a.rank && !a.percent && !a.year && a.qualifier == Qualifier::Plain
         }
         _ => false,
     }
@@ -733,6 +742,14 @@ static ORDINAL: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex; this is a bug")
 });
 
+/// A bound just before a rank: "above the", "behind the", "over the".
+static RANK_BOUND: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:above|below|over|under|behind|ahead\s+of|before|after|beyond|than|outside|within)\s+(?:the\s+)?$",
+    )
+    .expect("static regex; this is a bug")
+});
+
 /// The value of an ordinal word of [`ORDINALS`] ("ninth": 9, "thirtieth": 30).
 fn ordinal_value(w: &str) -> f64 {
     let w = w.to_ascii_lowercase();
@@ -823,7 +840,7 @@ fn figures(text: &str) -> Vec<Item> {
             out.push(Item {
                 figure: Figure::Number(Number::year(y)),
                 text: y.to_string(),
-                reads: Reads::Window,
+                window_only: true,
                 noun: None,
                 topic: None,
                 at: m.start(),
@@ -839,25 +856,28 @@ fn figures(text: &str) -> Vec<Item> {
             text: m.as_str().trim().to_string(),
             // "by", "as of", "since": in a claim the date bounds something else and is not
             // compared; in a window it still says when.
-            reads: if c.name("vague").is_some() {
-                Reads::Window
-            } else {
-                Reads::Both
-            },
+            window_only: c.name("vague").is_some(),
             noun: None,
             topic: None,
             at: m.start(),
         });
     }
-    // Ordinals ("ninth seed", "the 14th season", "twenty-first"), to confirm only ([`Reads`]);
-    // their span is not read again as a number ("twenty" of "twenty-first"). One needs a word
-    // after it ("the third season", not "came in third", "a second").
+    // Ranks ("ninth seed", "the 14th season", "twenty-first"; [`Number::rank`]); their span is
+    // not read again as a number ("twenty" of "twenty-first"). One needs a word after it ("the
+    // third season", not "came in third", "a second").
     for c in ORDINAL.captures_iter(text) {
         let Some(m) = c.get(0) else { continue };
         if taken.iter().any(|&(s, e)| m.start() < e && s < m.end()) {
             continue;
         }
         taken.push((m.start(), m.end()));
+        // A capitalized ordinal word is most often part of a name ("Twelfth Night", "Airman
+        // First Class"); a rank after a bound ("ranked above the 6th best game") is not one.
+        if m.as_str().starts_with(|c: char| c.is_uppercase())
+            || RANK_BOUND.is_match(last_words(&text[..m.start()], 24))
+        {
+            continue;
+        }
         let value = match (c.name("digits"), c.name("word")) {
             (Some(d), _) => d.as_str().parse::<f64>().ok(),
             (None, Some(w)) => {
@@ -880,11 +900,13 @@ fn figures(text: &str) -> Vec<Item> {
                 half: 0.5,
                 percent: false,
                 year: false,
+                rank: true,
                 qualifier: Qualifier::Plain,
             }),
             text: m.as_str().to_string(),
-            reads: Reads::Confirms,
-            noun: Some(noun),
+            window_only: false,
+            // "highest-grossing" ranks as "highest grossing" does.
+            noun: noun.split('-').next().map(str::to_string),
             topic: None,
             at: m.start(),
         });
@@ -984,7 +1006,7 @@ fn figures(text: &str) -> Vec<Item> {
         out.push(Item {
             figure: Figure::Number(number),
             text: whole.trim().to_string(),
-            reads: Reads::Both,
+            window_only: false,
             noun,
             topic: topic_before(&text[..num_start]),
             at: q.start,
@@ -1039,11 +1061,7 @@ fn figures(text: &str) -> Vec<Item> {
             text: m.as_str().to_string(),
             // "one" in a claim is most often not a count ("one of the", "the one who"); in a
             // window it still lets "Chloe, 1" agree with "Chloe, one".
-            reads: if m.as_str().eq_ignore_ascii_case("one") {
-                Reads::Window
-            } else {
-                Reads::Both
-            },
+            window_only: m.as_str().eq_ignore_ascii_case("one"),
             noun: noun_after(rest),
             topic: topic_before(&text[..m.start()]),
             at: m.start(),
@@ -1109,6 +1127,7 @@ fn qualified(before: &str, bound: Bound, value: f64, half: f64, percent: bool) -
         half,
         percent,
         year: false,
+        rank: false,
         qualifier,
     }
 }
@@ -1528,7 +1547,10 @@ mod tests {
         ));
         // "twenty-first" is 21 (not a "twenty"), confirming only; a bound is not confirmed.
         assert_eq!(
-            check("It has 20 branches.", "It grew in the twenty-first century."),
+            check(
+                "It has 20 branches.",
+                "It grew in the twenty-first century."
+            ),
             None
         );
         assert!(agrees(
@@ -1541,6 +1563,47 @@ mod tests {
         ));
         // Without a word after it, an ordinal is no figure ("came in third", "a second").
         assert_eq!(check("She came 3 times.", "She came in third."), None);
+    }
+
+    #[test]
+    fn ranks_are_compared_with_ranks() {
+        let film = "It is the seventh highest grossing Bollywood film of 2009, after 3 weeks.";
+        assert!(conflicts(
+            "It is the fifth highest-grossing Bollywood film of 2009.",
+            film
+        ));
+        assert!(agrees(
+            "It is the 7th highest-grossing Bollywood film of 2009.",
+            film
+        ));
+        assert!(agrees(
+            "His first goal came in March.",
+            "On 2 March 2019, he scored his first goal for United."
+        ));
+        // A rank is not read against a count, nor against a rank of something else, nor
+        // after a bound; a capitalized ordinal is a name.
+        assert_eq!(
+            check("Its third season aired.", "It ran for 3 seasons."),
+            None
+        );
+        assert_eq!(
+            check(
+                "It is the third movie in the trilogy.",
+                "It was the second best-selling game."
+            ),
+            None
+        );
+        assert_eq!(
+            check(
+                "It was ranked above the 6th best game.",
+                "Rogue was the seventh best game in the series."
+            ),
+            None
+        );
+        assert_eq!(
+            check("He is an Airman First Class.", "He was the second airman."),
+            None
+        );
     }
 
     #[test]
