@@ -56,7 +56,7 @@ fn main() {
         // The first claim of a request parses the passage; a bound or a side also finds the
         // passages' sentences, once.
         check.push(best_of(5, || {
-            numbers::check(claim, &[&Figures::of(article)])
+            numbers::check(&Figures::of(claim), &[&Figures::of(article)])
         }));
     }
     for v in [&mut parse, &mut per_kchar, &mut check] {

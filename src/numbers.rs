@@ -56,8 +56,8 @@ pub enum Agreement {
     Conflicts(String),
 }
 
-/// The figures a passage states, parsed once per request and read by every claim that reads
-/// one of its windows. The content words of the sentence each figure stands in are found only
+/// The figures a passage (or a claim) states, parsed once per request and read by every claim
+/// that reads one of its windows. The content words of the sentence each figure stands in are found only
 /// when a claim's bound or side needs them ([`focus`]; most claims have none).
 #[derive(Debug, Clone, Default)]
 pub struct Figures {
@@ -81,6 +81,12 @@ impl Figures {
             items: figures(text),
             sentences: OnceLock::new(),
         }
+    }
+
+    /// Whether the text, as a claim, states a figure [`check`] compares (a number, a percentage
+    /// or a date): when it does not, the passages need not be parsed.
+    pub fn states_figures(&self) -> bool {
+        self.items.iter().any(|c| !c.window_only)
     }
 
     fn sentences(&self) -> &Sentences {
@@ -109,22 +115,17 @@ fn words(text: &str) -> HashSet<String> {
     w
 }
 
-/// Whether the claim states a figure [`check`] compares (a number, a percentage or a date): when
-/// it does not, the passages need not be parsed.
-pub fn states_figures(claim: &str) -> bool {
-    figures(claim).iter().any(|c| !c.window_only)
-}
-
-/// Compares the claim's figures with those of the passages it read, taken together and whole
-/// (a sentence of a summary may take its numbers from several places of its article, not all in
-/// the windows the verifier read). `None` when there is nothing to compare: the claim states no
-/// number or date, or no passage states the kinds the claim does.
-pub fn check(claim: &str, passages: &[&Figures]) -> Option<Agreement> {
+/// Compares the claim's figures (a claim parsed with [`Figures::of`]) with those of the
+/// passages it read, taken together and whole (a sentence of a summary may take its numbers from
+/// several places of its article, not all in the windows the verifier read). `None` when there
+/// is nothing to compare: the claim states no number or date, or no passage states the kinds the
+/// claim does.
+pub fn check(claim: &Figures, passages: &[&Figures]) -> Option<Agreement> {
     let stated: Vec<&Item> = passages.iter().flat_map(|p| &p.items).collect();
     // Found only when a bound or a side needs it (most claims have none).
     let mut focused: Option<Vec<&Item>> = None;
     let mut compared = false;
-    for c in figures(claim).into_iter().filter(|c| !c.window_only) {
+    for c in claim.items.iter().filter(|c| !c.window_only) {
         // A date the window states only as a year ("in 2010") is checked on its year.
         let against = |stated: &[&Item]| {
             agrees(&c.figure, c.noun.as_deref(), c.topic.as_ref(), stated)
@@ -137,12 +138,12 @@ pub fn check(claim: &str, passages: &[&Figures]) -> Option<Agreement> {
         // "Tiger Woods, 39" is stated in another sentence than the one about his round).
         let agreement = match against(&stated) {
             Some(true) if c.figure.bounded() => {
-                against(focused.get_or_insert_with(|| focus(claim, passages))).or(Some(true))
+                against(focused.get_or_insert_with(|| focus(&claim.text, passages))).or(Some(true))
             }
             whole => whole,
         };
         match agreement {
-            Some(false) => return Some(Agreement::Conflicts(c.text)),
+            Some(false) => return Some(Agreement::Conflicts(c.text.clone())),
             Some(true) => compared = true,
             None => {}
         }
@@ -1205,7 +1206,7 @@ mod tests {
     use super::*;
 
     fn check(claim: &str, window: &str) -> Option<Agreement> {
-        super::check(claim, &[&Figures::of(window)])
+        super::check(&Figures::of(claim), &[&Figures::of(window)])
     }
 
     fn conflicts(claim: &str, window: &str) -> bool {
@@ -1307,9 +1308,9 @@ mod tests {
         );
         assert_eq!(check("It rose 5%.", "It rose by 12 points."), None);
         // Which claims need the passages parsed at all.
-        assert!(states_figures("It rose 5% in May 2010."));
-        assert!(!states_figures("Curie was a physicist."));
-        assert!(!states_figures("The one who came."));
+        assert!(Figures::of("It rose 5% in May 2010.").states_figures());
+        assert!(!Figures::of("Curie was a physicist.").states_figures());
+        assert!(!Figures::of("The one who came.").states_figures());
     }
 
     #[test]
@@ -1317,14 +1318,17 @@ mod tests {
         let sales = Figures::of("The album sold 5 million copies.");
         let release = Figures::of("It was released in March 2010.");
         let both = [&sales, &release];
-        let claim = "Released in 2010, the album sold 5 million copies.";
-        assert_eq!(super::check(claim, &both), Some(Agreement::Agrees));
+        let claim = Figures::of("Released in 2010, the album sold 5 million copies.");
+        assert_eq!(super::check(&claim, &both), Some(Agreement::Agrees));
         assert_eq!(
-            super::check("Released in 2011, it sold 5 million copies.", &both),
+            super::check(
+                &Figures::of("Released in 2011, it sold 5 million copies."),
+                &both
+            ),
             Some(Agreement::Conflicts("2011".into()))
         );
         // No window read: nothing to compare.
-        assert_eq!(super::check(claim, &[]), None);
+        assert_eq!(super::check(&claim, &[]), None);
     }
 
     #[test]

@@ -832,7 +832,8 @@ impl Checker {
                     // sentence of a summary may take its numbers from several places of its
                     // article, not all in the windows the verifier read. Each passage is parsed
                     // once, by the first claim stating a figure that reads it.
-                    if !numbers::states_figures(&claims[i].text) {
+                    let claim = numbers::Figures::of(&claims[i].text);
+                    if !claim.states_figures() {
                         continue;
                     }
                     let mut read: Vec<usize> = p
@@ -849,7 +850,7 @@ impl Checker {
                     }
                     let read: Vec<&numbers::Figures> =
                         read.iter().filter_map(|&k| figures[k].as_ref()).collect();
-                    p.numbers = numbers::check(&claims[i].text, &read);
+                    p.numbers = numbers::check(&claim, &read);
                     s.numbers = p.numbers.as_ref().map(|a| *a == numbers::Agreement::Agrees);
                 }
             }
