@@ -27,7 +27,8 @@
 //! scale once ("24 to 32 million": 24 million and 32 million); years BCE count backwards;
 //! "$3.5m" is millions; a number written in words is read whole ("two hundred and fifty",
 //! "three thousand five hundred"). An ordinal followed by a word is a rank: compared with ranks
-//! of the same thing ("the fifth highest-grossing film" against "the seventh"), and confirming a
+//! of the same thing ("the fifth highest-grossing film" against "the seventh"; one that agrees
+//! is no evidence on its own), and confirming a
 //! plain number of the same value ("season three" against "the third season") without
 //! contradicting any.
 //!
@@ -144,7 +145,9 @@ pub fn check(claim: &Figures, passages: &[&Figures]) -> Option<Agreement> {
         };
         match agreement {
             Some(false) => return Some(Agreement::Conflicts(c.text.clone())),
-            Some(true) => compared = true,
+            // A rank that agrees only keeps a conflict away: "the first" is stated about
+            // something in most passages, and says little for the claim.
+            Some(true) => compared |= !matches!(c.figure, Figure::Number(n) if n.rank),
             None => {}
         }
     }
@@ -1692,8 +1695,17 @@ mod tests {
             "It is the 7th highest-grossing Bollywood film of 2009.",
             film
         ));
-        assert!(agrees(
-            "His first goal came in March.",
+        // A rank that agrees keeps a conflict away but is no evidence on its own: "the first"
+        // is stated about something in most passages.
+        assert_eq!(
+            check(
+                "His first goal came in March.",
+                "On 2 March 2019, he scored his first goal for United."
+            ),
+            None
+        );
+        assert!(conflicts(
+            "His second goal came in March.",
             "On 2 March 2019, he scored his first goal for United."
         ));
         // A rank is not read against a count, nor against a rank of something else, nor
