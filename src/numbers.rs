@@ -28,9 +28,8 @@
 //! "$3.5m" is millions; a number written in words is read whole ("two hundred and fifty",
 //! "three thousand five hundred"). An ordinal followed by a word is a rank: compared with ranks
 //! of the same thing ("the fifth highest-grossing film" against "the seventh"; one that agrees
-//! is no evidence on its own), and confirming a
-//! plain number of the same value ("season three" against "the third season") without
-//! contradicting any.
+//! is no evidence on its own), and confirming a plain number of the same value ("season three"
+//! against "the third season") without contradicting any.
 //!
 //! Not read: spans of time counted from another event ("eight years after her first") and
 //! multiples ("three times as many"), worked out rather than stated; ordinals at the end of a
@@ -58,8 +57,8 @@ pub enum Agreement {
 }
 
 /// The figures a passage (or a claim) states, parsed once per request and read by every claim
-/// that reads one of its windows. The content words of the sentence each figure stands in are found only
-/// when a claim's bound or side needs them ([`focus`]; most claims have none).
+/// that reads one of its windows. The content words of the sentence each figure stands in are
+/// found only when a claim's bound or side needs them ([`focus`]; most claims have none).
 #[derive(Debug, Clone, Default)]
 pub struct Figures {
     text: String,
