@@ -698,12 +698,17 @@ fn topic_before(before: &str) -> Option<Topic> {
     })
 }
 
+/// A number word ("seven", "fifty-five") or an ordinal ("ninth", "twenty-first", "14th"), in one
+/// pass over the text; the ordinal comes first, so "twenty-first" is not a "twenty".
 static WORD_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&link::ascii_boundaries(
+    Regex::new(&link::ascii_boundaries(&format!(
         r"(?xi)
-        \b(?P<tens>twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[-\s](?P<unit>one|two|three|four|five|six|seven|eight|nine))?\b
+        \b(?:(?P<otens>twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[-\s])?(?P<word>{})\b
+        |\b(?P<digits>\d{{1,4}})(?:st|nd|rd|th)\b
+        |\b(?P<tens>twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[-\s](?P<unit>one|two|three|four|five|six|seven|eight|nine))?\b
         |\b(?P<small>one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)\b",
-    ))
+        ORDINALS.join("|")
+    )))
     .expect("static regex; this is a bug")
 });
 
@@ -736,17 +741,6 @@ const ORDINALS: [&str; 27] = [
     "eightieth",
     "ninetieth",
 ];
-
-/// An ordinal written in words or digits: "ninth", "twenty-first", "14th".
-static ORDINAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&link::ascii_boundaries(&format!(
-        r"(?xi)
-        \b(?:(?P<tens>twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[-\s])?(?P<word>{})\b
-        |\b(?P<digits>\d{{1,4}})(?:st|nd|rd|th)\b",
-        ORDINALS.join("|")
-    )))
-    .expect("static regex; this is a bug")
-});
 
 /// A bound just before a rank: "above the", "behind the", "over the".
 static RANK_BOUND: LazyLock<Regex> = LazyLock::new(|| {
@@ -868,55 +862,6 @@ fn figures(text: &str) -> Vec<Item> {
             at: m.start(),
         });
     }
-    // Ranks ("ninth seed", "the 14th season", "twenty-first"; [`Number::rank`]); their span is
-    // not read again as a number ("twenty" of "twenty-first"). One needs a word after it ("the
-    // third season", not "came in third", "a second").
-    for c in ORDINAL.captures_iter(text) {
-        let Some(m) = c.get(0) else { continue };
-        if taken.iter().any(|&(s, e)| m.start() < e && s < m.end()) {
-            continue;
-        }
-        taken.push((m.start(), m.end()));
-        // A capitalized ordinal word is most often part of a name ("Twelfth Night", "Airman
-        // First Class"); a rank after a bound ("ranked above the 6th best game") is not one.
-        if m.as_str().starts_with(|c: char| c.is_uppercase())
-            || RANK_BOUND.is_match(last_words(&text[..m.start()], 24))
-        {
-            continue;
-        }
-        let value = match (c.name("digits"), c.name("word")) {
-            (Some(d), _) => d.as_str().parse::<f64>().ok(),
-            (None, Some(w)) => {
-                let unit = ordinal_value(w.as_str());
-                match c.name("tens") {
-                    Some(t) if unit < 10.0 => word_value(t.as_str()).map(|t| t + unit),
-                    Some(_) => None,
-                    None => Some(unit),
-                }
-            }
-            _ => None,
-        };
-        let rest = first_words(&text[m.end()..], 80);
-        let (Some(value), Some(noun)) = (value, noun_after(rest)) else {
-            continue;
-        };
-        out.push(Item {
-            figure: Figure::Number(Number {
-                value,
-                half: 0.5,
-                percent: false,
-                year: false,
-                rank: true,
-                qualifier: Qualifier::Plain,
-            }),
-            text: m.as_str().to_string(),
-            window_only: false,
-            // "highest-grossing" ranks as "highest grossing" does.
-            noun: noun.split('-').next().map(str::to_string),
-            topic: None,
-            at: m.start(),
-        });
-    }
     let inside = |a: usize, b: usize| taken.iter().any(|&(s, e)| a < e && s < b);
     // The last number read without a scale word: (its index in `out`, where it ends).
     let mut unscaled: Option<(usize, usize)> = None;
@@ -1022,6 +967,12 @@ fn figures(text: &str) -> Vec<Item> {
     let mut spelled_to = 0;
     for c in WORD_NUMBER.captures_iter(text) {
         let Some(m) = c.get(0) else { continue };
+        if c.name("word").is_some() || c.name("digits").is_some() {
+            if !inside(m.start(), m.end()) {
+                out.extend(rank(text, &c));
+            }
+            continue;
+        }
         // A capitalized number word is most often part of a name ("Twenty One Pilots").
         if m.start() < spelled_to
             || inside(m.start(), m.end())
@@ -1053,6 +1004,49 @@ fn figures(text: &str) -> Vec<Item> {
         });
     }
     out
+}
+
+/// A rank ([`Number::rank`]: "ninth seed", "the 14th season", "twenty-first century"), where
+/// the ordinal matched by [`WORD_NUMBER`] is followed by a word ("the third season", not "came
+/// in third", "a second").
+fn rank(text: &str, c: &regex::Captures) -> Option<Item> {
+    let m = c.get(0)?;
+    // A capitalized ordinal word is most often part of a name ("Twelfth Night", "Airman First
+    // Class"); a rank after a bound ("ranked above the 6th best game") is not one.
+    if m.as_str().starts_with(|c: char| c.is_uppercase())
+        || RANK_BOUND.is_match(last_words(&text[..m.start()], 24))
+    {
+        return None;
+    }
+    let value = match (c.name("digits"), c.name("word")) {
+        (Some(d), _) => d.as_str().parse::<f64>().ok()?,
+        (None, Some(w)) => {
+            let unit = ordinal_value(w.as_str());
+            match c.name("otens") {
+                Some(t) if unit < 10.0 => word_value(t.as_str())? + unit,
+                Some(_) => return None,
+                None => unit,
+            }
+        }
+        _ => return None,
+    };
+    let noun = noun_after(first_words(&text[m.end()..], 80))?;
+    Some(Item {
+        figure: Figure::Number(Number {
+            value,
+            half: 0.5,
+            percent: false,
+            year: false,
+            rank: true,
+            qualifier: Qualifier::Plain,
+        }),
+        text: m.as_str().to_string(),
+        window_only: false,
+        // "highest-grossing" ranks as "highest grossing" does.
+        noun: noun.split('-').next().map(str::to_string),
+        topic: None,
+        at: m.start(),
+    })
 }
 
 /// The value of a number word or of two joined ("seven", "fifty", "fifty-five", "fifty five").
