@@ -146,7 +146,7 @@ pub fn check(claim: &Figures, passages: &[&Figures]) -> Option<Agreement> {
             Some(false) => return Some(Agreement::Conflicts(c.text.clone())),
             // A rank that agrees only keeps a conflict away: "the first" is stated about
             // something in most passages, and says little for the claim.
-            Some(true) => compared |= !matches!(c.figure, Figure::Number(n) if n.rank),
+            Some(true) => compared |= !c.figure.rank(),
             None => {}
         }
     }
@@ -198,7 +198,7 @@ fn agrees(
 ) -> Option<bool> {
     // A rank is read against ranks of the same thing only ("the third movie" is not about "the
     // second best-selling game").
-    let rank = matches!(figure, Figure::Number(n) if n.rank);
+    let rank = figure.rank();
     let kind: Vec<&Item> = stated
         .iter()
         .copied()
@@ -311,6 +311,11 @@ fn year_of(figure: &Figure) -> Option<Figure> {
 }
 
 impl Figure {
+    /// An ordinal ([`Number::rank`]).
+    fn rank(&self) -> bool {
+        matches!(self, Figure::Number(n) if n.rank)
+    }
+
     /// A number with a bound ("more than 20 million") or a date on a side ("before 2016").
     fn bounded(&self) -> bool {
         match self {
@@ -751,13 +756,14 @@ static RANK_BOUND: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// The value of an ordinal word of [`ORDINALS`] ("ninth": 9, "thirtieth": 30).
-fn ordinal_value(w: &str) -> f64 {
+fn ordinal_value(w: &str) -> Option<f64> {
     let w = w.to_ascii_lowercase();
-    match ORDINALS.iter().position(|o| *o == w) {
-        Some(i) if i < 19 => i as f64 + 1.0,
-        Some(i) => 20.0 + 10.0 * (i - 19) as f64,
-        None => 0.0,
-    }
+    let i = ORDINALS.iter().position(|o| *o == w)?;
+    Some(if i < 19 {
+        i as f64 + 1.0
+    } else {
+        20.0 + 10.0 * (i - 19) as f64
+    })
 }
 
 fn word_value(w: &str) -> Option<f64> {
@@ -1021,7 +1027,7 @@ fn rank(text: &str, c: &regex::Captures) -> Option<Item> {
     let value = match (c.name("digits"), c.name("word")) {
         (Some(d), _) => d.as_str().parse::<f64>().ok()?,
         (None, Some(w)) => {
-            let unit = ordinal_value(w.as_str());
+            let unit = ordinal_value(w.as_str())?;
             match c.name("otens") {
                 Some(t) if unit < 10.0 => word_value(t.as_str())? + unit,
                 Some(_) => return None,
@@ -1073,22 +1079,13 @@ fn spelled(text: &str, first: f64, mut end: usize) -> (f64, f64, usize) {
     // may follow one; or a tens word after a scale, which a unit may follow.
     let (mut after_scale, mut after_tens) = (false, false);
     loop {
-        let rest = &text[end..];
-        let word_at = |from: &str| {
-            let gap = from.len() - from.trim_start_matches([' ', '-']).len();
-            let word = &from[gap..];
-            let len = word
-                .find(|c: char| !c.is_ascii_alphabetic())
-                .unwrap_or(word.len());
-            (gap, word[..len].to_ascii_lowercase())
-        };
-        let (gap, mut word) = word_at(rest);
+        let (gap, mut word) = next_word(&text[end..]);
         if gap == 0 || word.is_empty() {
             break;
         }
         let mut next = end + gap + word.len();
         if word == "and" && after_scale && current % 100.0 == 0.0 {
-            let (g, w) = word_at(&text[next..]);
+            let (g, w) = next_word(&text[next..]);
             if g == 0 || word_value(&w).is_none() {
                 break;
             }
@@ -1133,6 +1130,17 @@ fn spelled(text: &str, first: f64, mut end: usize) -> (f64, f64, usize) {
         end = next;
     }
     (total + current, 0.5 * place, end)
+}
+
+/// The word after the spaces or hyphens `from` starts with, lower-case, and how many bytes those
+/// take (0: none, so no word of the same written number follows).
+fn next_word(from: &str) -> (usize, String) {
+    let gap = from.len() - from.trim_start_matches([' ', '-']).len();
+    let word = &from[gap..];
+    let len = word
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(word.len());
+    (gap, word[..len].to_ascii_lowercase())
 }
 
 /// The last words of `before`: its last `n` bytes, from the first whitespace among them on so
