@@ -283,9 +283,21 @@ pub fn calibrate(
         response: None,
         support_threshold: None,
         contradict_threshold: None,
+        context_map: None,
         fitted_on: serde_json::Value::Null,
         metrics: serde_json::Value::Null,
     };
+    // The confidence map of claims read against passages, on the same single-claim rows of
+    // its group: (confidence under the priors, correct). Everything after is fitted with it in
+    // place.
+    let map_rows: Vec<(f64, bool)> = probs
+        .iter()
+        .zip(&sigs)
+        .zip(&truth)
+        .filter(|((_, s), _)| calibrate::ConfidenceMap::applies(s))
+        .filter_map(|((p, s), t)| t.1.map(|ok| (cal.confidence(p, s), ok)))
+        .collect();
+    cal.context_map = calibrate::ConfidenceMap::fit(&map_rows);
     // SUPPORTED thresholds per request shape, on the same single-claim rows: (the verifier's
     // argmax is SUPPORTED and no graph decision, confidence, the row is SUPPORTED). A graph
     // decision is not thresholded, so those rows are left out.
@@ -295,13 +307,7 @@ pub fn calibrate(
             .zip(&sigs)
             .zip(&y)
             .filter(|((_, s), _)| s.question == question && s.symbolic.is_none())
-            .map(|((p, s), &yi)| {
-                (
-                    p[0] >= p[1] && p[0] >= p[2],
-                    cal.unverifiable_prior.confidence(p, s.prior_kind()),
-                    yi == 0,
-                )
-            })
+            .map(|((p, s), &yi)| (p[0] >= p[1] && p[0] >= p[2], cal.confidence(p, s), yi == 0))
             .collect()
     };
     let (answer_rows, other_rows) = (shape_rows(true), shape_rows(false));
@@ -382,6 +388,7 @@ pub fn calibrate(
         &cal.response,
         &cal.support_threshold,
         &cal.contradict_threshold,
+        &cal.context_map,
     ))
     .map_err(|e| e.to_string())?;
     cal.id = format!(
@@ -392,7 +399,7 @@ pub fn calibrate(
         "response_files": response_only, "response_rows_used": response_rows_used,
         "response_rows_unused": response_rows_unused,
         "rows_multi_claim": response_rows.len(), "claim_rows_from_multi_claim": x_bag.len(),
-        "rows_skipped": skipped,
+        "rows_skipped": skipped, "context_map_rows": map_rows.len(),
         "threshold_rows": {"answer": answer_rows.len(), "other": other_rows.len(),
             "response": backed_rows.len()},
         "contradict_threshold_rows": {"answer": answer_pc.len(), "long": long_pc.len(),
@@ -406,10 +413,11 @@ pub fn calibrate(
         .iter()
         .zip(&y)
         .zip(&truth)
-        .map(|((p, &yi), t)| {
+        .zip(&sigs)
+        .map(|(((p, &yi), t), s)| {
             let k = (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(2);
             Scored {
-                confidence: cal.unverifiable_prior.confidence(p, t.0),
+                confidence: cal.confidence(p, s),
                 predicted: calibrate::CLASSES[k],
                 label: calibrate::CLASSES[yi],
                 correct: t.1,
