@@ -139,8 +139,9 @@ fn input(row: &Labeled) -> CheckInput {
 
 /// Fits a calibration on labeled files with a checker that has the verifier (and no
 /// calibration). The claim model is fitted on the rows with one claim and on the claims of
-/// multi-claim rows of known correctness read as bags ([`bag`]); the priors and the SUPPORTED
-/// thresholds on the single-claim rows; then, with that calibration in place, the contradiction
+/// multi-claim rows of known correctness read as bags ([`bag`]); the priors, the confidence map
+/// of claims read against passages ([`calibrate::ConfidenceMap`]) and the SUPPORTED thresholds on
+/// the single-claim rows; then, with that calibration in place, the contradiction
 /// thresholds on the correct rows of both kinds; then, with those in place too, the response
 /// combination ([`calibrate::ResponseFit`], on [`crate::pipeline::response_claims`]) on the rows
 /// that split into several claims and whose correctness is known; last, with all of that in
