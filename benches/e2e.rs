@@ -20,6 +20,10 @@
 //! claim (1.47 on average here), each one ORT run on CPU (the production row limit: 0 = by
 //! provider, 1 on CPU).
 //!
+//! The no-context row: the 5-claim responses with no `context` at all, at concurrency 1 (the
+//! goal of issue #11 is for this shape): only claims that link to graph facts are read by the
+//! verifier, one pair each.
+//!
 //! The long-context row: a 5-claim answer about a made-up city ([`LONG_ANSWER`]) checked against
 //! four encyclopedic passages of about 1,500 MiniLM tokens in all ([`LONG_CONTEXT`]), at
 //! concurrency 1 and 16, with the same columns, plus its pairs per claim: the (premise, claim)
@@ -305,6 +309,12 @@ fn check_request(response: String, context: &[(&str, &str)]) -> pb::CheckRequest
 
 fn request(size: usize, variant: usize) -> pb::CheckRequest {
     check_request(response_text(size, variant), &[("doc-1", CONTEXT)])
+}
+
+/// The no-context row's request: the same responses with no `context` (the graph's facts are
+/// the only evidence; a claim that links to none is not read by the verifier at all).
+fn no_context_request(size: usize, variant: usize) -> pb::CheckRequest {
+    check_request(response_text(size, variant), &[])
 }
 
 /// The long-context row's request (one variant: [`LONG_ANSWER`] against [`LONG_CONTEXT`]).
@@ -1266,24 +1276,23 @@ fn print_side_by_side(results: &[LoadResult], raw: &[RawResult], py: &Value) {
     println!("  Rust ORT 1-batch: the same batches through the Rust ORT session (model only); best = max(c=1, c=16) r/s.");
 }
 
-fn print_goals(results: &[LoadResult], py: Option<&Value>) {
+fn print_goals(results: &[LoadResult], no_context: &LoadResult, py: Option<&Value>) {
     println!();
-    println!("## Goals (issue #5): 5-claim c=1 p50 ≤ 25 ms, p99 ≤ 60 ms; overhead ≤ 10 % of raw model; ≥ 5× Python");
+    println!("## Goals (issues #5 and #11): 5-claim c=1 p50 ≤ 25 ms, p99 ≤ 60 ms; overhead ≤ 10 % of raw model; ≥ 5× Python");
     let Some(c1) = results.iter().find(|r| r.size == 5 && r.concurrency == 1) else {
         return;
     };
-    let d = dist(&c1.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>());
     let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
-    println!(
-        "  p50 {:.2} ms (goal 25): {}",
-        d.p50,
-        verdict(d.p50 <= 25.0)
-    );
-    println!(
-        "  p99 {:.2} ms (goal 60): {}",
-        d.p99,
-        verdict(d.p99 <= 60.0)
-    );
+    for (what, r) in [("with the context passage", c1), ("no context", no_context)] {
+        let d = dist(&r.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>());
+        println!(
+            "  {what}: p50 {:.2} ms (goal 25): {}; p99 {:.2} ms (goal 60): {}",
+            d.p50,
+            verdict(d.p50 <= 25.0),
+            d.p99,
+            verdict(d.p99 <= 60.0)
+        );
+    }
     let o = overhead(c1);
     println!(
         "  overhead {:.2} ms = {:.0} % of the request's ORT time {:.2} ms (goal ≤ 10 %): {}",
@@ -1396,7 +1405,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let (results, long_results) = rt.block_on(async {
+    let (results, long_results, no_context) = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -1492,6 +1501,20 @@ fn main() {
                 results.push(r);
             }
         }
+        // The goal's own row: 5 claims with no context passage, concurrency 1.
+        let n = scaled(PLAN[1].1);
+        let r = run_load(&url, &rec, 5, 1, n, no_context_request, SENTENCES.len()).await;
+        let d = dist(&r.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>());
+        println!(
+            "   5 claims, no context c=1  n={n:<4} p50 {:.2} ms p99 {:.2} ms, {:.1} resp/s, {:.2} pairs per claim, ORT {:.2} ms per response summed over the workers ({})",
+            d.p50,
+            d.p99,
+            r.samples.len() as f64 / r.wall_s,
+            r.rows as f64 / (5 * r.samples.len()) as f64,
+            r.model_busy_ms / r.samples.len() as f64,
+            r.load
+        );
+        let no_context = r;
         let mut long_results = Vec::new();
         for c in CONCURRENCY {
             let n = scaled(if c == 1 { LONG_PLAN.0 } else { LONG_PLAN.1 });
@@ -1510,7 +1533,7 @@ fn main() {
         }
         let _ = stop_tx.send(());
         server.await.expect("server task").expect("server stops cleanly");
-        (results, long_results)
+        (results, long_results, no_context)
     });
     drop(rt);
 
@@ -1555,6 +1578,17 @@ fn main() {
     let out = target_dir();
     std::fs::create_dir_all(&out).expect("target dir");
     let pairs_json = out.join("bench-pairs.json");
+    let d = dist(
+        &no_context
+            .samples
+            .iter()
+            .map(|s| s.latency_ms)
+            .collect::<Vec<_>>(),
+    );
+    let no_context_json = json!({"claims": 5, "concurrency": 1, "p50_ms": d.p50, "p99_ms": d.p99,
+        "resp_per_s": no_context.samples.len() as f64 / no_context.wall_s,
+        "pairs_per_claim": no_context.rows as f64 / (5 * no_context.samples.len()) as f64,
+        "load": no_context.load});
     let doc = json!({
         "model": {
             "version": model_cfg.version,
@@ -1589,6 +1623,7 @@ fn main() {
                        "resp_per_s": r.samples.len() as f64 / r.wall_s, "load": r.load})
             }).collect::<Vec<_>>(),
         },
+        "no_context": no_context_json,
         "rust": results.iter().map(|r| {
             let d = dist(&r.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>());
             json!({"claims": r.size, "concurrency": r.concurrency, "p50_ms": d.p50, "p99_ms": d.p99,
@@ -1606,6 +1641,6 @@ fn main() {
     if let Some(py) = &py {
         print_side_by_side(&results, &raw, py);
     }
-    print_goals(&results, py.as_ref());
+    print_goals(&results, &no_context, py.as_ref());
     println!("\nload average at end: {}", loadavg());
 }
