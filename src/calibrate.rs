@@ -618,6 +618,29 @@ pub enum CalibrationError {
 }
 
 impl Calibration {
+    /// A calibration of a claim model (`weights` over [`FEATURES`]) and its priors alone: no
+    /// response model, thresholds or confidence map, and no id or provenance yet (`factgate
+    /// calibrate` fits and fills those in turn).
+    pub fn new(weights: Vec<Vec<f64>>, unverifiable_prior: Prior) -> Self {
+        Self {
+            id: String::new(),
+            features: FEATURES.iter().map(|s| s.to_string()).collect(),
+            classes: vec![
+                "SUPPORTED".into(),
+                "CONTRADICTED".into(),
+                "UNVERIFIABLE".into(),
+            ],
+            weights,
+            unverifiable_prior,
+            response: None,
+            support_threshold: None,
+            contradict_threshold: None,
+            context_map: None,
+            fitted_on: serde_json::Value::Null,
+            metrics: serde_json::Value::Null,
+        }
+    }
+
     /// Reads and checks a calibration file.
     pub fn load(path: &Path) -> Result<Self, CalibrationError> {
         let err = |m: String| CalibrationError::File {
@@ -1689,28 +1712,15 @@ mod tests {
             y.push(label);
         }
         let w = fit(&x, &y, &vec![1.0; x.len()], 1e-3, 300);
-        let c = Calibration {
-            id: "test".into(),
-            features: FEATURES.iter().map(|s| s.to_string()).collect(),
-            classes: vec![
-                "SUPPORTED".into(),
-                "CONTRADICTED".into(),
-                "UNVERIFIABLE".into(),
-            ],
-            weights: w,
-            unverifiable_prior: Prior {
+        let c = Calibration::new(
+            w,
+            Prior {
                 context: 0.2,
                 reply: 0.4,
                 unread: 0.6,
                 none: 0.6,
             },
-            response: None,
-            support_threshold: None,
-            contradict_threshold: None,
-            context_map: None,
-            fitted_on: serde_json::Value::Null,
-            metrics: serde_json::Value::Null,
-        };
+        );
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("c.json");
         std::fs::write(&path, serde_json::to_string(&c).expect("json")).expect("write");
@@ -1839,28 +1849,15 @@ mod tests {
             assert!(!ConfidenceMap::applies(&s), "{s:?}");
         }
         // In a calibration, the map changes those claims' confidence and no other's.
-        let mut c = Calibration {
-            id: "test".into(),
-            features: FEATURES.iter().map(|s| s.to_string()).collect(),
-            classes: vec![
-                "SUPPORTED".into(),
-                "CONTRADICTED".into(),
-                "UNVERIFIABLE".into(),
-            ],
-            weights: vec![vec![0.0; N_FEATURES]; 3],
-            unverifiable_prior: Prior {
+        let mut c = Calibration::new(
+            vec![vec![0.0; N_FEATURES]; 3],
+            Prior {
                 context: 0.1,
                 reply: 0.3,
                 unread: 0.5,
                 none: 0.6,
             },
-            response: None,
-            support_threshold: None,
-            contradict_threshold: None,
-            context_map: None,
-            fitted_on: serde_json::Value::Null,
-            metrics: serde_json::Value::Null,
-        };
+        );
         let p = [0.6, 0.1, 0.3];
         let before = [passage, answer, reply].map(|s| c.confidence(&p, &s));
         c.context_map = Some(ConfidenceMap {
@@ -1971,24 +1968,15 @@ mod tests {
         let rows: Vec<([f64; 3], bool)> = (0..10).map(|i| ([0.0, 0.0, 1.0], i < 7)).collect();
         assert!((fit_prior(&rows) - 0.7).abs() < 1e-12);
         assert_eq!(fit_prior(&[([0.9, 0.1, 0.0], true)]), 0.5, "no information");
-        let c = Calibration {
-            id: "t".into(),
-            features: FEATURES.iter().map(|s| s.to_string()).collect(),
-            classes: vec![],
-            weights: vec![vec![0.0; FEATURES.len()]; 3],
-            unverifiable_prior: Prior {
+        let c = Calibration::new(
+            vec![vec![0.0; FEATURES.len()]; 3],
+            Prior {
                 context: 0.2,
                 reply: 0.4,
                 unread: 0.6,
                 none: 0.7,
             },
-            response: None,
-            support_threshold: None,
-            contradict_threshold: None,
-            context_map: None,
-            fitted_on: serde_json::Value::Null,
-            metrics: serde_json::Value::Null,
-        };
+        );
         let p = [0.05, 0.05, 0.9];
         let none = Signals::default();
         let ctx = Signals {

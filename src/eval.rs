@@ -17,7 +17,7 @@ use std::time::Instant;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::calibrate::{self, class_index, Calibration, Metrics, Prior, Scored, FEATURES};
+use crate::calibrate::{self, class_index, Calibration, Metrics, Prior, Scored};
 use crate::pipeline::{Budget, CheckInput, CheckOutcome, Checker, Passage};
 use crate::reason::Status;
 
@@ -271,23 +271,7 @@ pub fn calibrate(
         unread: calibrate::fit_prior(&unread_rows),
         none: calibrate::fit_prior(&none_rows),
     };
-    let mut cal = Calibration {
-        id: String::new(),
-        features: FEATURES.iter().map(|s| s.to_string()).collect(),
-        classes: vec![
-            "SUPPORTED".into(),
-            "CONTRADICTED".into(),
-            "UNVERIFIABLE".into(),
-        ],
-        weights,
-        unverifiable_prior,
-        response: None,
-        support_threshold: None,
-        contradict_threshold: None,
-        context_map: None,
-        fitted_on: serde_json::Value::Null,
-        metrics: serde_json::Value::Null,
-    };
+    let mut cal = Calibration::new(weights, unverifiable_prior);
     // The confidence map of claims read against passages, on the same single-claim rows of
     // its group: (confidence under the priors, correct). Everything after is fitted with it in
     // place.
