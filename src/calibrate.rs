@@ -436,12 +436,13 @@ impl SupportThreshold {
     }
 
     /// The threshold of one group of dev rows: (verifier says SUPPORTED before any threshold,
-    /// confidence, the row is SUPPORTED) — over 0.50, 0.55 … 0.95, the one with the highest
-    /// balanced accuracy of supported-or-not among those that leave at most
-    /// [`MAX_FALSE_SUPPORTED`] and do not lower the balanced accuracy of 0.5 by more than
-    /// [`BALANCED_ACCURACY_SLACK`]; else 0.5 (fewer false SUPPORTED is not bought with much worse
-    /// grounding overall). 0.5 with fewer than 30 rows
-    /// of each kind.
+    /// confidence, the row is SUPPORTED) — over 0.50, 0.55 … 0.95, among those that do not lower
+    /// the balanced accuracy of supported-or-not of 0.5 by more than [`BALANCED_ACCURACY_SLACK`]
+    /// (fewer false SUPPORTED is not bought with much worse grounding overall): the one with the
+    /// highest balanced accuracy of those that leave at most [`MAX_FALSE_SUPPORTED`]; where none
+    /// does, the one that leaves the fewest false SUPPORTED (ties: the higher balanced accuracy),
+    /// so a cap out of reach still buys what the slack allows instead of falling back to 0.5,
+    /// the bar with the most. 0.5 with fewer than 30 rows of each kind.
     pub fn choose(rows: &[(bool, f64, bool)]) -> f64 {
         let pos = rows.iter().filter(|r| r.2).count();
         let neg = rows.len() - pos;
@@ -462,8 +463,15 @@ impl SupportThreshold {
                 .max_by(|a, b| score(*a).0.total_cmp(&score(*b).0))
         };
         let base = score(0.5).0;
+        let within = |t: &f64| score(*t).0 >= base - BALANCED_ACCURACY_SLACK;
         best(&|fp| fp <= MAX_FALSE_SUPPORTED)
-            .filter(|&t| score(t).0 >= base - BALANCED_ACCURACY_SLACK)
+            .filter(within)
+            .or_else(|| {
+                grid.iter().copied().filter(within).min_by(|a, b| {
+                    let (sa, sb) = (score(*a), score(*b));
+                    sa.1.total_cmp(&sb.1).then(sb.0.total_cmp(&sa.0))
+                })
+            })
             .unwrap_or(0.5)
     }
 }
@@ -1419,7 +1427,7 @@ mod tests {
     }
 
     #[test]
-    fn support_threshold_keeps_false_supported_under_the_cap_when_it_can() {
+    fn support_threshold_meets_the_false_supported_cap_when_it_can_and_comes_near_it_when_not() {
         // Supported rows have confidences 0.55..0.95; unsupported ones the verifier also calls
         // SUPPORTED sit at 0.52..0.70: 0.5 lets all of them through, 0.70 none.
         let mut rows: Vec<(bool, f64, bool)> = (0..40)
@@ -1433,13 +1441,20 @@ mod tests {
         assert!(t > 0.5 && t < 0.8, "{t}");
         // Too few rows of a kind: the default.
         assert_eq!(SupportThreshold::choose(&rows[..50]), 0.5);
-        // A threshold that would meet the cap only by losing the supported rows is not taken.
+        // A threshold that would meet the cap only by losing the supported rows is not taken;
+        // the bar still goes as far as the slack allows: 0.55 leaves 9 of 80 (over the cap)
+        // where 0.5 leaves 40, and loses one supported row.
         let mut close: Vec<(bool, f64, bool)> = (0..40)
             .map(|i| (true, 0.55 + 0.001 * f64::from(i), true))
             .collect();
         close.extend((0..40).map(|i| (true, 0.52 + 0.001 * f64::from(i), false)));
         close.extend((0..40).map(|_| (false, 0.3, false)));
-        assert_eq!(SupportThreshold::choose(&close), 0.5);
+        assert_eq!(SupportThreshold::choose(&close), 0.55);
+        // Where every bar above 0.5 loses more than the slack, 0.5 stays.
+        let mut lost: Vec<(bool, f64, bool)> = (0..40).map(|_| (true, 0.52, true)).collect();
+        lost.extend((0..40).map(|_| (true, 0.8, false)));
+        lost.extend((0..40).map(|_| (false, 0.3, false)));
+        assert_eq!(SupportThreshold::choose(&lost), 0.5);
         let s = Signals {
             question: true,
             ..Signals::default()
