@@ -445,15 +445,12 @@ impl SupportThreshold {
     /// the bar with the most. 0.5 with fewer than 30 rows of each kind.
     pub fn choose(rows: &[(bool, f64, bool)]) -> f64 {
         let pos = rows.iter().filter(|r| r.2).count();
-        let neg = rows.len() - pos;
-        if pos < 30 || neg < 30 {
+        if pos < 30 || rows.len() - pos < 30 {
             return 0.5;
         }
         let score = |t: f64| {
-            let said = |r: &&(bool, f64, bool)| r.0 && r.1 > t;
-            let tp = rows.iter().filter(|r| r.2).filter(said).count() as f64 / pos as f64;
-            let fp = rows.iter().filter(|r| !r.2).filter(said).count() as f64 / neg as f64;
-            ((tp + 1.0 - fp) / 2.0, fp)
+            let f = Self::on(rows, t);
+            (f.balanced_accuracy, f.false_supported)
         };
         let grid: Vec<f64> = (0..10).map(|i| 0.5 + 0.05 * i as f64).collect();
         let best = |ok: &dyn Fn(f64) -> bool| {
@@ -474,6 +471,40 @@ impl SupportThreshold {
             })
             .unwrap_or(0.5)
     }
+
+    /// What `bar` does on rows of [`SupportThreshold::choose`]'s kind: its supported-or-not
+    /// balanced accuracy and the share of unsupported rows it leaves SUPPORTED (0 where the
+    /// rows have none of a kind).
+    pub fn on(rows: &[(bool, f64, bool)], bar: f64) -> BarFit {
+        let said = |r: &&(bool, f64, bool)| r.0 && r.1 > bar;
+        let share = |of: bool| {
+            let n = rows.iter().filter(|r| r.2 == of).count();
+            let s = rows.iter().filter(|r| r.2 == of).filter(said).count();
+            if n == 0 {
+                0.0
+            } else {
+                s as f64 / n as f64
+            }
+        };
+        let (tp, fp) = (share(true), share(false));
+        BarFit {
+            bar,
+            balanced_accuracy: (tp + 1.0 - fp) / 2.0,
+            false_supported: fp,
+            rows: rows.len(),
+        }
+    }
+}
+
+/// A SUPPORTED bar on the dev rows it was chosen on ([`SupportThreshold::on`]), recorded in the
+/// calibration's `metrics` so that whoever fits one sees what it costs; `factgate calibrate`
+/// warns where a bar leaves more than [`MAX_FALSE_SUPPORTED`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BarFit {
+    pub bar: f64,
+    pub balanced_accuracy: f64,
+    pub false_supported: f64,
+    pub rows: usize,
 }
 
 /// The calibrated P(CONTRADICTED) a claim needs for the verifier to call it CONTRADICTED, by
@@ -1450,6 +1481,16 @@ mod tests {
         close.extend((0..40).map(|i| (true, 0.52 + 0.001 * f64::from(i), false)));
         close.extend((0..40).map(|_| (false, 0.3, false)));
         assert_eq!(SupportThreshold::choose(&close), 0.55);
+        // What a bar costs on those rows, as the calibration records it.
+        let (at, half) = (
+            SupportThreshold::on(&close, 0.55),
+            SupportThreshold::on(&close, 0.5),
+        );
+        assert!(at.false_supported > MAX_FALSE_SUPPORTED && at.false_supported < 0.15);
+        assert_eq!((half.false_supported, half.balanced_accuracy), (0.5, 0.75));
+        assert!(at.balanced_accuracy > half.balanced_accuracy);
+        assert_eq!(at.rows, 120);
+        assert_eq!(SupportThreshold::on(&[], 0.5).false_supported, 0.0);
         // Where every bar above 0.5 loses more than the slack, 0.5 stays.
         let mut lost: Vec<(bool, f64, bool)> = (0..40).map(|_| (true, 0.52, true)).collect();
         lost.extend((0..40).map(|_| (true, 0.8, false)));

@@ -367,6 +367,34 @@ pub fn calibrate(
     if let Some(t) = cal.support_threshold.as_mut() {
         t.response = calibrate::SupportThreshold::choose(&backed_rows);
     }
+    // What each SUPPORTED bar costs on its rows; a bar over the false-SUPPORTED cap is said.
+    let bars: serde_json::Map<String, serde_json::Value> = cal
+        .support_threshold
+        .iter()
+        .flat_map(|t| {
+            [
+                ("answer", t.answer, &answer_rows),
+                ("other", t.other, &other_rows),
+                ("response", t.response, &backed_rows),
+            ]
+        })
+        .map(|(name, bar, rows)| {
+            let f = calibrate::SupportThreshold::on(rows, bar);
+            if f.false_supported > calibrate::MAX_FALSE_SUPPORTED {
+                tracing::warn!(
+                    bar = name,
+                    value = f.bar,
+                    false_supported = f.false_supported,
+                    balanced_accuracy = f.balanced_accuracy,
+                    rows = f.rows,
+                    "this SUPPORTED bar leaves more than 10 % of its fitting rows' unsupported \
+                     claims SUPPORTED: no bar of 0.50..0.95 reaches the cap within 0.01 of \
+                     balanced accuracy, or a kind has fewer than 30 rows"
+                );
+            }
+            (name.to_string(), json!(f))
+        })
+        .collect();
     let id_src = serde_json::to_string(&(
         &cal.weights,
         cal.unverifiable_prior,
@@ -410,7 +438,8 @@ pub fn calibrate(
         })
         .collect();
     let m = calibrate::metrics(&rows);
-    cal.metrics = json!({"fit_accuracy": m.accuracy, "fit_ece": m.ece, "fit_brier": m.brier});
+    cal.metrics = json!({"fit_accuracy": m.accuracy, "fit_ece": m.ece, "fit_brier": m.brier,
+        "support_bars": bars});
     Ok(cal)
 }
 

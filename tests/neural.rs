@@ -351,6 +351,13 @@ fn response_data_feeds_only_the_response_fits_and_is_recorded() {
         without.support_threshold.expect("set"),
     );
     assert_eq!((a.answer, a.other), (b.answer, b.other));
+    // Each bar is recorded with what it costs on the rows it was chosen on.
+    let bars = &with.metrics["support_bars"];
+    assert_eq!(bars["other"]["bar"], a.other);
+    assert_eq!(bars["response"]["bar"], a.response);
+    assert_eq!(bars["response"]["rows"], 40);
+    let fs = bars["other"]["false_supported"].as_f64().expect("a share");
+    assert!((0.0..=1.0).contains(&fs), "{fs}");
     // The response combination is fitted on their multi-claim rows only, and recorded.
     assert!(
         without.response.is_none(),
