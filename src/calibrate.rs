@@ -448,28 +448,25 @@ impl SupportThreshold {
         if pos < 30 || rows.len() - pos < 30 {
             return 0.5;
         }
-        let score = |t: f64| {
-            let f = Self::on(rows, t);
-            (
-                f.balanced_accuracy,
-                f.false_supported,
-                f.false_supported_upper,
-            )
-        };
-        let grid: Vec<f64> = (0..10).map(|i| 0.5 + 0.05 * i as f64).collect();
-        let base = score(0.5).0;
-        let within = |t: &f64| score(*t).0 >= base - BALANCED_ACCURACY_SLACK;
-        grid.iter()
-            .copied()
-            .filter(|&t| score(t).2 <= MAX_FALSE_SUPPORTED)
-            .max_by(|a, b| score(*a).0.total_cmp(&score(*b).0))
-            .filter(within)
+        let fits: Vec<BarFit> = (0..10)
+            .map(|i| Self::on(rows, 0.5 + 0.05 * f64::from(i)))
+            .collect();
+        let base = fits[0].balanced_accuracy;
+        let within: Vec<&BarFit> = fits
+            .iter()
+            .filter(|f| f.balanced_accuracy >= base - BALANCED_ACCURACY_SLACK)
+            .collect();
+        within
+            .iter()
+            .filter(|f| f.false_supported_upper <= MAX_FALSE_SUPPORTED)
+            .max_by(|a, b| a.balanced_accuracy.total_cmp(&b.balanced_accuracy))
             .or_else(|| {
-                grid.iter().copied().filter(within).min_by(|a, b| {
-                    let (sa, sb) = (score(*a), score(*b));
-                    sa.1.total_cmp(&sb.1).then(sb.0.total_cmp(&sa.0))
+                within.iter().min_by(|a, b| {
+                    (a.false_supported.total_cmp(&b.false_supported))
+                        .then(b.balanced_accuracy.total_cmp(&a.balanced_accuracy))
                 })
             })
+            .map(|f| f.bar)
             .unwrap_or(0.5)
     }
 
