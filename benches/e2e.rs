@@ -568,6 +568,24 @@ struct LoadResult {
     load: String,
 }
 
+impl LoadResult {
+    /// The distribution of its end-to-end latencies.
+    fn latency(&self) -> Dist {
+        dist(
+            &self
+                .samples
+                .iter()
+                .map(|s| s.latency_ms)
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// Responses per second over the run.
+    fn resp_per_s(&self) -> f64 {
+        self.samples.len() as f64 / self.wall_s
+    }
+}
+
 async fn check_once(
     client: &mut GuardClient<Channel>,
     req: pb::CheckRequest,
@@ -965,8 +983,7 @@ fn print_load_header() {
 }
 
 fn print_load_row(r: &LoadResult) {
-    let lat: Vec<f64> = r.samples.iter().map(|s| s.latency_ms).collect();
-    let d = dist(&lat);
+    let d = r.latency();
     let n = r.samples.len() as f64;
     println!(
         "{:>6} {:>3} {:>5} {:>8.2} {:>8.2} {:>8.2} {:>8.1} {:>9.1} {:>10.2} {:>9.2} {:>7.1} {:>7.1}  {}",
@@ -976,8 +993,8 @@ fn print_load_row(r: &LoadResult) {
         d.p50,
         d.p99,
         d.mean,
-        n / r.wall_s,
-        n * r.size as f64 / r.wall_s,
+        r.resp_per_s(),
+        r.resp_per_s() * r.size as f64,
         r.model_busy_ms / n,
         r.batches as f64 / n,
         r.rows as f64 / r.batches.max(1) as f64,
@@ -1081,7 +1098,7 @@ fn print_load_table(results: &[LoadResult], raw: &[RawResult], workers: usize) {
                 raw.model.p50,
                 raw.model.mean,
                 100.0
-                    * (dist(&r.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>()).p50
+                    * (r.latency().p50
                         - raw.model.p50)
                     / raw.model.p50
             );
@@ -1252,9 +1269,9 @@ fn print_side_by_side(results: &[LoadResult], raw: &[RawResult], py: &Value) {
         else {
             continue;
         };
-        let d = dist(&c1.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>());
-        let rps1 = c1.samples.len() as f64 / c1.wall_s;
-        let rps16 = c16.samples.len() as f64 / c16.wall_s;
+        let d = c1.latency();
+        let rps1 = c1.resp_per_s();
+        let rps16 = c16.resp_per_s();
         print!(
             "{:>6} {:>19} {:>9.1} {:>19}",
             size,
@@ -1284,7 +1301,7 @@ fn print_goals(results: &[LoadResult], no_context: &LoadResult, py: Option<&Valu
     };
     let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
     for (what, r) in [("with the context passage", c1), ("no context", no_context)] {
-        let d = dist(&r.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>());
+        let d = r.latency();
         println!(
             "  {what}: p50 {:.2} ms (goal 25): {}; p99 {:.2} ms (goal 60): {}",
             d.p50,
@@ -1308,7 +1325,7 @@ fn print_goals(results: &[LoadResult], no_context: &LoadResult, py: Option<&Valu
             let best = results
                 .iter()
                 .filter(|r| r.size == size)
-                .map(|r| r.samples.len() as f64 / r.wall_s)
+                .map(|r| r.resp_per_s())
                 .fold(0.0, f64::max);
             if let Some(t) = torch {
                 println!(
@@ -1490,12 +1507,12 @@ fn main() {
             for c in CONCURRENCY {
                 let n = scaled(if c == 1 { n1 } else { n16 });
                 let r = run_load(&url, &rec, size, c, n, request, SENTENCES.len()).await;
-                let d = dist(&r.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>());
+                let d = r.latency();
                 println!(
                     "  {size:>2} claims c={c:<2} n={n:<4} p50 {:.2} ms p99 {:.2} ms, {:.1} resp/s ({})",
                     d.p50,
                     d.p99,
-                    r.samples.len() as f64 / r.wall_s,
+                    r.resp_per_s(),
                     r.load
                 );
                 results.push(r);
@@ -1504,12 +1521,12 @@ fn main() {
         // The goal's own row: 5 claims with no context passage, concurrency 1.
         let n = scaled(PLAN[1].1);
         let r = run_load(&url, &rec, 5, 1, n, no_context_request, SENTENCES.len()).await;
-        let d = dist(&r.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>());
+        let d = r.latency();
         println!(
             "   5 claims, no context c=1  n={n:<4} p50 {:.2} ms p99 {:.2} ms, {:.1} resp/s, {:.2} pairs per claim, ORT {:.2} ms per response summed over the workers ({})",
             d.p50,
             d.p99,
-            r.samples.len() as f64 / r.wall_s,
+            r.resp_per_s(),
             r.rows as f64 / (5 * r.samples.len()) as f64,
             r.model_busy_ms / r.samples.len() as f64,
             r.load
@@ -1519,14 +1536,14 @@ fn main() {
         for c in CONCURRENCY {
             let n = scaled(if c == 1 { LONG_PLAN.0 } else { LONG_PLAN.1 });
             let r = run_load(&url, &rec, long.claims, c, n, long_context_request, 1).await;
-            let d = dist(&r.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>());
+            let d = r.latency();
             println!(
                 "  {:>2} claims + {}-token context c={c:<2} n={n:<4} p50 {:.2} ms p99 {:.2} ms, {:.1} resp/s ({})",
                 long.claims,
                 long.context_tokens,
                 d.p50,
                 d.p99,
-                r.samples.len() as f64 / r.wall_s,
+                r.resp_per_s(),
                 r.load
             );
             long_results.push(r);
@@ -1578,15 +1595,9 @@ fn main() {
     let out = target_dir();
     std::fs::create_dir_all(&out).expect("target dir");
     let pairs_json = out.join("bench-pairs.json");
-    let d = dist(
-        &no_context
-            .samples
-            .iter()
-            .map(|s| s.latency_ms)
-            .collect::<Vec<_>>(),
-    );
+    let d = no_context.latency();
     let no_context_json = json!({"claims": 5, "concurrency": 1, "p50_ms": d.p50, "p99_ms": d.p99,
-        "resp_per_s": no_context.samples.len() as f64 / no_context.wall_s,
+        "resp_per_s": no_context.resp_per_s(),
         "pairs_per_claim": no_context.rows as f64 / (5 * no_context.samples.len()) as f64,
         "load": no_context.load});
     let doc = json!({
@@ -1618,16 +1629,16 @@ fn main() {
             "pairs_per_claim": long.pairs_per_claim(),
             "rust_logits": long_logits.first(),
             "rust": long_results.iter().map(|r| {
-                let d = dist(&r.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>());
+                let d = r.latency();
                 json!({"concurrency": r.concurrency, "p50_ms": d.p50, "p99_ms": d.p99,
-                       "resp_per_s": r.samples.len() as f64 / r.wall_s, "load": r.load})
+                       "resp_per_s": r.resp_per_s(), "load": r.load})
             }).collect::<Vec<_>>(),
         },
         "no_context": no_context_json,
         "rust": results.iter().map(|r| {
-            let d = dist(&r.samples.iter().map(|s| s.latency_ms).collect::<Vec<_>>());
+            let d = r.latency();
             json!({"claims": r.size, "concurrency": r.concurrency, "p50_ms": d.p50, "p99_ms": d.p99,
-                   "resp_per_s": r.samples.len() as f64 / r.wall_s, "load": r.load})
+                   "resp_per_s": r.resp_per_s(), "load": r.load})
         }).collect::<Vec<_>>(),
     });
     std::fs::write(
