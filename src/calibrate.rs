@@ -493,7 +493,8 @@ impl SupportThreshold {
 
 /// A SUPPORTED bar on the dev rows it was chosen on ([`SupportThreshold::on`]), recorded in the
 /// calibration's `metrics` so that whoever fits one sees what it costs; `factgate calibrate`
-/// warns where a bar leaves more than [`MAX_FALSE_SUPPORTED`].
+/// warns where a bar's `false_supported_upper` is over [`MAX_FALSE_SUPPORTED`] (the cap as
+/// [`SupportThreshold::choose`] holds it).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BarFit {
     pub bar: f64,
