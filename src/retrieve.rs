@@ -37,7 +37,7 @@ pub struct Chunk {
 }
 
 /// Window budget in words (about 130 MiniLM tokens, leaving room for the claim within the
-/// model's 256-token pairs). Chosen on the dev files (README, "Pipeline"); the training script
+/// model's 256-token pairs). Chosen on the dev files (README, "How a check works"); the training script
 /// cuts its premises the same way (`models/train/prep_mix.py`, `WINDOW_WORDS`).
 pub const WINDOW_WORDS: usize = 100;
 
