@@ -230,7 +230,7 @@ LEXICON = [
              subj=["schema:Country"], obj="schema:City", kind="entity", functional=True),
         dict(name="continent", label="continent",
              comment="Continent the country belongs to (GeoNames continent code).",
-             phrases=["is in", "located in", "lies in", "part of", "continent", "is on", "situated in"],
+             phrases=["is in", "located in", "lies in", "part of", "continent", "is on", "situated in", "a country in"],
              templates=["{s} is in {o}.", "{s} is a country in {o}."],
              subj=["schema:Country"], obj="schema:Continent", kind="entity", functional=True),
         dict(name="area", label="area",

@@ -363,7 +363,9 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
         })
         .collect();
     let quantities = quantities(claim);
-    let negated = NEGATION.is_match(claim);
+    // Where each string value the claim states lies: a negation word there is the value ("The
+    // ISO 3166-1 alpha-3 code of Norway is NOR"), not a negation.
+    let mut value_spans = known.clone();
 
     let mut assertions: Vec<Assertion> = Vec::new();
     let mut unparsed_predicate = false;
@@ -473,6 +475,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                         else {
                             continue;
                         };
+                        value_spans.push((*vs, *ve));
                         assertions.push(Assertion {
                             subject: sid,
                             predicate: pi,
@@ -487,6 +490,11 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
             }
         }
     }
+    let negated = NEGATION.find_iter(claim).any(|m| {
+        !value_spans
+            .iter()
+            .any(|&v| overlaps(v, (m.start(), m.end())))
+    });
     // The same assertion can come from two phrases ("capital city" and "capital").
     let mut unique: Vec<Assertion> = Vec::new();
     for a in assertions {

@@ -175,6 +175,21 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "CONTRADICTED",
     ),
     ("Niobium melts at 2750.15 K.", "SUPPORTED"),
+    // The lexicon's own verbalization of a continent ("{s} is a country in {o}.") was read as
+    // no relation; a superlative around "country in" still is none. A code that is a negation
+    // word ("NOR", Norway's alpha-3) had negated the claim, so a wrong code came out SUPPORTED.
+    ("Russia is a country in Europe.", "SUPPORTED"),
+    ("Sweden is a country in Africa.", "CONTRADICTED"),
+    (
+        "Kenya is the most populous country in Africa.",
+        "UNVERIFIABLE",
+    ),
+    ("The ISO 3166-1 alpha-3 code of Norway is NOR.", "SUPPORTED"),
+    (
+        "The ISO 3166-1 alpha-3 code of Trinidad and Tobago is NOR.",
+        "CONTRADICTED",
+    ),
+    ("Kenya is not in Europe.", "SUPPORTED"),
 ];
 
 #[test]
