@@ -42,6 +42,8 @@ const ABBREVIATIONS: &[&str] = &[
     "gov", "col", "lt", "sgt", "capt", "rev", "hon", "jan", "feb", "mar", "apr", "jun", "jul",
     "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.u", "u.s.a", "a.m", "p.m",
     "al", "pp", "op", "ed", "eds", "min", "max", "avg", "dist", "km", "sq",
+    // Titles in Spanish and Portuguese place names ("Brig. Gral. Antonio Parodi Airport").
+    "brig", "gral", "pdte", "cnel", "tte",
 ];
 
 /// Words that typically start a sentence (used after ambiguous abbreviations like "U.S.").
@@ -524,6 +526,16 @@ mod tests {
         assert_eq!(
             texts("She lives in Washington, D.C. The city is large."),
             vec!["She lives in Washington, D.C.", "The city is large."]
+        );
+        // Titles in Spanish place names: the airport's name is one claim, not three.
+        assert_eq!(
+            texts(
+                "The IATA code of Brig. Gral. Antonio Parodi Airport is EQS. It is in Argentina."
+            ),
+            vec![
+                "The IATA code of Brig. Gral. Antonio Parodi Airport is EQS.",
+                "It is in Argentina."
+            ]
         );
     }
 

@@ -368,6 +368,9 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
     let mut value_spans = known.clone();
 
     let mut assertions: Vec<Assertion> = Vec::new();
+    // Entity assertions: (index in `assertions`, phrase, subject mention, object mention).
+    type Span = (usize, usize);
+    let mut roles: Vec<(usize, Span, Span, Span)> = Vec::new();
     let mut unparsed_predicate = false;
     for (ps, pe, preds) in &phrases {
         let phrase = (*ps, *pe);
@@ -396,7 +399,8 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                                 sm.best_of(kg, &p.subject_types).map(|id| (sm, id))
                             })
                             .min_by_key(|(sm, _)| distance(sm.range(), phrase));
-                        if let Some((_, sid)) = subject {
+                        if let Some((sm, sid)) = subject {
+                            roles.push((assertions.len(), phrase, sm.range(), om.range()));
                             assertions.push(Assertion {
                                 subject: sid,
                                 predicate: pi,
@@ -490,6 +494,26 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
             }
         }
     }
+    // Two mentions one phrase reads both ways round ("Iran is in Asia": Iran's continent, or the
+    // country of Asia, a city in the Philippines): the reading whose subject comes first is the
+    // sentence's. Readings through different phrases both stand ("The city of Aden is Yemen's
+    // capital" claims the capital, and the city's country).
+    let reversed: Vec<usize> = roles
+        .iter()
+        .filter(|&&(_, p, s, o)| {
+            o.0 < s.0
+                && roles
+                    .iter()
+                    .any(|&(_, p2, s2, o2)| p2 == p && s2 == o && o2 == s)
+        })
+        .map(|&(i, ..)| i)
+        .collect();
+    let assertions: Vec<Assertion> = assertions
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !reversed.contains(i))
+        .map(|(_, a)| a)
+        .collect();
     let negated = NEGATION.find_iter(claim).any(|m| {
         !value_spans
             .iter()

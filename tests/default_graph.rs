@@ -190,6 +190,17 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "CONTRADICTED",
     ),
     ("Kenya is not in Europe.", "SUPPORTED"),
+    // "Asia" is also a city in the Philippines: "China is in Asia" had been read as "the
+    // country of Asia is China" as well, and CONTRADICTED. Read both ways round, the sentence
+    // is about its first mention; the other way round is still read when it is written so.
+    ("China is in Asia.", "SUPPORTED"),
+    ("Iran is in Asia.", "SUPPORTED"),
+    ("Asia is in the Philippines.", "SUPPORTED"),
+    // Two phrases, two claims: the city's country is right, its being the capital is not.
+    (
+        "The city of Mombasa is the capital of Kenya.",
+        "CONTRADICTED",
+    ),
 ];
 
 #[test]
