@@ -2,8 +2,12 @@
 //! turns them into assertions `(subject, predicate, claimed value)` that the graph can check.
 //!
 //! Choosing among entities that share a label: candidates whose type fits the predicate
-//! (`fg:subjectType` / `fg:objectType`) win, then the higher `fg:population`. A bare "Paris" is
-//! therefore the French capital; "Paris, Texas" matches its own longer label.
+//! (`fg:subjectType` / `fg:objectType`) win, then the spelling with the accents the writer typed
+//! ("San José"), then the higher `fg:population`. A bare "Paris" is therefore the French
+//! capital; "Paris, Texas" matches its own longer label. Namesakes the graph cannot rank apart
+//! (airports that share a name) are each read, and a claim about the name holds when it holds of
+//! one of them; so does a claim whose value names entities of several types ("is in Colombia":
+//! the country, or a town of that name).
 
 use std::sync::LazyLock;
 
@@ -61,6 +65,12 @@ pub struct Assertion {
 pub struct Linked {
     /// Assertions to check.
     pub assertions: Vec<Assertion>,
+    /// The statements the claim makes, each as the indices in `assertions` of its readings: one
+    /// phrase between the same two mentions can read through several predicates ("Cimitarra
+    /// Airport is in Colombia": the airport's country, or a town named Colombia that it serves),
+    /// or of several namesakes ("Las Brujas Airport": one in Cuba, one in Colombia). A statement
+    /// holds when one of its readings does ([`crate::reason::judge_claim`]).
+    pub statements: Vec<Vec<usize>>,
     /// Negation present ("not", "never", "isn't"): the reason stage inverts a decided result.
     pub negated: bool,
     /// Entities mentioned (for explanations).
@@ -267,9 +277,18 @@ impl Mention<'_> {
         (self.hit.start, self.hit.end)
     }
 
-    /// Best candidate whose types intersect `types`.
-    fn best_of(&self, kg: &Knowledge, types: &[String]) -> Option<EntityId> {
-        self.fitting(kg, types).into_iter().next()
+    /// The best candidate whose types intersect `types`, with the candidates the graph cannot
+    /// rank apart from it (the same `fg:population`, or none: airports that share a name). A
+    /// statement about such a mention is read of each of them ([`Linked::statements`]).
+    fn subjects(&self, kg: &Knowledge, types: &[String]) -> Option<Vec<EntityId>> {
+        let fitting = self.fitting(kg, types);
+        let rank = kg.entities[*fitting.first()? as usize].rank;
+        Some(
+            fitting
+                .into_iter()
+                .take_while(|&c| kg.entities[c as usize].rank == rank)
+                .collect(),
+        )
     }
 
     fn fitting(&self, kg: &Knowledge, types: &[String]) -> Vec<EntityId> {
@@ -323,6 +342,21 @@ fn glued_to_unknown_name(
     })
 }
 
+/// Puts last the candidates whose name is the written one without the accents the writer typed:
+/// "San José" is Costa Rica's capital, not San Jose, California (the more populous). A name
+/// written without accents says nothing (keyboards drop them), so the order stays.
+fn prefer_spelling(kg: &Knowledge, candidates: &mut [EntityId], written: &str) {
+    if written.is_ascii() {
+        return;
+    }
+    let written = written.to_lowercase();
+    let key = fold_key(&written);
+    candidates.sort_by_key(|&c| {
+        let label = kg.entities[c as usize].label.to_lowercase();
+        label != written && label.is_ascii() && fold_key(&label) == key
+    });
+}
+
 /// Links one claim. `all_lowercase_input` disables the capitalization filter (the whole
 /// response was written in lower case, so lower case says nothing).
 pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
@@ -359,6 +393,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                     return None;
                 }
             }
+            prefer_spelling(kg, &mut hit.candidates, text);
             Some(Mention { hit, text })
         })
         .collect();
@@ -368,9 +403,11 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
     let mut value_spans = known.clone();
 
     let mut assertions: Vec<Assertion> = Vec::new();
-    // Entity assertions: (index in `assertions`, phrase, subject mention, object mention).
+    // What each assertion reads, beside it: (phrase, subject mention, value as written, and for
+    // a number or a string its predicate). Assertions with one key are readings of one statement.
     type Span = (usize, usize);
-    let mut roles: Vec<(usize, Span, Span, Span)> = Vec::new();
+    type Key = (Span, Span, Span, Option<usize>);
+    let mut keys: Vec<Key> = Vec::new();
     let mut unparsed_predicate = false;
     for (ps, pe, preds) in &phrases {
         let phrase = (*ps, *pe);
@@ -396,17 +433,20 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                                 *si != oi && (!same_types || sm.hit.start < om.hit.start)
                             })
                             .filter_map(|(_, sm)| {
-                                sm.best_of(kg, &p.subject_types).map(|id| (sm, id))
+                                sm.subjects(kg, &p.subject_types).map(|ids| (sm, ids))
                             })
                             .min_by_key(|(sm, _)| distance(sm.range(), phrase));
-                        if let Some((sm, sid)) = subject {
-                            roles.push((assertions.len(), phrase, sm.range(), om.range()));
+                        for (sm, sid) in subject
+                            .iter()
+                            .flat_map(|(sm, ids)| ids.iter().map(move |&id| (sm, id)))
+                        {
+                            keys.push((phrase, sm.range(), om.range(), None));
                             assertions.push(Assertion {
                                 subject: sid,
                                 predicate: pi,
                                 value: Claimed::Entity {
                                     folded: fold_key(om.text),
-                                    candidates: obj,
+                                    candidates: obj.clone(),
                                 },
                                 value_text: om.text.to_string(),
                             });
@@ -414,9 +454,9 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                     }
                 }
                 ValueKind::Number | ValueKind::Year => {
-                    let Some((sm, sid)) = mentions
+                    let Some((sm, sids)) = mentions
                         .iter()
-                        .filter_map(|m| m.best_of(kg, &p.subject_types).map(|id| (m, id)))
+                        .filter_map(|m| m.subjects(kg, &p.subject_types).map(|ids| (m, ids)))
                         .min_by_key(|(m, _)| distance(m.range(), phrase))
                     else {
                         continue;
@@ -437,15 +477,18 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                         .filter_map(|q| convert(q, p.unit.as_deref()).map(|v| (q, v)))
                         .min_by_key(|(q, _)| distance((q.start, q.end), phrase));
                     if let Some((q, value)) = quantity {
-                        assertions.push(Assertion {
-                            subject: sid,
-                            predicate: pi,
-                            value: Claimed::Number {
-                                value,
-                                bound: q.bound,
-                            },
-                            value_text: claim[q.start..q.end].trim().to_string(),
-                        });
+                        for sid in sids {
+                            keys.push((phrase, sm.range(), (q.start, q.end), Some(pi)));
+                            assertions.push(Assertion {
+                                subject: sid,
+                                predicate: pi,
+                                value: Claimed::Number {
+                                    value,
+                                    bound: q.bound,
+                                },
+                                value_text: claim[q.start..q.end].trim().to_string(),
+                            });
+                        }
                     }
                 }
                 ValueKind::String => {
@@ -471,21 +514,24 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                         if *vp != pi {
                             continue;
                         }
-                        let Some((_, sid)) = mentions
+                        let Some((sm, sids)) = mentions
                             .iter()
                             .filter(|m| !overlaps(m.range(), (*vs, *ve)))
-                            .filter_map(|m| m.best_of(kg, &p.subject_types).map(|id| (m, id)))
+                            .filter_map(|m| m.subjects(kg, &p.subject_types).map(|ids| (m, ids)))
                             .min_by_key(|(m, _)| distance(m.range(), phrase))
                         else {
                             continue;
                         };
                         value_spans.push((*vs, *ve));
-                        assertions.push(Assertion {
-                            subject: sid,
-                            predicate: pi,
-                            value: Claimed::String(folded.clone()),
-                            value_text: claim[*vs..*ve].to_string(),
-                        });
+                        for sid in sids {
+                            keys.push((phrase, sm.range(), (*vs, *ve), Some(pi)));
+                            assertions.push(Assertion {
+                                subject: sid,
+                                predicate: pi,
+                                value: Claimed::String(folded.clone()),
+                                value_text: claim[*vs..*ve].to_string(),
+                            });
+                        }
                     }
                 }
             }
@@ -498,37 +544,52 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
     // country of Asia, a city in the Philippines): the reading whose subject comes first is the
     // sentence's. Readings through different phrases both stand ("The city of Aden is Yemen's
     // capital" claims the capital, and the city's country).
-    let reversed: Vec<usize> = roles
-        .iter()
-        .filter(|&&(_, p, s, o)| {
-            o.0 < s.0
-                && roles
-                    .iter()
-                    .any(|&(_, p2, s2, o2)| p2 == p && s2 == o && o2 == s)
+    let is_entity = |i: usize| matches!(assertions[i].value, Claimed::Entity { .. });
+    let reversed: Vec<usize> = (0..assertions.len())
+        .filter(|&i| {
+            let (p, s, o, _) = keys[i];
+            is_entity(i)
+                && o.0 < s.0
+                && (0..assertions.len()).any(|j| is_entity(j) && keys[j] == (p, o, s, None))
         })
-        .map(|&(i, ..)| i)
-        .collect();
-    let assertions: Vec<Assertion> = assertions
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| !reversed.contains(i))
-        .map(|(_, a)| a)
         .collect();
     let negated = NEGATION.find_iter(claim).any(|m| {
         !value_spans
             .iter()
             .any(|&v| overlaps(v, (m.start(), m.end())))
     });
-    // The same assertion can come from two phrases ("capital city" and "capital").
+    // The same assertion can come from two phrases ("capital city" and "capital"). The readings
+    // of one statement: an entity claimed through several predicates of one phrase, the object
+    // mention naming entities of different types ("Colombia", the country and a town); or a
+    // subject mention naming namesakes the graph cannot rank apart. A number or a string read
+    // through another predicate is another statement (a city's name as a string is the same
+    // claim as the city, not another reading of it).
     let mut unique: Vec<Assertion> = Vec::new();
-    for a in assertions {
-        if !unique.contains(&a) {
+    let mut statements: Vec<(Key, Vec<usize>)> = Vec::new();
+    for (i, (a, key)) in assertions.into_iter().zip(keys).enumerate() {
+        if reversed.contains(&i) {
+            continue;
+        }
+        let at = unique.iter().position(|u| *u == a).unwrap_or_else(|| {
             unique.push(a);
+            unique.len() - 1
+        });
+        match statements.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, readings)) if !readings.contains(&at) => readings.push(at),
+            Some(_) => {}
+            None => statements.push((key, vec![at])),
+        }
+    }
+    let mut readings: Vec<Vec<usize>> = Vec::new();
+    for (_, r) in statements {
+        if !readings.contains(&r) {
+            readings.push(r);
         }
     }
     Linked {
         unparsed_predicate: unparsed_predicate && unique.is_empty(),
         assertions: unique,
+        statements: readings,
         negated,
         mentions: mentions.len(),
     }

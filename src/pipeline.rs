@@ -19,7 +19,7 @@ use crate::decide::{self, Policy, Reason, Verdict};
 use crate::knowledge::{Fact, FactSource, Knowledge};
 use crate::link;
 use crate::numbers;
-use crate::reason::{self, Judgement, Status};
+use crate::reason::{self, Status};
 use crate::retrieve;
 use crate::verify::Verifier;
 
@@ -963,12 +963,8 @@ impl Checker {
             t_retrieve += micros(t);
 
             let t = Instant::now();
-            let judgements: Vec<Judgement> = linked
-                .assertions
-                .iter()
-                .zip(&facts)
-                .map(|(a, f)| reason::judge(kg, a, f, linked.negated))
-                .collect();
+            let (read, judgements): (Vec<usize>, Vec<_>) =
+                reason::judge_claim(kg, &linked, &facts).into_iter().unzip();
             let (status, strength) = reason::combine(&judgements);
             let mut evidence = Vec::new();
             let mut explanations = Vec::new();
@@ -996,8 +992,8 @@ impl Checker {
                     "no checkable relation between the mentioned entities".into()
                 });
             }
-            // The graph facts behind the assertions, verbalized, are the verifier's premise.
-            let mut graph_facts: Vec<&Fact> = facts.iter().flatten().collect();
+            // The graph facts behind the readings judged, verbalized, are the verifier's premise.
+            let mut graph_facts: Vec<&Fact> = read.iter().flat_map(|&i| &facts[i]).collect();
             graph_facts.dedup();
             graph_facts.truncate(8);
             let graph_evidence = graph_facts

@@ -8,7 +8,7 @@
 use oxigraph::model::Term;
 
 use crate::knowledge::{fold_key, Fact, Knowledge, ValueKind};
-use crate::link::{Assertion, Bound, Claimed};
+use crate::link::{Assertion, Bound, Claimed, Linked};
 
 /// Symbolic outcome for one assertion or claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -59,11 +59,50 @@ fn number_of(t: &Term) -> Option<f64> {
     }
 }
 
-/// Judges one assertion against its facts.
-pub fn judge(kg: &Knowledge, a: &Assertion, facts: &[Fact], negated: bool) -> Judgement {
+/// Judges a linked claim, one judgement per statement ([`Linked::statements`]): of a
+/// statement's readings, the one the graph bears out, else one it contradicts, else the first.
+/// ("Pelican Beach Airstrip is in Mexico" is contradicted by the airstrip's country although the
+/// graph has no town it serves: had it served the town of Mexico, its country would say so.) A
+/// negation is applied after that choice: "Cimitarra Airport is not in Colombia" denies the
+/// reading that holds. `facts` holds each assertion's facts; each judgement comes with the index
+/// of the assertion read.
+pub fn judge_claim(
+    kg: &Knowledge,
+    linked: &Linked,
+    facts: &[Vec<Fact>],
+) -> Vec<(usize, Judgement)> {
+    linked
+        .statements
+        .iter()
+        .filter_map(|readings| {
+            let plain: Vec<(usize, Judgement)> = readings
+                .iter()
+                .map(|&i| (i, judge_plain(kg, &linked.assertions[i], &facts[i])))
+                .collect();
+            let rank = |s: Status| match s {
+                Status::Supported => 0,
+                Status::Contradicted => 1,
+                Status::Unverifiable => 2,
+            };
+            let (i, j) = plain.into_iter().min_by_key(|(_, j)| rank(j.status))?;
+            Some((
+                i,
+                finish(kg, &linked.assertions[i], &facts[i], j, linked.negated),
+            ))
+        })
+        .collect()
+}
+
+/// Applies a negation to a reading's judgement and names what the graph lacks.
+fn finish(
+    kg: &Knowledge,
+    a: &Assertion,
+    facts: &[Fact],
+    mut j: Judgement,
+    negated: bool,
+) -> Judgement {
     let p = &kg.predicates[a.predicate];
     let subject = &kg.entities[a.subject as usize].label;
-    let mut j = judge_plain(kg, a, facts);
     if negated && j.status != Status::Unverifiable {
         // "Kenya is not in Europe": a contradicted positive reading supports the negation only
         // for functional predicates or numbers (where "different value" is decisive).

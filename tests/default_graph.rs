@@ -201,6 +201,27 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "The city of Mombasa is the capital of Kenya.",
         "CONTRADICTED",
     ),
+    // One phrase, two readings: "Colombia" is the country and a town, so "is in" reads the
+    // airport's country and the town it serves. The sentence holds when one reading does, and
+    // a negation denies the statement, not each reading.
+    ("Cimitarra Airport is in Colombia.", "SUPPORTED"),
+    ("Cimitarra Airport is not in Colombia.", "CONTRADICTED"),
+    ("Cimitarra Airport is in Peru.", "CONTRADICTED"),
+    // Mexico is a town too, but the graph has no town the airstrip serves: its country decides.
+    ("Pelican Beach Airstrip is in Mexico.", "CONTRADICTED"),
+    // Accents typed pick the city of that spelling over a more populous namesake without them.
+    ("San José is in Costa Rica.", "SUPPORTED"),
+    ("San Jose is in the United States.", "SUPPORTED"),
+    // Two airports are called Las Brujas Airport (Cuba, MUBR; Colombia, SKCZ) and the graph
+    // cannot rank one first: a claim about the name holds when it holds of one of them.
+    ("The ICAO code of Las Brujas Airport is MUBR.", "SUPPORTED"),
+    ("The ICAO code of Las Brujas Airport is SKCZ.", "SUPPORTED"),
+    (
+        "The ICAO code of Las Brujas Airport is SKBO.",
+        "CONTRADICTED",
+    ),
+    ("Las Brujas Airport is in Cuba.", "SUPPORTED"),
+    ("Las Brujas Airport is in Peru.", "CONTRADICTED"),
 ];
 
 #[test]
