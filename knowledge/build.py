@@ -1118,7 +1118,11 @@ def build_lexicon():
     # Classes whose members are common nouns, written in lower case in running text
     # ("carbon", "iron"): the linker keeps lower-case mentions of these (VOCAB.md).
     parts.append("\nfg:ChemicalElement fg:lowercaseMentions true .\n")
-    triples += 2
+    # Classes whose members never name part of one another: a country's name inside another's
+    # ("Sudan" in "South Sudan", "Guinea" in "Equatorial Guinea") names another country, so the
+    # reason stage's "a name written shorter" rule (for "Delhi" / "New Delhi") does not apply.
+    parts.append("\nschema:Country fg:distinctNames true .\n")
+    triples += 4  # fg:Predicate (2), the two class hints
     seen = set()
     for section, where, entries in LEXICON:
         bar = "#" + " " + "-" * 76

@@ -188,6 +188,9 @@ pub struct Entity {
     pub rank: f64,
     /// Member of a class marked `fg:lowercaseMentions true` (a common noun like "iron").
     pub common_noun: bool,
+    /// Member of a class marked `fg:distinctNames true`: another member's name inside its name
+    /// names that other member ("Sudan" in "South Sudan"), not this one written shorter.
+    pub distinct_names: bool,
 }
 
 /// Kind of value a predicate takes.
@@ -788,6 +791,7 @@ impl Knowledge {
                         types: Vec::new(),
                         rank: 0.0,
                         common_noun: false,
+                        distinct_names: false,
                     });
                     (entities.len() - 1) as EntityId
                 });
@@ -812,17 +816,22 @@ impl Knowledge {
                 }
             }
         }
-        let lowercase_classes: Vec<String> =
-            Self::objects_of(&store, &format!("{FG}lowercaseMentions"))?
+        // Classes marked with a linking hint (`<class> fg:<hint> true`, VOCAB.md).
+        let classes = |hint: &str| -> Result<Vec<String>, GraphError> {
+            Ok(Self::objects_of(&store, &format!("{FG}{hint}"))?
                 .into_iter()
                 .filter(|(_, o)| is_true(o))
                 .filter_map(|(s, _)| match s {
                     oxigraph::model::NamedOrBlankNode::NamedNode(n) => Some(n.into_string()),
                     _ => None,
                 })
-                .collect();
+                .collect())
+        };
+        let lowercase_classes = classes("lowercaseMentions")?;
+        let distinct_classes = classes("distinctNames")?;
         for e in &mut entities {
             e.common_noun = e.types.iter().any(|t| lowercase_classes.contains(t));
+            e.distinct_names = e.types.iter().any(|t| distinct_classes.contains(t));
         }
         for (s, o) in Self::objects_of(&store, &format!("{FG}population"))? {
             if let oxigraph::model::NamedOrBlankNode::NamedNode(s) = s {
@@ -959,6 +968,10 @@ impl Knowledge {
         out.push(IndexPattern::predicate(
             "lowercase-mention classes",
             &format!("{FG}lowercaseMentions"),
+        ));
+        out.push(IndexPattern::predicate(
+            "distinct-name classes",
+            &format!("{FG}distinctNames"),
         ));
         out.push(IndexPattern::predicate(
             "ranks (population)",

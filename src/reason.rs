@@ -243,8 +243,20 @@ fn decide_set(
     if p.functional {
         let actual: Vec<String> = facts.iter().map(|f| kg.label_of(&f.object)).collect();
         // "Delhi" for the graph's "New Delhi": a name written shorter or longer is not a
-        // different value. No decision; the verifier still reads the graph's fact.
-        if let Some(name) = actual.iter().find(|l| names_contain(l, &a.value_text)) {
+        // different value. No decision; the verifier still reads the graph's fact. Not where
+        // the graph's value belongs to a class of distinct names: "Sudan" for "South Sudan"
+        // is another country.
+        let distinct = |f: &Fact| match &f.object {
+            Term::NamedNode(n) => kg.entity(n.as_str()).is_some_and(|e| e.distinct_names),
+            _ => false,
+        };
+        if let Some(name) = facts
+            .iter()
+            .zip(&actual)
+            .filter(|(f, _)| !distinct(f))
+            .map(|(_, l)| l)
+            .find(|l| names_contain(l, &a.value_text))
+        {
             return Judgement {
                 status: Status::Unverifiable,
                 strength: MatchKind::None,

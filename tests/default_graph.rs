@@ -222,6 +222,16 @@ pub const SENTENCES: &[(&str, &str)] = &[
     ),
     ("Las Brujas Airport is in Cuba.", "SUPPORTED"),
     ("Las Brujas Airport is in Peru.", "CONTRADICTED"),
+    // A country's name inside another's names another country (fg:distinctNames), unlike
+    // "Delhi" for "New Delhi" (a_name_written_shorter_is_not_a_contradiction).
+    ("Juba is in Sudan.", "CONTRADICTED"),
+    ("Juba is in South Sudan.", "SUPPORTED"),
+    ("Malabo is in Guinea.", "CONTRADICTED"),
+    ("Kinshasa is in Republic of the Congo.", "CONTRADICTED"),
+    (
+        "Lusambo Airport is in Republic of the Congo.",
+        "CONTRADICTED",
+    ),
 ];
 
 #[test]
