@@ -141,6 +141,10 @@ COUNTRY_ALIASES = {
 PYCOUNTRY_ALIAS_BLOCK = {"congo"}
 
 CONTINENT_ALIASES = {"OC": ["Australia and Oceania"]}
+# GeoNames gives each country one continent. Countries with land in two (hand-written, the ones
+# commonly called transcontinental): the second continent is a value too, so "Russia is in
+# Asia." is not a contradiction. fg:continent stays closed: any other continent is one.
+SECOND_CONTINENT = {"AZ": "EU", "EG": "AS", "GE": "EU", "KZ": "EU", "RU": "AS", "TR": "EU"}
 
 # English exonyms / former names of large cities, keyed by (GeoNames name, country).
 CITY_ALIASES = {
@@ -229,7 +233,8 @@ LEXICON = [
              templates=["The capital of {s} is {o}.", "{o} is the capital of {s}."],
              subj=["schema:Country"], obj="schema:City", kind="entity", functional=True),
         dict(name="continent", label="continent",
-             comment="Continent the country belongs to (GeoNames continent code).",
+             comment="Continent the country belongs to (GeoNames continent code; a second one "
+                     "for the countries commonly called transcontinental).",
              phrases=["is in", "located in", "lies in", "part of", "continent", "is on", "situated in", "a country in"],
              templates=["{s} is in {o}.", "{s} is a country in {o}."],
              subj=["schema:Country"], obj="schema:Continent", kind="entity", functional=True),
@@ -710,6 +715,19 @@ def language_names(src) -> dict[str, str]:
 REPORT: dict[str, object] = {}
 
 
+def saint_variants(name: str) -> set[str]:
+    """The ways "Saint" / "Sainte" open a place name in English text: "Saint Petersburg", "St.
+    Petersburg", "St Petersburg" (and "Ste." for "Sainte"), so that each spelling finds every
+    city so named and population ranks them ("St. Petersburg" is Russia's, not Florida's)."""
+    forms = {"Saint": ("Saint", "St.", "St"), "Sainte": ("Sainte", "Ste.", "Ste")}
+    for full, variants in forms.items():
+        for v in variants:
+            if name.startswith(v + " "):
+                rest = name[len(v) + 1:]
+                return {f"{w} {rest}" for w in variants}
+    return set()
+
+
 def build_countries_and_cities(src):
     countries = {k: v for k, v in src["countries"].items() if k not in EXCLUDED_COUNTRIES}
     cities = src["cities"]
@@ -800,6 +818,8 @@ def build_countries_and_cities(src):
         if c["population"] and int(c["population"]) > 0:
             g.add(s, "fg:population", integer(c["population"]))
         g.add(s, "fg:continent", ent("continent", c["continentcode"]))
+        if iso in SECOND_CONTINENT:
+            g.add(s, "fg:continent", ent("continent", SECOND_CONTINENT[iso]))
         for n in c["neighbours"].split(","):
             n = n.strip()
             if n and n in countries:
@@ -888,6 +908,7 @@ def build_countries_and_cities(src):
             st = states[c["admin1code"]]
             alts.add(f"{name}, {st['name']}")
             alts.add(f"{name}, {st['code']}")
+        alts |= saint_variants(name)
         alts.discard(name)
         for a in alts:
             g.add(s, "skos:altLabel", lit(a))
@@ -1219,7 +1240,10 @@ def write_sources():
         + "; ".join(f"{k} {v}" for k, v in sorted(EXCLUDED_COUNTRIES.items())) + ". "
         "Aliases: pycountry's ISO 3166-1 name / official name / common name (none with a comma "
         "or parenthesis) plus a hand-written table; an alias shared with another country or a "
-        "continent is dropped. ISO codes are values (`fg:isoAlpha2`, `fg:isoAlpha3`), not labels.",
+        "continent is dropped. ISO codes are values (`fg:isoAlpha2`, `fg:isoAlpha3`), not labels. "
+        "Continent: GeoNames' one per country, plus a hand-written second one for the countries "
+        "commonly called transcontinental: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(SECOND_CONTINENT.items())) + ".",
         "- Capitals: the city of cities15000 in the same country whose name (accent-insensitive, "
         "then GeoNames alternate names) equals countries.json's capital, highest population first; "
         "the capital's name then becomes an `skos:altLabel` of that city (e.g. Nur-Sultan for "
@@ -1233,8 +1257,9 @@ def write_sources():
         "- Cities: every city of cities15000; alternative labels are the ASCII spelling, "
         "\"<name>, <country>\", for US cities \"<name>, <state>\" and \"<name>, <state code>\", "
         "and a small table of English exonyms / former names (Cologne, Bombay, Kiev, New York, "
-        "...). GeoNames' multilingual alternate names are not included (size). Cities with "
-        "population 0 get no `fg:population`: "
+        "...), and for a name opening with \"Saint\" / \"St.\" / \"St\" (\"Sainte\" / \"Ste.\") "
+        "the other spellings. GeoNames' multilingual alternate names are not included (size). "
+        "Cities with population 0 get no `fg:population`: "
         + (", ".join(REPORT["cities_without_population"]) or "none") + ".",
         "- Elements: labels are names (+ Aluminium, Sulphur, Caesium); discoverers split on , ; / "
         "with obvious misspellings corrected and \"Sir\" dropped; \"Known to the ancients\" gives "

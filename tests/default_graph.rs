@@ -228,6 +228,13 @@ pub const SENTENCES: &[(&str, &str)] = &[
     ("Juba is in South Sudan.", "SUPPORTED"),
     ("Malabo is in Guinea.", "CONTRADICTED"),
     ("Kinshasa is in Republic of the Congo.", "CONTRADICTED"),
+    // Transcontinental countries have both continents; any other is still a contradiction.
+    ("Russia is in Asia.", "SUPPORTED"),
+    ("Russia is in Europe.", "SUPPORTED"),
+    ("Russia is in Africa.", "CONTRADICTED"),
+    ("Turkey is in Europe.", "SUPPORTED"),
+    // "St." and "Saint" name the same cities; the most populous wins.
+    ("St. Petersburg is in Russia.", "SUPPORTED"),
     (
         "Lusambo Airport is in Republic of the Congo.",
         "CONTRADICTED",
