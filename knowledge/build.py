@@ -719,8 +719,7 @@ def saint_variants(name: str) -> set[str]:
     """The ways "Saint" / "Sainte" open a place name in English text: "Saint Petersburg", "St.
     Petersburg", "St Petersburg" (and "Ste." for "Sainte"), so that each spelling finds every
     city so named and population ranks them ("St. Petersburg" is Russia's, not Florida's)."""
-    forms = {"Saint": ("Saint", "St.", "St"), "Sainte": ("Sainte", "Ste.", "Ste")}
-    for full, variants in forms.items():
+    for variants in (("Saint", "St.", "St"), ("Sainte", "Ste.", "Ste")):
         for v in variants:
             if name.startswith(v + " "):
                 rest = name[len(v) + 1:]
