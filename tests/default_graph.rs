@@ -239,6 +239,19 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "Lusambo Airport is in Republic of the Congo.",
         "CONTRADICTED",
     ),
+    // A phrase that names less than the graph states is its own relation, with no facts here:
+    // GeoNames lists the languages spoken, not the official ones, and the capital, not the
+    // seat of government.
+    (
+        "The official language of Brazil is Spanish.",
+        "UNVERIFIABLE",
+    ),
+    ("Portuguese is spoken in Brazil.", "SUPPORTED"),
+    (
+        "The seat of government of Bolivia is La Paz.",
+        "UNVERIFIABLE",
+    ),
+    ("The capital of Bolivia is Sucre.", "SUPPORTED"),
 ];
 
 #[test]
