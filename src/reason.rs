@@ -65,16 +65,18 @@ fn number_of(t: &Term) -> Option<f64> {
 /// graph has no town it serves: had it served the town of Mexico, its country would say so.) A
 /// negation is applied after that choice: "Cimitarra Airport is not in Colombia" denies the
 /// reading that holds. `facts` holds each assertion's facts; each judgement comes with the index
-/// of the assertion read.
+/// of the assertion read, whose facts are evidence for the claim, or `None` where they are not:
+/// the present value of what changes over time, for a claim about another time.
 pub fn judge_claim(
     kg: &Knowledge,
     linked: &Linked,
     facts: &[Vec<Fact>],
-) -> Vec<(usize, Judgement)> {
+) -> Vec<(Option<usize>, Judgement)> {
     linked
         .statements
         .iter()
-        .filter_map(|readings| {
+        .enumerate()
+        .filter_map(|(k, readings)| {
             let plain: Vec<(usize, Judgement)> = readings
                 .iter()
                 .map(|&i| (i, judge_plain(kg, &linked.assertions[i], &facts[i])))
@@ -85,24 +87,42 @@ pub fn judge_claim(
                 Status::Unverifiable => 2,
             };
             let (i, j) = plain.into_iter().min_by_key(|(_, j)| rank(j.status))?;
+            let a = &linked.assertions[i];
+            let present_only = linked.other_time && kg.predicates[a.predicate].changes_over_time;
+            let negated = linked.negated || linked.denied.get(k).copied().unwrap_or(false);
             Some((
-                i,
-                finish(kg, &linked.assertions[i], &facts[i], j, linked.negated),
+                (!present_only).then_some(i),
+                finish(kg, a, &facts[i], j, linked.other_time, negated),
             ))
         })
         .collect()
 }
 
-/// Applies a negation to a reading's judgement and names what the graph lacks.
+/// Applies the claim's time and negation to a reading's judgement and names what the graph
+/// lacks.
 fn finish(
     kg: &Knowledge,
     a: &Assertion,
     facts: &[Fact],
     mut j: Judgement,
+    other_time: bool,
     negated: bool,
 ) -> Judgement {
     let p = &kg.predicates[a.predicate];
     let subject = &kg.entities[a.subject as usize].label;
+    if other_time && p.changes_over_time && j.status != Status::Unverifiable {
+        // "Rio de Janeiro was the capital of Brazil": the graph's capital is today's, which
+        // neither contradicts that nor supports "Tokyo was the capital of Japan until 1868".
+        return Judgement {
+            status: Status::Unverifiable,
+            strength: MatchKind::None,
+            explanation: format!(
+                "the graph states the present {} of {}; the claim speaks of another time",
+                p.label, subject
+            ),
+            evidence: Vec::new(),
+        };
+    }
     if negated && j.status != Status::Unverifiable {
         // "Kenya is not in Europe": a contradicted positive reading supports the negation only
         // for functional predicates or numbers (where "different value" is decisive).

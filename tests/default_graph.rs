@@ -252,6 +252,54 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "UNVERIFIABLE",
     ),
     ("The capital of Bolivia is Sucre.", "SUPPORTED"),
+    // The graph states today's capital, population or a city's country: a claim about another
+    // time is neither contradicted nor supported by it. What does not change still decides.
+    (
+        "Rio de Janeiro was the capital of Brazil until 1960.",
+        "UNVERIFIABLE",
+    ),
+    (
+        "The former capital of Brazil is Rio de Janeiro.",
+        "UNVERIFIABLE",
+    ),
+    ("Tokyo was the capital of Japan until 1868.", "UNVERIFIABLE"),
+    ("Bonn was never the capital of Germany.", "UNVERIFIABLE"),
+    ("Bonn is not the capital of Germany.", "SUPPORTED"),
+    ("Oxygen was discovered in 1774.", "SUPPORTED"),
+    ("Oxygen was discovered in 1900.", "CONTRADICTED"),
+    // A contrastive "not" denies what is written after it, not the sentence; "not only" and
+    // "not surprisingly" deny nothing.
+    (
+        "The capital of Australia is Canberra, not Sydney.",
+        "SUPPORTED",
+    ),
+    (
+        "The capital of Australia is Sydney, not Canberra.",
+        "CONTRADICTED",
+    ),
+    (
+        "The capital of Australia is not Sydney but Canberra.",
+        "SUPPORTED",
+    ),
+    ("Kenya is not in Europe, but in Africa.", "SUPPORTED"),
+    ("Kenya is in Europe, not in Africa.", "CONTRADICTED"),
+    ("Paris, not Berlin, is in Germany.", "CONTRADICTED"),
+    (
+        "Germany has a population of 83 million, not 20 million.",
+        "SUPPORTED",
+    ),
+    (
+        "Nairobi is not only the capital of Kenya but also its largest city.",
+        "SUPPORTED",
+    ),
+    (
+        "Mombasa is not only the capital of Kenya but also its largest city.",
+        "CONTRADICTED",
+    ),
+    (
+        "The capital of Kenya, not surprisingly, is Nairobi.",
+        "SUPPORTED",
+    ),
 ];
 
 #[test]
