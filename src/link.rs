@@ -122,6 +122,18 @@ static NEGATION: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex; this is a bug")
 });
 
+/// A word that ranks what follows, at the end of the text before a phrase: "largest", "most
+/// populous", "second", "only", "main". Superlatives are lower-case words ending in "est" but not
+/// "west" (a name such as "Budapest" is capitalised; "forest" or "honest" right before a phrase
+/// leave it unread too, which only costs a decision). Not "first": "first discovered in" is a
+/// discovery.
+static RANKED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&ascii_boundaries(
+        r"(?:\b(?i:most|least)\s+[a-z]+|\b[a-z]*[a-vx-z]est|\b[a-z]+most|\b(?i:only|main|primary|principal|predominant|dominant|chief|second|third|fourth|fifth)|\b\d+(?:st|nd|rd|th))\s+$",
+    ))
+    .expect("static regex; this is a bug")
+});
+
 /// "Not" that negates nothing: "not only the capital but also...", "not surprisingly".
 static NOT_A_NEGATION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^not\s+(?:only|just|merely|surprisingly|least|to\s+mention)\b")
@@ -420,6 +432,17 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
             Some(Mention { hit, text })
         })
         .collect();
+    // "the largest city in", "the main language", "the second capital": a phrase after a
+    // superlative, an ordinal or "only" / "main" names a rank among the values, which the graph's
+    // facts do not state ("Canberra is the largest city in Australia" is not its country). A
+    // ranking word inside a name or a value ("Europe/budapest") is none.
+    phrases.retain(|p| {
+        RANKED.find(&claim[..p.0]).is_none_or(|m| {
+            let at = (m.start(), m.end());
+            known.iter().any(|&k| overlaps(k, at))
+                || mentions.iter().any(|n| overlaps(n.range(), at))
+        })
+    });
     let quantities = quantities(claim);
     // Where each string value the claim states lies: a negation word there is the value ("The
     // ISO 3166-1 alpha-3 code of Norway is NOR"), not a negation.

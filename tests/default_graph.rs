@@ -300,6 +300,22 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "The capital of Kenya, not surprisingly, is Nairobi.",
         "SUPPORTED",
     ),
+    // A phrase after a superlative, an ordinal, "only" or "main" names a rank among the values,
+    // which the graph does not state: the city's country is not its being the largest. A name
+    // ending in "est" is no superlative.
+    ("Canberra is the largest city in Australia.", "UNVERIFIABLE"),
+    (
+        "Montreal is the second largest city in Canada.",
+        "UNVERIFIABLE",
+    ),
+    ("The main language of Brazil is Spanish.", "UNVERIFIABLE"),
+    ("Canberra is a city in Australia.", "SUPPORTED"),
+    ("Mexico City is the capital of Mexico.", "SUPPORTED"),
+    ("Buda is in the Europe/Budapest time zone.", "SUPPORTED"),
+    (
+        "Jakarta is in the Europe/Budapest time zone.",
+        "CONTRADICTED",
+    ),
 ];
 
 #[test]
