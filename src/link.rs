@@ -312,16 +312,36 @@ impl Mention<'_> {
         (self.hit.start, self.hit.end)
     }
 
-    /// The best candidate whose types intersect `types`, with the candidates the graph cannot
-    /// rank apart from it (the same `fg:population`, or none: airports that share a name). A
-    /// statement about such a mention is read of each of them ([`Linked::statements`]).
-    fn subjects(&self, kg: &Knowledge, types: &[String]) -> Option<Vec<EntityId>> {
+    /// The best candidate whose types intersect `types`, with the namesakes the graph cannot
+    /// rank apart from it (the same `fg:population`, or none: airports that share a name). With
+    /// `by_value` (the claim's value is an entity, which can tell namesakes apart: "Toledo is in
+    /// Spain"), also those it cannot rank far apart: within a factor of
+    /// [`NAMESAKE_RANK_FACTOR`] (Toledo, Ohio and Toledo, Spain). Namesakes are spelled alike as
+    /// far as the accents typed go ([`prefer_spelling`]). A statement about such a mention is read of
+    /// each of them ([`Linked::statements`]): it holds when it holds of one. A number or a
+    /// string cannot tell them apart ("San Cristóbal lies at latitude 18°" is near one of four),
+    /// so the most populous is meant.
+    fn subjects(&self, kg: &Knowledge, types: &[String], by_value: bool) -> Option<Vec<EntityId>> {
         let fitting = self.fitting(kg, types);
-        let rank = kg.entities[*fitting.first()? as usize].rank;
+        let first = *fitting.first()?;
+        let rank = kg.entities[first as usize].rank;
+        if !by_value {
+            return Some(
+                fitting
+                    .into_iter()
+                    .take_while(|&c| kg.entities[c as usize].rank == rank)
+                    .collect(),
+            );
+        }
+        let demoted = unaccented_namesake(kg, first, self.text);
         Some(
             fitting
                 .into_iter()
-                .take_while(|&c| kg.entities[c as usize].rank == rank)
+                .filter(|&c| {
+                    let r = kg.entities[c as usize].rank;
+                    (r == rank || r * NAMESAKE_RANK_FACTOR >= rank)
+                        && unaccented_namesake(kg, c, self.text) == demoted
+                })
                 .collect(),
         )
     }
@@ -384,13 +404,24 @@ fn prefer_spelling(kg: &Knowledge, candidates: &mut [EntityId], written: &str) {
     if written.is_ascii() {
         return;
     }
-    let written = written.to_lowercase();
-    let key = fold_key(&written);
-    candidates.sort_by_key(|&c| {
-        let label = kg.entities[c as usize].label.to_lowercase();
-        label != written && label.is_ascii() && fold_key(&label) == key
-    });
+    candidates.sort_by_key(|&c| unaccented_namesake(kg, c, written));
 }
+
+/// The candidate is named as written but without the accents the writer typed.
+fn unaccented_namesake(kg: &Knowledge, c: EntityId, written: &str) -> bool {
+    if written.is_ascii() {
+        return false;
+    }
+    let written = written.to_lowercase();
+    let label = kg.entities[c as usize].label.to_lowercase();
+    label != written && label.is_ascii() && fold_key(&label) == fold_key(&written)
+}
+
+/// Namesakes whose populations are within this factor of the most populous one's are each read
+/// ("Toledo is in Spain.": Toledo, Ohio has 3 times the people of Toledo, Spain); further apart,
+/// the most populous is meant ("Melbourne is in the United States.": Melbourne, Florida has a
+/// sixtieth of Melbourne's). Chosen as "the same order of magnitude", not fitted.
+const NAMESAKE_RANK_FACTOR: f64 = 10.0;
 
 /// Links one claim. `all_lowercase_input` disables the capitalization filter (the whole
 /// response was written in lower case, so lower case says nothing).
@@ -479,7 +510,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                                 *si != oi && (!same_types || sm.hit.start < om.hit.start)
                             })
                             .filter_map(|(_, sm)| {
-                                sm.subjects(kg, &p.subject_types).map(|ids| (sm, ids))
+                                sm.subjects(kg, &p.subject_types, true).map(|ids| (sm, ids))
                             })
                             .min_by_key(|(sm, _)| distance(sm.range(), phrase));
                         for (sm, sid) in subject
@@ -502,7 +533,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                 ValueKind::Number | ValueKind::Year => {
                     let Some((sm, sids)) = mentions
                         .iter()
-                        .filter_map(|m| m.subjects(kg, &p.subject_types).map(|ids| (m, ids)))
+                        .filter_map(|m| m.subjects(kg, &p.subject_types, false).map(|ids| (m, ids)))
                         .min_by_key(|(m, _)| distance(m.range(), phrase))
                     else {
                         continue;
@@ -563,7 +594,9 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                         let Some((sm, sids)) = mentions
                             .iter()
                             .filter(|m| !overlaps(m.range(), (*vs, *ve)))
-                            .filter_map(|m| m.subjects(kg, &p.subject_types).map(|ids| (m, ids)))
+                            .filter_map(|m| {
+                                m.subjects(kg, &p.subject_types, false).map(|ids| (m, ids))
+                            })
                             .min_by_key(|(m, _)| distance(m.range(), phrase))
                         else {
                             continue;

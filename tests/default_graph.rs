@@ -209,9 +209,17 @@ pub const SENTENCES: &[(&str, &str)] = &[
     ("Cimitarra Airport is in Peru.", "CONTRADICTED"),
     // Mexico is a town too, but the graph has no town the airstrip serves: its country decides.
     ("Pelican Beach Airstrip is in Mexico.", "CONTRADICTED"),
-    // Accents typed pick the city of that spelling over a more populous namesake without them.
+    // Accents typed pick the city of that spelling over a more populous namesake without them;
+    // without accents, namesakes of the same order of population are each read (San Jose,
+    // California has three times the people of San José, Costa Rica), and further apart the
+    // most populous is meant.
     ("San José is in Costa Rica.", "SUPPORTED"),
+    ("San José is in the United States.", "CONTRADICTED"),
     ("San Jose is in the United States.", "SUPPORTED"),
+    ("San Jose is in Costa Rica.", "SUPPORTED"),
+    ("Toledo is in Spain.", "SUPPORTED"),
+    ("Melbourne is in the United States.", "CONTRADICTED"),
+    ("London is in Canada.", "CONTRADICTED"),
     // Two airports are called Las Brujas Airport (Cuba, MUBR; Colombia, SKCZ) and the graph
     // cannot rank one first: a claim about the name holds when it holds of one of them.
     ("The ICAO code of Las Brujas Airport is MUBR.", "SUPPORTED"),
@@ -315,6 +323,19 @@ pub const SENTENCES: &[(&str, &str)] = &[
     (
         "Jakarta is in the Europe/Budapest time zone.",
         "CONTRADICTED",
+    ),
+    // A US city's state: "Georgia" is the state as well as the country, and "is in" reads both.
+    // The word "state" alone is no phrase ("Tennessee was the last state to leave the Union"
+    // is not about Union, New Jersey).
+    ("Atlanta is in Georgia.", "SUPPORTED"),
+    ("Tbilisi is in Georgia.", "SUPPORTED"),
+    ("Los Angeles is in California.", "SUPPORTED"),
+    ("Los Angeles is in Texas.", "CONTRADICTED"),
+    ("Seattle is in the state of Washington.", "SUPPORTED"),
+    ("Tbilisi is the capital of Georgia.", "SUPPORTED"),
+    (
+        "Tennessee was the last state to leave the Union.",
+        "UNVERIFIABLE",
     ),
 ];
 
