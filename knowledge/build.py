@@ -1300,7 +1300,10 @@ def write_sources():
         "...), and for a name opening with \"Saint\" / \"St.\" / \"St\" (\"Sainte\" / \"Ste.\") "
         "the other spellings. GeoNames' multilingual alternate names are not included (size). "
         "Cities with population 0 get no `fg:population`: "
-        + (", ".join(REPORT["cities_without_population"]) or "none") + ".",
+        + (", ".join(REPORT["cities_without_population"]) or "none") + ". "
+        "US cities also get `fg:state`, the state of their GeoNames admin1 code; the 50 states "
+        "and the District of Columbia are `schema:State` entities (in cities.ttl) labelled with "
+        "their names only (two-letter codes such as IN, OR, ME are words).",
         "- Elements: labels are names (+ Aluminium, Sulphur, Caesium); discoverers split on , ; / "
         "with obvious misspellings corrected and \"Sir\" dropped; \"Known to the ancients\" gives "
         "neither discoverer nor year. Melting/boiling points in kelvin; for elements with several "
