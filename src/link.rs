@@ -316,11 +316,11 @@ impl Mention<'_> {
     /// rank apart from it (the same `fg:population`, or none: airports that share a name). With
     /// `by_value` (the claim's value is an entity, which can tell namesakes apart: "Toledo is in
     /// Spain"), also those it cannot rank far apart: within a factor of
-    /// [`NAMESAKE_RANK_FACTOR`] (Toledo, Ohio and Toledo, Spain). Namesakes are spelled alike as
-    /// far as the accents typed go ([`prefer_spelling`]). A statement about such a mention is read of
-    /// each of them ([`Linked::statements`]): it holds when it holds of one. A number or a
-    /// string cannot tell them apart ("San Cristóbal lies at latitude 18°" is near one of four),
-    /// so the most populous is meant.
+    /// [`NAMESAKE_RANK_FACTOR`] (Toledo, Ohio and Toledo, Spain). Namesakes are spelled alike
+    /// as far as the accents typed go ([`prefer_spelling`]). A statement about such a mention is
+    /// read of each of them ([`Linked::statements`]): it holds when it holds of one. A number or
+    /// a string cannot tell them apart ("San Cristóbal lies at latitude 18°" is near one of
+    /// four), so the most populous is meant.
     fn subjects(&self, kg: &Knowledge, types: &[String], by_value: bool) -> Option<Vec<EntityId>> {
         let fitting = self.fitting(kg, types);
         let first = *fitting.first()?;
@@ -333,14 +333,14 @@ impl Mention<'_> {
                     .collect(),
             );
         }
-        let demoted = unaccented_namesake(kg, first, self.text);
+        let unaccented = unaccented_namesake(kg, self.text);
+        let demoted = unaccented(&first);
         Some(
             fitting
                 .into_iter()
                 .filter(|&c| {
                     let r = kg.entities[c as usize].rank;
-                    (r == rank || r * NAMESAKE_RANK_FACTOR >= rank)
-                        && unaccented_namesake(kg, c, self.text) == demoted
+                    (r == rank || r * NAMESAKE_RANK_FACTOR >= rank) && unaccented(&c) == demoted
                 })
                 .collect(),
         )
@@ -404,17 +404,23 @@ fn prefer_spelling(kg: &Knowledge, candidates: &mut [EntityId], written: &str) {
     if written.is_ascii() {
         return;
     }
-    candidates.sort_by_key(|&c| unaccented_namesake(kg, c, written));
+    candidates.sort_by_cached_key(unaccented_namesake(kg, written));
 }
 
-/// The candidate is named as written but without the accents the writer typed.
-fn unaccented_namesake(kg: &Knowledge, c: EntityId, written: &str) -> bool {
-    if written.is_ascii() {
-        return false;
+/// Whether a candidate is named as `written` but without the accents the writer typed (never,
+/// for a name written without accents). The written name is lower-cased and folded once.
+fn unaccented_namesake<'a>(kg: &'a Knowledge, written: &str) -> impl Fn(&EntityId) -> bool + 'a {
+    let written = (!written.is_ascii()).then(|| {
+        let lower = written.to_lowercase();
+        let key = fold_key(&lower);
+        (lower, key)
+    });
+    move |&c| {
+        written.as_ref().is_some_and(|(lower, key)| {
+            let label = kg.entities[c as usize].label.to_lowercase();
+            label != *lower && label.is_ascii() && fold_key(&label) == *key
+        })
     }
-    let written = written.to_lowercase();
-    let label = kg.entities[c as usize].label.to_lowercase();
-    label != written && label.is_ascii() && fold_key(&label) == fold_key(&written)
 }
 
 /// Namesakes whose populations are within this factor of the most populous one's are each read
@@ -635,11 +641,12 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
     // "Canberra, not Sydney" / "not Sydney but Canberra" / "not in Europe, but in Africa": a
     // contrastive "not" denies the mention or number written after it (at most two words
     // between), not the sentence.
-    let starts: Vec<usize> = mentions
+    let written: Vec<Span> = mentions
         .iter()
-        .map(|m| m.hit.start)
-        .chain(quantities.iter().map(|q| q.start))
+        .map(Mention::range)
+        .chain(quantities.iter().map(|q| (q.start, q.end)))
         .collect();
+    let end_of = |at: usize| written.iter().find(|w| w.0 == at).map(|w| w.1);
     let contrasted = |m: &regex::Match| -> Option<usize> {
         if !m.as_str().eq_ignore_ascii_case("not") {
             return None;
@@ -648,7 +655,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
         for _ in 0..3 {
             let rest = &claim[at..];
             at += rest.len() - rest.trim_start().len();
-            if starts.contains(&at) {
+            if end_of(at).is_some() {
                 break;
             }
             let word = claim[at..]
@@ -659,19 +666,13 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
             }
             at += word;
         }
+        let end = end_of(at)?;
         let after_comma = claim[..m.start()].trim_end().ends_with(',');
         let then_but = || {
-            let end = mentions
-                .iter()
-                .find(|x| x.hit.start == at)
-                .map(|x| x.hit.end)
-                .or_else(|| quantities.iter().find(|q| q.start == at).map(|q| q.end));
-            end.is_some_and(|e| {
-                let t = claim[e..].trim_start_matches([',', ' ']);
-                t.get(..4).is_some_and(|w| w.eq_ignore_ascii_case("but "))
-            })
+            let t = claim[end..].trim_start_matches([',', ' ']);
+            t.get(..4).is_some_and(|w| w.eq_ignore_ascii_case("but "))
         };
-        (starts.contains(&at) && (after_comma || then_but())).then_some(at)
+        (after_comma || then_but()).then_some(at)
     };
     let mut denied_at: Vec<usize> = Vec::new();
     let negated = NEGATION

@@ -92,25 +92,26 @@ pub fn judge_claim(
             let negated = linked.negated || linked.denied.get(k).copied().unwrap_or(false);
             Some((
                 (!present_only).then_some(i),
-                finish(kg, a, &facts[i], j, linked.other_time, negated),
+                finish(kg, a, &facts[i], j, present_only, negated),
             ))
         })
         .collect()
 }
 
 /// Applies the claim's time and negation to a reading's judgement and names what the graph
-/// lacks.
+/// lacks. `present_only`: the facts are today's value of what changes over time, and the claim
+/// speaks of another time.
 fn finish(
     kg: &Knowledge,
     a: &Assertion,
     facts: &[Fact],
     mut j: Judgement,
-    other_time: bool,
+    present_only: bool,
     negated: bool,
 ) -> Judgement {
     let p = &kg.predicates[a.predicate];
     let subject = &kg.entities[a.subject as usize].label;
-    if other_time && p.changes_over_time && j.status != Status::Unverifiable {
+    if present_only && j.status != Status::Unverifiable {
         // "Rio de Janeiro was the capital of Brazil": the graph's capital is today's, which
         // neither contradicts that nor supports "Tokyo was the capital of Japan until 1868".
         return Judgement {
