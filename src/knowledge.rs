@@ -854,12 +854,16 @@ impl Knowledge {
             })
             .collect();
         label_entries.sort_by(|a, b| a.0.cmp(&b.0));
+        // Best ranked first; ties by IRI, not by entity id: ids follow the order a store
+        // returns labels in, which differs between the in-process store and a remote endpoint
+        // (and between two reads of one endpoint), and namesakes the graph cannot rank apart
+        // must come in the same order wherever the graph is read.
         for (_, ids) in &mut label_entries {
             ids.sort_by(|a, b| {
-                entities[*b as usize]
-                    .rank
-                    .total_cmp(&entities[*a as usize].rank)
-                    .then(a.cmp(b))
+                let (ea, eb) = (&entities[*a as usize], &entities[*b as usize]);
+                eb.rank
+                    .total_cmp(&ea.rank)
+                    .then_with(|| ea.iri.cmp(&eb.iri))
             });
         }
         let label_matchers = label_entries
