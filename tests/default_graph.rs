@@ -337,6 +337,28 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "Tennessee was the last state to leave the Union.",
         "UNVERIFIABLE",
     ),
+    // One phrase states one value of a predicate with one value per subject: the mention nearest
+    // it. A place named further on ("close to France") is not a second country of the city.
+    (
+        "Geneva is in Switzerland, close to the border with France.",
+        "SUPPORTED",
+    ),
+    (
+        "Geneva is in France, close to the border with Switzerland.",
+        "CONTRADICTED",
+    ),
+    (
+        "El Paso is in Texas, across the border from Ciudad Juárez in Mexico.",
+        "SUPPORTED",
+    ),
+    (
+        "The Netherlands' capital is Amsterdam, though the government sits in The Hague.",
+        "SUPPORTED",
+    ),
+    (
+        "Basel is in Switzerland, where it borders France and Germany.",
+        "SUPPORTED",
+    ),
 ];
 
 #[test]
