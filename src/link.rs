@@ -84,6 +84,9 @@ pub struct Linked {
     pub mentions: usize,
     /// A predicate phrase was found but no assertion could be formed.
     pub unparsed_predicate: bool,
+    /// Numbers are said of another extent than the entity the graph describes (a metropolitan
+    /// or urban area, "Greater London"): number-valued phrases were not read.
+    pub other_extent: bool,
 }
 
 /// `pattern` with ASCII word boundaries (`(?-u:\b)`) for its `\b`s. With Unicode ones the regex
@@ -146,6 +149,16 @@ static NOT_A_NEGATION: LazyLock<Regex> = LazyLock::new(|| {
 static OTHER_TIME: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&ascii_boundaries(
         r"(?i)\b(?:was|were|had|used\s+to|former|formerly|once|previously|originally|until|became|will|would)\b",
+    ))
+    .expect("static regex; this is a bug")
+});
+
+/// Words that put a number on another extent than the entity the graph describes: a city's
+/// metropolitan or urban area, "Greater London", its suburbs ("Tokyo's metropolitan area is home
+/// to 37 million people" is not Tokyo's population).
+static OTHER_EXTENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&ascii_boundaries(
+        r"\b(?i:metro|metropolitan|metropolis|urban|agglomeration|conurbation|suburbs|suburban|commuter\s+belt|wider\s+area)\b|\b[Gg]reater\s+(?:the\s+)?\p{Lu}",
     ))
     .expect("static regex; this is a bug")
 });
@@ -480,6 +493,14 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                 || mentions.iter().any(|n| overlaps(n.range(), at))
         })
     });
+    // Numbers said of another extent than the entity's are not its figures ([`OTHER_EXTENT`]),
+    // unless the word is part of a name ("Greater Sudbury").
+    let other_extent = OTHER_EXTENT.find_iter(claim).any(|m| {
+        // The first word alone: "Greater L" ends inside "London".
+        let word = m.as_str().find(char::is_whitespace).unwrap_or(m.len());
+        let at = (m.start(), m.start() + word);
+        !mentions.iter().any(|n| overlaps(n.range(), at))
+    });
     let quantities = quantities(claim);
     // Where each string value the claim states lies: a negation word there is the value ("The
     // ISO 3166-1 alpha-3 code of Norway is NOR"), not a negation.
@@ -558,6 +579,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                         }
                     }
                 }
+                ValueKind::Number if other_extent => {}
                 ValueKind::Number | ValueKind::Year => {
                     let Some((sm, sids)) = mentions
                         .iter()
@@ -751,6 +773,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
     }
     Linked {
         unparsed_predicate: unparsed_predicate && unique.is_empty(),
+        other_extent,
         assertions: unique,
         statements: readings,
         denied,

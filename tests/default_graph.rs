@@ -157,7 +157,9 @@ pub const SENTENCES: &[(&str, &str)] = &[
     ("Gold has the chemical symbol Au.", "SUPPORTED"),
     ("The currency of Japan is the yen.", "SUPPORTED"),
     ("Paris has a famous opera house.", "UNVERIFIABLE"),
-    ("Heathrow Airport is in the United Kingdom.", "UNVERIFIABLE"),
+    ("Heathrow Airport is in the United Kingdom.", "SUPPORTED"),
+    // A known name glued to an unknown capitalised word names something else.
+    ("London Bridge is in Canada.", "UNVERIFIABLE"),
     // A value that contains a name ("America" in a time zone), a phrase inside a longer one
     // ("currency" in "currency code"), a code another named predicate knows ("SWE" is alpha-3,
     // not a wrong alpha-2 for "ISO 3166"), a kelvin figure written with a bare "K": each of
@@ -359,14 +361,26 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "Basel is in Switzerland, where it borders France and Germany.",
         "SUPPORTED",
     ),
+    // A number said of a metropolitan or urban area is not the city's population; a name with
+    // "Greater" in it is still read.
+    (
+        "Tokyo's metropolitan area is home to about 37 million people.",
+        "UNVERIFIABLE",
+    ),
+    (
+        "The greater Los Angeles area is home to about 18 million people.",
+        "UNVERIFIABLE",
+    ),
+    ("Berlin has about 10 million inhabitants.", "CONTRADICTED"),
+    (
+        "Greater Sudbury has a population of about 160,000.",
+        "SUPPORTED",
+    ),
     // Airports by the shorter names people write, and a US airport's state.
     ("Heathrow Airport is in London.", "SUPPORTED"),
     ("Heathrow Airport is in Manchester.", "CONTRADICTED"),
     ("The IATA code of Changi Airport is SIN.", "SUPPORTED"),
-    (
-        "Denver International Airport is in Colorado.",
-        "SUPPORTED",
-    ),
+    ("Denver International Airport is in Colorado.", "SUPPORTED"),
     (
         "Los Angeles International Airport is in Nevada.",
         "CONTRADICTED",
