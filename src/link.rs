@@ -105,7 +105,7 @@ static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
                more\ than|over|greater\ than|at\ least|above|exceeding|
                less\ than|under|fewer\ than|below|at\ most)\s+)?
         (?P<cur>[$€£]\s?)?
-        (?P<num>-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)
+        (?P<num>[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)
         (?:\s*(?P<scale>thousand|million|billion|trillion|bn|mn)\b|(?P<k>k)\b)?
         (?:\s*(?P<unit>°\s?[CFK]\b|degrees?\s+(?:celsius|fahrenheit|kelvin)|kelvin|(?-i:K)\b|
                km²|km2|square\ kilomet(?:er|re)s?|sq\.?\s?km|square\ miles?|sq\.?\s?mi\b|
@@ -191,7 +191,13 @@ pub fn quantities(text: &str) -> Vec<Quantity> {
             if before.is_some_and(char::is_alphabetic) {
                 return None;
             }
-            let mut value: f64 = num.as_str().replace(',', "").parse().ok()?;
+            // "−196" with the minus sign (U+2212) is as negative as with a hyphen.
+            let mut value: f64 = num
+                .as_str()
+                .replace(',', "")
+                .replace('−', "-")
+                .parse()
+                .ok()?;
             // "37k" (glued) is thousands; "2750.15 K" (a space, capital) is kelvin.
             value *= match c
                 .name("scale")
@@ -380,8 +386,9 @@ const NAME_NEIGHBOURS_OK: &[&str] = &[
     "That", "Yes", "No", "Both", "From", "To", "For", "With", "By", "As", "Today", "Since",
 ];
 
-/// True when the mention `[start, end)` touches another capitalised word (one space apart) that
-/// is not itself part of a mention: "Heathrow Airport", "Lake Victoria", "Paris Hilton".
+/// True when the mention `[start, end)` touches another capitalised word (one space or hyphen
+/// apart) that is not itself part of a mention: "Heathrow Airport", "Lake Victoria", "Paris
+/// Hilton", "Hartsfield-Jackson".
 fn glued_to_unknown_name(
     text: &str,
     start: usize,
@@ -389,13 +396,13 @@ fn glued_to_unknown_name(
     mentions: &[(usize, usize)],
 ) -> bool {
     let inside_mention = |a: usize, b: usize| mentions.iter().any(|&(s, e)| a >= s && b <= e);
-    let prev = text[..start].strip_suffix(' ').map(|before| {
+    let prev = text[..start].strip_suffix([' ', '-']).map(|before| {
         let ws = before.rfind(|c: char| !c.is_alphanumeric()).map_or(0, |i| {
             i + before[i..].chars().next().map_or(1, char::len_utf8)
         });
         (ws, before.len())
     });
-    let next = text[end..].strip_prefix(' ').map(|after| {
+    let next = text[end..].strip_prefix([' ', '-']).map(|after| {
         let len = after
             .find(|c: char| !c.is_alphanumeric())
             .unwrap_or(after.len());
@@ -637,6 +644,12 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                                 .map(|m| (m.start(), m.end(), pi, fold_key(m.as_str()))),
                         );
                     }
+                    // One value per subject: the one nearest the phrase ("Copper has the symbol
+                    // Cu and melts at about 1085 °C": not "at" or the C of °C).
+                    if p.functional {
+                        let nearest = found.iter().map(|v| distance((v.0, v.1), phrase)).min();
+                        found.retain(|v| Some(distance((v.0, v.1), phrase)) == nearest);
+                    }
                     for (vs, ve, vp, folded) in &found {
                         if *vp != pi {
                             continue;
@@ -807,6 +820,9 @@ mod tests {
         let q = &quantities("bought for $3.5m in 2010")[0];
         assert_eq!((q.value, q.unit.as_deref()), (3.5e6, None));
         assert_eq!(quantities("homes worth up to £1m")[0].value, 1e6);
+        // The minus sign (U+2212) as well as a hyphen.
+        assert_eq!(quantities("boils at −196 °C")[0].value, -196.0);
+        assert_eq!(quantities("boils at -196 °C")[0].value, -196.0);
         let q = &quantities("the 100m sprint")[0];
         assert_eq!((q.value, q.unit.as_deref()), (100.0, Some("m")));
     }

@@ -376,6 +376,21 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "Greater Sudbury has a population of about 160,000.",
         "SUPPORTED",
     ),
+    // One value of a predicate with one value per subject: the symbol nearest its phrase, not
+    // "at" (astatine's) or the C of "°C"; the minus sign (U+2212) is a minus.
+    (
+        "Copper has the symbol Cu and melts at about 1085 °C.",
+        "SUPPORTED",
+    ),
+    ("Copper has the symbol Co.", "CONTRADICTED"),
+    ("Nitrogen boils at about −196 °C.", "SUPPORTED"),
+    ("Nitrogen boils at about −100 °C.", "CONTRADICTED"),
+    // A name hyphen-joined to an unknown capitalised word names something else: not Jackson,
+    // Mississippi.
+    (
+        "Hartsfield-Jackson Atlanta International Airport is in Georgia.",
+        "UNVERIFIABLE",
+    ),
     // Airports by the shorter names people write, and a US airport's state.
     ("Heathrow Airport is in London.", "SUPPORTED"),
     ("Heathrow Airport is in Manchester.", "CONTRADICTED"),
