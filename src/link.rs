@@ -526,53 +526,58 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
         if mentions.iter().any(|m| overlaps(m.range(), phrase)) {
             continue;
         }
-        // The subject of an entity-valued predicate `p` whose value is the mention `oi`: the
-        // mention nearest the phrase that can be one (before the value when both have one type).
-        let subject_of = |p: &crate::knowledge::Predicate, oi: usize| {
-            let om = &mentions[oi];
-            let same_types = p.subject_types.iter().any(|t| p.object_types.contains(t));
-            mentions
-                .iter()
-                .enumerate()
-                .filter(|(si, sm)| *si != oi && (!same_types || sm.hit.start < om.hit.start))
-                .filter_map(|(_, sm)| sm.subjects(kg, &p.subject_types, true).map(|ids| (sm, ids)))
-                .min_by_key(|(sm, _)| distance(sm.range(), phrase))
-        };
+        // Each entity-valued reading of the phrase, computed once: (predicate, value mention,
+        // its candidates, subject mention and its candidates). The subject is the mention
+        // nearest the phrase that can be one (before the value when both have one type).
+        let entity_readings: Vec<_> = preds
+            .iter()
+            .filter(|&&pi| kg.predicates[pi].kind == ValueKind::Entity)
+            .flat_map(|&pi| {
+                let p = &kg.predicates[pi];
+                let same_types = p.subject_types.iter().any(|t| p.object_types.contains(t));
+                let mentions = &mentions;
+                mentions.iter().enumerate().filter_map(move |(oi, om)| {
+                    let obj = om.fitting(kg, &p.object_types);
+                    if obj.is_empty() {
+                        return None;
+                    }
+                    let (sm, sids) = mentions
+                        .iter()
+                        .enumerate()
+                        .filter(|(si, sm)| {
+                            *si != oi && (!same_types || sm.hit.start < om.hit.start)
+                        })
+                        .filter_map(|(_, sm)| {
+                            sm.subjects(kg, &p.subject_types, true).map(|ids| (sm, ids))
+                        })
+                        .min_by_key(|(sm, _)| distance(sm.range(), phrase))?;
+                    Some((pi, oi, obj, sm, sids))
+                })
+            })
+            .collect();
         // One phrase states one value of a predicate with one value per subject: of the
         // mentions it could read as that value, through any of its predicates, the nearest
         // ("Geneva is in Switzerland, close to France": France is not Geneva's country; "El Paso
         // is in Texas, across from Ciudad Juárez in Mexico": Texas is El Paso's state, and
         // Mexico is not its country), as with a number or a string.
-        let nearest_value = preds
+        let nearest_value = entity_readings
             .iter()
-            .map(|&pi| &kg.predicates[pi])
-            .filter(|p| p.functional && p.kind == ValueKind::Entity)
-            .flat_map(|p| {
-                let mentions = &mentions;
-                (0..mentions.len())
-                    .filter(move |&oi| !mentions[oi].fitting(kg, &p.object_types).is_empty())
-                    .filter(move |&oi| subject_of(p, oi).is_some())
-            })
-            .map(|oi| distance(mentions[oi].range(), phrase))
+            .filter(|r| kg.predicates[r.0].functional)
+            .map(|r| distance(mentions[r.1].range(), phrase))
             .min();
         for &pi in preds {
             let p = &kg.predicates[pi];
             let before = assertions.len();
             match p.kind {
                 ValueKind::Entity => {
-                    for (oi, om) in mentions.iter().enumerate() {
-                        let obj = om.fitting(kg, &p.object_types);
-                        if obj.is_empty()
-                            || (p.functional
-                                && nearest_value.is_some_and(|d| distance(om.range(), phrase) > d))
+                    for (_, oi, obj, sm, sids) in entity_readings.iter().filter(|r| r.0 == pi) {
+                        let om = &mentions[*oi];
+                        if p.functional
+                            && nearest_value.is_some_and(|d| distance(om.range(), phrase) > d)
                         {
                             continue;
                         }
-                        let subject = subject_of(p, oi);
-                        for (sm, sid) in subject
-                            .iter()
-                            .flat_map(|(sm, ids)| ids.iter().map(move |&id| (sm, id)))
-                        {
+                        for &sid in sids {
                             keys.push((phrase, sm.range(), om.range(), None));
                             assertions.push(Assertion {
                                 subject: sid,
