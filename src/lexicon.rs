@@ -36,6 +36,8 @@ const STRUCTURAL: &[&str] = &[
     "https://schema.org/name",
     "https://schema.org/description",
     "http://www.w3.org/2002/07/owl#sameAs",
+    // A linking hint (ranks namesakes), never checked as a fact.
+    "https://factgate.dev/ns#rank",
 ];
 
 /// Units [`crate::link::convert`] converts claims into (as written in the lexicon, compared

@@ -387,8 +387,9 @@ const NAME_NEIGHBOURS_OK: &[&str] = &[
 ];
 
 /// True when the mention `[start, end)` touches another capitalised word (one space or hyphen
-/// apart) that is not itself part of a mention: "Heathrow Airport", "Lake Victoria", "Paris
-/// Hilton", "Hartsfield-Jackson".
+/// apart, or " of " / " of the " before it) that is not itself part of a mention: "Heathrow
+/// Airport", "Lake Victoria", "Paris Hilton", "Hartsfield-Jackson", "the Statue of Liberty",
+/// "the Gulf of Mexico".
 fn glued_to_unknown_name(
     text: &str,
     start: usize,
@@ -396,19 +397,33 @@ fn glued_to_unknown_name(
     mentions: &[(usize, usize)],
 ) -> bool {
     let inside_mention = |a: usize, b: usize| mentions.iter().any(|&(s, e)| a >= s && b <= e);
-    let prev = text[..start].strip_suffix([' ', '-']).map(|before| {
+    let word_before = |before: &str| {
         let ws = before.rfind(|c: char| !c.is_alphanumeric()).map_or(0, |i| {
             i + before[i..].chars().next().map_or(1, char::len_utf8)
         });
         (ws, before.len())
-    });
+    };
+    let head = &text[..start];
+    let prev = head.strip_suffix([' ', '-']).map(word_before);
+    // Not a sentence's first word: "One of Germany's …", "Part of Russia …".
+    let of = [" of ", " of the "]
+        .iter()
+        .find_map(|sep| head.strip_suffix(sep))
+        .map(word_before)
+        .filter(|&(a, _)| {
+            text[..a]
+                .trim_end()
+                .chars()
+                .last()
+                .is_some_and(|c| !matches!(c, '.' | '!' | '?' | ':' | ';' | '"' | '“' | '('))
+        });
     let next = text[end..].strip_prefix([' ', '-']).map(|after| {
         let len = after
             .find(|c: char| !c.is_alphanumeric())
             .unwrap_or(after.len());
         (end + 1, end + 1 + len)
     });
-    [prev, next].into_iter().flatten().any(|(a, b)| {
+    [prev, of, next].into_iter().flatten().any(|(a, b)| {
         let word = &text[a..b];
         a < b
             && word.chars().next().is_some_and(char::is_uppercase)
@@ -830,6 +845,35 @@ mod tests {
         assert_eq!(quantities("boils at -196 °C")[0].value, -196.0);
         let q = &quantities("the 100m sprint")[0];
         assert_eq!((q.value, q.unit.as_deref()), (100.0, Some("m")));
+    }
+
+    #[test]
+    fn a_name_after_a_capitalised_word_and_of_is_part_of_a_longer_name() {
+        let glued = |text: &str, name: &str| {
+            let start = text.find(name).expect("name in text");
+            glued_to_unknown_name(text, start, start + name.len(), &[])
+        };
+        assert!(glued("The Statue of Liberty is in New York.", "Liberty"));
+        assert!(glued("The Gulf of Mexico borders Texas.", "Mexico"));
+        assert!(glued(
+            "He studied at the University of the Philippines.",
+            "Philippines"
+        ));
+        // A lower-case word, a sentence's first word or a neighbour word is no name.
+        assert!(!glued("Paris is the capital of France.", "France"));
+        assert!(!glued(
+            "One of Germany's largest cities is Hamburg.",
+            "Germany"
+        ));
+        assert!(!glued(
+            "It rains a lot. Much of Ireland is green.",
+            "Ireland"
+        ));
+        assert!(!glued("Both of Spain's neighbours are in Europe.", "Spain"));
+        // A word that is itself part of a mention does not glue.
+        let text = "The population of Paris of Texas is small.";
+        let start = text.rfind("Texas").expect("Texas");
+        assert!(!glued_to_unknown_name(text, start, start + 5, &[(18, 23)]));
     }
 
     #[test]

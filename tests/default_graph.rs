@@ -402,6 +402,26 @@ pub const SENTENCES: &[(&str, &str)] = &[
     ),
     // "Logan Airport" is no alias: Boston's airport and Billings' both hold the name.
     ("Logan Airport is in Boston.", "UNVERIFIABLE"),
+    // A US state is in the United States and has a capital; "Florida" is the state (ranked as
+    // its most populous city), not Florida, Cuba; "Georgia" is the country or the state,
+    // whichever the value fits.
+    ("Florida is in the United States.", "SUPPORTED"),
+    ("Florida is in Cuba.", "CONTRADICTED"),
+    ("Tallahassee is the capital of Florida.", "SUPPORTED"),
+    ("Miami is the capital of Florida.", "CONTRADICTED"),
+    ("Atlanta is the capital of Georgia.", "SUPPORTED"),
+    (
+        "Georgia has a population of about 3.7 million.",
+        "SUPPORTED",
+    ),
+    ("Montpelier is the capital of Vermont.", "SUPPORTED"),
+    (
+        "Atlanta is the capital of the United States.",
+        "CONTRADICTED",
+    ),
+    // A capitalised word and "of" before a name make it part of a longer one: the statue is
+    // not Liberty, Missouri.
+    ("The Statue of Liberty is in New York.", "UNVERIFIABLE"),
 ];
 
 #[test]
