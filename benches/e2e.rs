@@ -1381,6 +1381,8 @@ fn main() {
     );
     let (model_cfg, tokenizer, onnx) =
         verify::load_files(&vcfg.model_dir).expect("verifier files load");
+    // The int8 weights as the server loads them (signed where the CPU has AVX-VNNI).
+    let onnx = onnx.for_this_cpu();
     let calibration = match Calibration::load(&vcfg.calibration) {
         Ok(c) => Some(Arc::new(c)),
         Err(e) => {
@@ -1390,7 +1392,16 @@ fn main() {
             None
         }
     };
-    println!("model {} ({})", model_cfg.version, onnx.display());
+    println!(
+        "model {} ({}), int8 weights {}",
+        model_cfg.version,
+        onnx.path.display(),
+        if factgate::int8::cpu_has_vnni() {
+            "signed (AVX-VNNI)"
+        } else {
+            "unsigned (no AVX-VNNI)"
+        }
+    );
 
     // The pairs each response variant sends.
     let planner = Checker::new(kg.clone(), kg.clone(), config.profiles.clone(), None);
@@ -1603,7 +1614,8 @@ fn main() {
     let doc = json!({
         "model": {
             "version": model_cfg.version,
-            "onnx": onnx,
+            "onnx": onnx.path,
+            "int8_weights": if factgate::int8::cpu_has_vnni() { "signed" } else { "unsigned" },
             "tokenizer": vcfg.model_dir.join("tokenizer.json"),
             "temperature": model_cfg.temperature,
             "max_length": model_cfg.max_length,

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod config;
 pub mod decide;
 pub mod eval;
+pub mod int8;
 pub mod knowledge;
 pub mod lexicon;
 pub mod link;

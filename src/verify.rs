@@ -447,7 +447,7 @@ fn file_err(file: &Path, e: impl std::fmt::Display) -> VerifyError {
 
 /// Loads `config.json` and `tokenizer.json` of a model directory and checks `model.onnx`
 /// against its recorded SHA-256.
-pub fn load_files(dir: &Path) -> Result<(ModelConfig, Tokenizer, PathBuf), VerifyError> {
+pub fn load_files(dir: &Path) -> Result<(ModelConfig, Tokenizer, OnnxModel), VerifyError> {
     let cfg_path = dir.join("config.json");
     let text = std::fs::read_to_string(&cfg_path).map_err(|e| file_err(&cfg_path, e))?;
     let config: ModelConfig = serde_json::from_str(&text).map_err(|e| file_err(&cfg_path, e))?;
@@ -482,7 +482,45 @@ pub fn load_files(dir: &Path) -> Result<(ModelConfig, Tokenizer, PathBuf), Verif
             ..Default::default()
         }))
         .map_err(|e| file_err(&tok_path, e))?;
-    Ok((config, tokenizer, onnx))
+    Ok((config, tokenizer, OnnxModel { path: onnx, bytes }))
+}
+
+/// The verifier's ONNX file, read and checked against its SHA-256.
+#[derive(Debug, Clone)]
+pub struct OnnxModel {
+    /// Where it was read from (named in errors).
+    pub path: PathBuf,
+    /// The serialized model ONNX Runtime loads.
+    pub bytes: Vec<u8>,
+}
+
+impl OnnxModel {
+    /// The model with its int8 weights in the form this CPU runs exactly and fastest
+    /// ([`crate::int8`]): signed where the CPU has AVX-VNNI, unsigned (as committed) elsewhere.
+    /// Both give the same logits. A file the rewrite cannot read is loaded as it is, and the
+    /// reason is logged.
+    pub fn for_this_cpu(mut self) -> Self {
+        if !crate::int8::cpu_has_vnni() {
+            tracing::info!("verifier int8 weights: unsigned (no AVX-VNNI on this CPU)");
+            return self;
+        }
+        let mut signed = self.bytes.clone();
+        match crate::int8::sign_weights(&mut signed) {
+            Ok(n) => {
+                tracing::info!(
+                    rewritten = n,
+                    "verifier int8 weights: signed (AVX-VNNI: exact, and faster than unsigned)"
+                );
+                self.bytes = signed;
+            }
+            Err(e) => tracing::warn!(
+                file = %self.path.display(),
+                reason = %e,
+                "verifier int8 weights left unsigned: cannot read the model's initializers"
+            ),
+        }
+        self
+    }
 }
 
 /// The ONNX Runtime environment (one per process: the library is loaded once; a failed load is
@@ -521,7 +559,7 @@ pub struct OrtBackend {
 impl OrtBackend {
     /// Creates the session with the requested provider. Returns the backend and the provider
     /// actually used.
-    pub fn new(onnx: &Path, cfg: &VerifyConfig) -> Result<(Self, String), VerifyError> {
+    pub fn new(onnx: &OnnxModel, cfg: &VerifyConfig) -> Result<(Self, String), VerifyError> {
         let env = environment(&ort_library(cfg.ort_lib.as_deref()))?;
         let ort_err = |e: ort::Error| VerifyError::Inference(e.to_string());
         let mut builder = ort::session::Session::builder(&env)
@@ -530,8 +568,8 @@ impl OrtBackend {
             .map_err(|e| VerifyError::Inference(e.to_string()))?;
         let provider = register_provider(&mut builder, cfg.provider)?;
         let session = builder
-            .commit_from_file(onnx)
-            .map_err(|e| file_err(onnx, format!("ONNX Runtime cannot load it: {e}")))?;
+            .commit_from_memory(&onnx.bytes)
+            .map_err(|e| file_err(&onnx.path, format!("ONNX Runtime cannot load it: {e}")))?;
         Ok((Self { session }, provider))
     }
 }
@@ -605,6 +643,7 @@ impl Verifier {
     /// each) and runs a warm-up pair on every one.
     pub fn load(cfg: &VerifyConfig) -> Result<Self, VerifyError> {
         let (config, tokenizer, onnx) = load_files(&cfg.model_dir)?;
+        let onnx = onnx.for_this_cpu();
         let (first, provider) = OrtBackend::new(&onnx, cfg)?;
         let cfg = cfg.for_provider(&provider);
         // Warm-up: the first run of a session allocates and optimizes; every session runs one

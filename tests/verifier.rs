@@ -2,7 +2,8 @@
 //! tokenization and logits (tests/fixtures/verifier_parity.json, written by models/train).
 
 use factgate::verify::{
-    default_model_dir, load_files, Provider, Verifier, VerifyConfig, VerifyError,
+    default_model_dir, load_files, Backend, Batch, Encoded, OnnxModel, OrtBackend, Provider,
+    Verifier, VerifyConfig, VerifyError,
 };
 
 #[derive(serde::Deserialize)]
@@ -34,8 +35,15 @@ fn rust_matches_python_tokens_and_logits() {
         );
         assert_eq!(enc.type_ids, c.token_type_ids);
     }
-    // Each pair alone, as the fixture was computed: same runtime, same numbers.
+    // Each pair alone, as the fixture was computed: same runtime, nearly the same numbers. The
+    // runtime's float kernels differ between CPU families (AVX2, AVX-512), and a float rounded
+    // differently before an activation is quantized moves an int8 model's logits: 0.037 on the
+    // fixture's 256-token pair between an AMD EPYC (AVX2, where the fixture was written) and an
+    // Intel Xeon (AVX-512), the short pairs identical. The token ids above are checked exactly;
+    // a wrong input (segment ids, mask) moves logits by far more than this bound.
+    const ACROSS_CPUS: f32 = 0.05;
     let mut max_diff = 0f32;
+    let mut alone = Vec::new();
     for c in &cases {
         let l = v
             .logits(&[(c.premise.clone(), c.hypothesis.clone())])
@@ -43,26 +51,69 @@ fn rust_matches_python_tokens_and_logits() {
         for (a, b) in l.iter().zip(&c.logits) {
             max_diff = max_diff.max((a - b).abs());
         }
+        alone.push(l);
     }
     assert!(
-        max_diff < 1e-3,
+        max_diff < ACROSS_CPUS,
         "max |rust - python| logit difference {max_diff}"
     );
     // Many pairs at once (the server's path): on CPU each pair runs alone, so the scores are
-    // reproducible whatever else is in flight.
+    // the same as each pair's alone whatever else is in flight.
     let pairs: Vec<(String, String)> = cases
         .iter()
         .map(|c| (c.premise.clone(), c.hypothesis.clone()))
         .collect();
     let together = v.logits(&pairs).expect("inference");
-    for (l, c) in together.iter().zip(&cases) {
-        let diff = (0..3)
-            .map(|k| (l[k] - c.logits[k]).abs())
-            .fold(0f32, f32::max);
+    for (l, a) in together.iter().zip(&alone) {
+        let diff = (0..3).map(|k| (l[k] - a[k]).abs()).fold(0f32, f32::max);
         assert!(
-            diff < 1e-3,
+            diff < 1e-5,
             "logits depend on the other pairs in flight: {diff}"
         );
+    }
+}
+
+/// The committed (unsigned) weights and the signed ones `factgate` loads on CPUs with AVX-VNNI
+/// give the same logits there, and the unsigned ones the fixture's on every CPU.
+#[test]
+fn signed_and_unsigned_int8_weights_give_the_same_logits() {
+    let (config, _, unsigned) = load_files(&default_model_dir()).expect("files");
+    let mut signed = OnnxModel {
+        path: unsigned.path.clone(),
+        bytes: unsigned.bytes.clone(),
+    };
+    assert_eq!(
+        factgate::int8::sign_weights(&mut signed.bytes).expect("rewrites"),
+        74
+    );
+    let cfg = VerifyConfig::default();
+    let (mut u, _) = OrtBackend::new(&unsigned, &cfg).expect("unsigned weights load");
+    let (mut s, _) = OrtBackend::new(&signed, &cfg).expect("signed weights load");
+    let vnni = factgate::int8::cpu_has_vnni();
+    for c in cases() {
+        let enc = Encoded {
+            ids: c.input_ids.clone(),
+            type_ids: c.token_type_ids.clone(),
+        };
+        let batch = Batch::pad(&[&enc], i64::from(config.pad_id));
+        let lu = u.predict(&batch).expect("unsigned runs")[0];
+        let ls = s.predict(&batch).expect("signed runs")[0];
+        for k in 0..3 {
+            assert!(
+                (lu[k] - c.logits[k]).abs() < 0.05,
+                "unsigned {lu:?} vs fixture {:?}",
+                c.logits
+            );
+            if vnni {
+                assert!(
+                    (lu[k] - ls[k]).abs() < 1e-5,
+                    "signed {ls:?} vs unsigned {lu:?}"
+                );
+            }
+        }
+    }
+    if !vnni {
+        eprintln!("no AVX-VNNI on this CPU: signed weights are not used here, only loaded");
     }
 }
 
