@@ -155,10 +155,11 @@ static OTHER_TIME: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Words that put a number on another extent than the entity the graph describes: a city's
 /// metropolitan or urban area, "Greater London", its suburbs ("Tokyo's metropolitan area is home
-/// to 37 million people" is not Tokyo's population).
+/// to 37 million people" is not Tokyo's population), a country's overseas regions ("France has
+/// an area of 643,801 km² including its overseas regions" is not metropolitan France's area).
 static OTHER_EXTENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&ascii_boundaries(
-        r"\b(?i:metro|metropolitan|metropolis|urban|agglomeration|conurbation|suburbs|suburban|commuter\s+belt|wider\s+area)\b|\b[Gg]reater\s+(?:the\s+)?\p{Lu}",
+        r"\b(?i:metro|metropolitan|metropolis|urban|agglomeration|conurbation|suburbs|suburban|commuter\s+belt|wider\s+area|overseas)\b|\b[Gg]reater\s+(?:the\s+)?\p{Lu}",
     ))
     .expect("static regex; this is a bug")
 });
@@ -386,10 +387,10 @@ const NAME_NEIGHBOURS_OK: &[&str] = &[
     "That", "Yes", "No", "Both", "From", "To", "For", "With", "By", "As", "Today", "Since",
 ];
 
-/// True when the mention `[start, end)` touches another capitalised word (one space or hyphen
-/// apart, or " of " / " of the " before it) that is not itself part of a mention: "Heathrow
-/// Airport", "Lake Victoria", "Paris Hilton", "Hartsfield-Jackson", "the Statue of Liberty",
-/// "the Gulf of Mexico".
+/// True when the mention `[start, end)` touches another capitalised word, one space or hyphen
+/// apart ("Heathrow Airport", "Lake Victoria", "Paris Hilton", "Hartsfield-Jackson", "Central
+/// America"), or follows one that is not itself part of a mention and " of " / " of the " ("the
+/// Statue of Liberty", "the Gulf of Mexico").
 fn glued_to_unknown_name(
     text: &str,
     start: usize,
@@ -423,13 +424,16 @@ fn glued_to_unknown_name(
             .unwrap_or(after.len());
         (end + 1, end + 1 + len)
     });
-    [prev, of, next].into_iter().flatten().any(|(a, b)| {
+    let name_word = |(a, b): (usize, usize)| {
         let word = &text[a..b];
         a < b
             && word.chars().next().is_some_and(char::is_uppercase)
             && !NAME_NEIGHBOURS_OK.contains(&word)
-            && !inside_mention(a, b)
-    })
+    };
+    // Right next to it, even a word of another mention makes one longer name: "Central
+    // America" is neither Central, Louisiana, nor America.
+    [prev, next].into_iter().flatten().any(name_word)
+        || of.is_some_and(|(a, b)| name_word((a, b)) && !inside_mention(a, b))
 }
 
 /// Puts last the candidates whose name is the written one without the accents the writer typed:
@@ -534,6 +538,8 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
     type Span = (usize, usize);
     type Key = (Span, Span, Span, Option<usize>);
     let mut keys: Vec<Key> = Vec::new();
+    // Readings of a phrase not taken because a nearer mention is its value.
+    let mut superseded: Vec<Key> = Vec::new();
     let mut unparsed_predicate = false;
     for (ps, pe, preds) in &phrases {
         let phrase = (*ps, *pe);
@@ -544,6 +550,13 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
         // Each entity-valued reading of the phrase, computed once: (predicate, value mention,
         // its candidates, subject mention and its candidates). The subject is the mention
         // nearest the phrase that can be one (before the value when both have one type).
+        // "X is in Y" puts X in Y: through a phrase ending in "in" the mention after it is no
+        // subject of one before it ("Kazakhstan is in Central Asia" does not say that Central,
+        // Louisiana, is in Kazakhstan).
+        let ends_in = claim[phrase.0..phrase.1]
+            .rsplit(|c: char| !c.is_alphanumeric())
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case("in"));
         let entity_readings: Vec<_> = preds
             .iter()
             .filter(|&&pi| kg.predicates[pi].kind == ValueKind::Entity)
@@ -560,7 +573,9 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                         .iter()
                         .enumerate()
                         .filter(|(si, sm)| {
-                            *si != oi && (!same_types || sm.hit.start < om.hit.start)
+                            *si != oi
+                                && (!same_types || sm.hit.start < om.hit.start)
+                                && !(ends_in && om.hit.end <= phrase.0 && sm.hit.start >= phrase.1)
                         })
                         .filter_map(|(_, sm)| {
                             sm.subjects(kg, &p.subject_types, true).map(|ids| (sm, ids))
@@ -590,6 +605,9 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                         if p.functional
                             && nearest_value.is_some_and(|d| distance(om.range(), phrase) > d)
                         {
+                            // Still the sentence's reading of the two mentions' order: it rules
+                            // out the reversed one below.
+                            superseded.push((phrase, sm.range(), om.range(), None));
                             continue;
                         }
                         for &sid in sids {
@@ -704,15 +722,18 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
     }
     // Two mentions one phrase reads both ways round ("Iran is in Asia": Iran's continent, or the
     // country of Asia, a city in the Philippines): the reading whose subject comes first is the
-    // sentence's. Readings through different phrases both stand ("The city of Aden is Yemen's
-    // capital" claims the capital, and the city's country).
+    // sentence's, also where a nearer value took its place ("Turkey is in both Europe and
+    // Asia": Turkey's continent is Europe, and Asia, the city, is not read as in Turkey).
+    // Readings through different phrases both stand ("The city of Aden is Yemen's capital"
+    // claims the capital, and the city's country).
     let is_entity = |i: usize| matches!(assertions[i].value, Claimed::Entity { .. });
     let reversed: Vec<usize> = (0..assertions.len())
         .filter(|&i| {
             let (p, s, o, _) = keys[i];
             is_entity(i)
                 && o.0 < s.0
-                && (0..assertions.len()).any(|j| is_entity(j) && keys[j] == (p, o, s, None))
+                && ((0..assertions.len()).any(|j| is_entity(j) && keys[j] == (p, o, s, None))
+                    || superseded.contains(&(p, o, s, None)))
         })
         .collect();
     // "Canberra, not Sydney" / "not Sydney but Canberra" / "not in Europe, but in Africa": a
@@ -870,7 +891,15 @@ mod tests {
             "Ireland"
         ));
         assert!(!glued("Both of Spain's neighbours are in Europe.", "Spain"));
-        // A word that is itself part of a mention does not glue.
+        // Right next to it, a word of another mention glues too; before "of", it does not.
+        let text = "Costa Rica is in Central America.";
+        let start = text.find("America").expect("America");
+        assert!(glued_to_unknown_name(
+            text,
+            start,
+            start + 7,
+            &[(0, 10), (17, 24), (25, 32)]
+        ));
         let text = "The population of Paris of Texas is small.";
         let start = text.rfind("Texas").expect("Texas");
         assert!(!glued_to_unknown_name(text, start, start + 5, &[(18, 23)]));

@@ -984,8 +984,8 @@ impl Checker {
             }
             if judgements.is_empty() {
                 explanations.push(if linked.other_extent && linked.unparsed_predicate {
-                    "the number is said of a metropolitan or urban area, not of the place the \
-                     graph describes"
+                    "the number is said of another extent (a metropolitan or urban area, \
+                     overseas regions), not of the place the graph describes"
                         .into()
                 } else if linked.unparsed_predicate {
                     "a checkable relation was mentioned but its subject or value was not recognised"

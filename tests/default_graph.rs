@@ -422,6 +422,19 @@ pub const SENTENCES: &[(&str, &str)] = &[
     // A capitalised word and "of" before a name make it part of a longer one: the statue is
     // not Liberty, Missouri.
     ("The Statue of Liberty is in New York.", "UNVERIFIABLE"),
+    // Two continents through one phrase: the nearer is read, and the other is not turned
+    // round into "Asia (a city in the Philippines) is in Turkey".
+    ("Turkey is in both Europe and Asia.", "SUPPORTED"),
+    ("Russia is in Europe and Asia.", "SUPPORTED"),
+    // "X is in Y" never makes Y's mention the subject; two names side by side are one name.
+    ("Panama is in Central America.", "UNVERIFIABLE"),
+    ("Costa Rica is in Central America.", "UNVERIFIABLE"),
+    // An area said of a country with its overseas regions is not the graph's.
+    (
+        "France has an area of about 643,801 km² including its overseas regions.",
+        "UNVERIFIABLE",
+    ),
+    ("France has an area of about 900,000 km².", "CONTRADICTED"),
 ];
 
 #[test]
