@@ -436,6 +436,24 @@ fn glued_to_unknown_name(
         || of.is_some_and(|(a, b)| name_word((a, b)) && !inside_mention(a, b))
 }
 
+/// Where the name a phrase is "of" starts: "the capital of Bavaria, in Germany" is Bavaria's
+/// capital, so its subject is the name written there (`Some` of where it may start: the word
+/// after "of", or after "of the") and no other; `None` when no capitalised word follows "of"
+/// ("the capital of the state of California", "a population of 8 million").
+fn of_slot(claim: &str, phrase_end: usize) -> Option<[usize; 2]> {
+    let rest = &claim[phrase_end..];
+    let after_of = rest.len() - rest.strip_prefix(" of ")?.len();
+    let at = phrase_end + after_of;
+    let word = &claim[at..];
+    let the = ["the ", "The "].iter().find_map(|t| word.strip_prefix(t));
+    let next = the.map_or(at, |w| claim.len() - w.len());
+    claim[next..]
+        .chars()
+        .next()
+        .is_some_and(char::is_uppercase)
+        .then_some([at, next])
+}
+
 /// Puts last the candidates whose name is the written one without the accents the writer typed:
 /// "San José" is Costa Rica's capital, not San Jose, California (the more populous). A name
 /// written without accents says nothing (keyboards drop them), so the order stays.
@@ -557,6 +575,8 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
             .rsplit(|c: char| !c.is_alphanumeric())
             .next()
             .is_some_and(|w| w.eq_ignore_ascii_case("in"));
+        let slot = of_slot(claim, phrase.1);
+        let in_slot = |m: &Mention| slot.is_none_or(|at| at.contains(&m.hit.start));
         let entity_readings: Vec<_> = preds
             .iter()
             .filter(|&&pi| kg.predicates[pi].kind == ValueKind::Entity)
@@ -574,6 +594,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                         .enumerate()
                         .filter(|(si, sm)| {
                             *si != oi
+                                && in_slot(sm)
                                 && (!same_types || sm.hit.start < om.hit.start)
                                 && !(ends_in && om.hit.end <= phrase.0 && sm.hit.start >= phrase.1)
                         })
@@ -628,6 +649,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                 ValueKind::Number | ValueKind::Year => {
                     let Some((sm, sids)) = mentions
                         .iter()
+                        .filter(|m| in_slot(m))
                         .filter_map(|m| m.subjects(kg, &p.subject_types, false).map(|ids| (m, ids)))
                         .min_by_key(|(m, _)| distance(m.range(), phrase))
                     else {
@@ -694,7 +716,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                         }
                         let Some((sm, sids)) = mentions
                             .iter()
-                            .filter(|m| !overlaps(m.range(), (*vs, *ve)))
+                            .filter(|m| !overlaps(m.range(), (*vs, *ve)) && in_slot(m))
                             .filter_map(|m| {
                                 m.subjects(kg, &p.subject_types, false).map(|ids| (m, ids))
                             })
@@ -903,6 +925,29 @@ mod tests {
         let text = "The population of Paris of Texas is small.";
         let start = text.rfind("Texas").expect("Texas");
         assert!(!glued_to_unknown_name(text, start, start + 5, &[(18, 23)]));
+    }
+
+    #[test]
+    fn the_name_a_phrase_is_of_is_its_subject() {
+        let text = "Munich is the capital of Bavaria, in Germany.";
+        let end = text.find("capital").expect("phrase") + "capital".len();
+        let at = text.find("Bavaria").expect("Bavaria");
+        assert_eq!(of_slot(text, end), Some([at, at]));
+        let text = "Washington is the capital of the United States.";
+        let end = text.find("capital").expect("phrase") + "capital".len();
+        let (the, us) = (
+            text.find("the United").expect("the"),
+            text.find("United").expect("US"),
+        );
+        assert_eq!(of_slot(text, end), Some([the, us]));
+        // No name after "of": the nearest subject is read as before.
+        let text = "Sacramento is the capital of the state of California.";
+        let end = text.find("capital").expect("phrase") + "capital".len();
+        assert_eq!(of_slot(text, end), None);
+        assert_eq!(
+            of_slot("Paris is the capital and largest city of France.", 19),
+            None
+        );
     }
 
     #[test]

@@ -435,6 +435,16 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "UNVERIFIABLE",
     ),
     ("France has an area of about 900,000 km².", "CONTRADICTED"),
+    // The name a phrase is "of" is its subject: Bavaria's capital is not Germany's.
+    (
+        "Munich is the capital of Bavaria, in Germany.",
+        "UNVERIFIABLE",
+    ),
+    (
+        "Melbourne is the capital of Victoria, Australia.",
+        "UNVERIFIABLE",
+    ),
+    ("Berlin is the capital of Germany, in Europe.", "SUPPORTED"),
 ];
 
 #[test]
