@@ -132,9 +132,22 @@ static NEGATION: LazyLock<Regex> = LazyLock::new(|| {
 /// discovery.
 static RANKED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&ascii_boundaries(
-        r"(?:\b(?i:most|least)\s+[a-z]+|\b[a-z]*[a-vx-z]est|\b[a-z]+most|\b(?i:only|main|primary|principal|predominant|dominant|chief|second|third|fourth|fifth)|\b\d+(?:st|nd|rd|th))\s+$",
+        r"(?:\b(?i:most|least)(?:\s+[a-z]+)?|\b[a-z]*[a-vx-z]est|\b[a-z]+most|\b(?i:only|main|primary|principal|predominant|dominant|chief|second|third|fourth|fifth)|\b\d+(?:st|nd|rd|th))\s+$",
     ))
     .expect("static regex; this is a bug")
+});
+
+/// A word before a four-digit number that makes it a year: "In 2023, India overtook China as the
+/// most populous country" states no population of 2,023.
+static YEAR_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:in|since|until|till|during|before|after|circa|by\s+the\s+end\s+of)\s+$")
+        .expect("static regex; this is a bug")
+});
+
+/// A relative clause set off by commas ("Australia, whose capital is Canberra, has about 26
+/// million people"): a phrase outside it does not take its subject from inside it.
+static ASIDE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r",\s*(?i:whose|which|who|where)\b[^,.;]*,").expect("static regex; this is a bug")
 });
 
 /// "Not" that negates nothing: "not only the capital but also...", "not surprisingly".
@@ -190,6 +203,16 @@ pub fn quantities(text: &str) -> Vec<Quantity> {
             // Skip digits glued to letters ("A380", "B2B").
             let before = text[..num.start()].chars().next_back();
             if before.is_some_and(char::is_alphabetic) {
+                return None;
+            }
+            // A decade is no number ("discovered in the 1770s", "the 90s").
+            let after = text[num.end()..]
+                .strip_prefix("'s")
+                .or_else(|| text[num.end()..].strip_prefix('s'));
+            if after.is_some_and(|a| !a.starts_with(char::is_alphanumeric))
+                && matches!(num.as_str().len(), 2 | 4)
+                && num.as_str().bytes().all(|b| b.is_ascii_digit())
+            {
                 return None;
             }
             // "−196" with the minus sign (U+2212) is as negative as with a hyphen.
@@ -555,6 +578,10 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
     // a number or a string its predicate). Assertions with one key are readings of one statement.
     type Span = (usize, usize);
     type Key = (Span, Span, Span, Option<usize>);
+    let asides: Vec<Span> = ASIDE
+        .find_iter(claim)
+        .map(|m| (m.start(), m.end()))
+        .collect();
     let mut keys: Vec<Key> = Vec::new();
     // Readings of a phrase not taken because a nearer mention is its value.
     let mut superseded: Vec<Key> = Vec::new();
@@ -576,7 +603,11 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
             .next()
             .is_some_and(|w| w.eq_ignore_ascii_case("in"));
         let slot = of_slot(claim, phrase.1);
-        let in_slot = |m: &Mention| slot.is_none_or(|at| at.contains(&m.hit.start));
+        let phrase_aside = asides.iter().any(|&a| overlaps(phrase, a));
+        let may_be_subject = |m: &Mention| {
+            slot.is_none_or(|at| at.contains(&m.hit.start))
+                && (phrase_aside || !asides.iter().any(|&a| overlaps(m.range(), a)))
+        };
         let entity_readings: Vec<_> = preds
             .iter()
             .filter(|&&pi| kg.predicates[pi].kind == ValueKind::Entity)
@@ -594,7 +625,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                         .enumerate()
                         .filter(|(si, sm)| {
                             *si != oi
-                                && in_slot(sm)
+                                && may_be_subject(sm)
                                 && (!same_types || sm.hit.start < om.hit.start)
                                 && !(ends_in && om.hit.end <= phrase.0 && sm.hit.start >= phrase.1)
                         })
@@ -649,7 +680,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                 ValueKind::Number | ValueKind::Year => {
                     let Some((sm, sids)) = mentions
                         .iter()
-                        .filter(|m| in_slot(m))
+                        .filter(|m| may_be_subject(m))
                         .filter_map(|m| m.subjects(kg, &p.subject_types, false).map(|ids| (m, ids)))
                         .min_by_key(|(m, _)| distance(m.range(), phrase))
                     else {
@@ -663,10 +694,18 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                                 .any(|m| overlaps(m.range(), (q.start, q.end)))
                         })
                         .filter(|q| !overlaps(sm.range(), (q.start, q.end)))
-                        // In "on 1 August 1774" the year is the four-digit number, not the day.
+                        // In "on 1 August 1774" the year is the four-digit number, not the day;
+                        // "in 2023" is a year, not a count.
                         .filter(|q| {
-                            p.kind != ValueKind::Year
-                                || (q.value.fract() == 0.0 && (1000.0..=2999.0).contains(&q.value))
+                            let year =
+                                q.value.fract() == 0.0 && (1000.0..=2999.0).contains(&q.value);
+                            if p.kind == ValueKind::Year {
+                                year
+                            } else {
+                                !(year
+                                    && q.unit.is_none()
+                                    && YEAR_BEFORE.is_match(&claim[..q.start]))
+                            }
                         })
                         .filter_map(|q| convert(q, p.unit.as_deref()).map(|v| (q, v)))
                         .min_by_key(|(q, _)| distance((q.start, q.end), phrase));
@@ -716,7 +755,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                         }
                         let Some((sm, sids)) = mentions
                             .iter()
-                            .filter(|m| !overlaps(m.range(), (*vs, *ve)) && in_slot(m))
+                            .filter(|m| !overlaps(m.range(), (*vs, *ve)) && may_be_subject(m))
                             .filter_map(|m| {
                                 m.subjects(kg, &p.subject_types, false).map(|ids| (m, ids))
                             })
@@ -886,6 +925,10 @@ mod tests {
         // The minus sign (U+2212) as well as a hyphen.
         assert_eq!(quantities("boils at −196 °C")[0].value, -196.0);
         assert_eq!(quantities("boils at -196 °C")[0].value, -196.0);
+        // A decade is no number.
+        assert!(quantities("discovered in the 1770s").is_empty());
+        assert!(quantities("In the 1960's, Samsung grew").is_empty());
+        assert_eq!(quantities("1770 settlers")[0].value, 1770.0);
         let q = &quantities("the 100m sprint")[0];
         assert_eq!((q.value, q.unit.as_deref()), (100.0, Some("m")));
     }

@@ -445,6 +445,19 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "UNVERIFIABLE",
     ),
     ("Berlin is the capital of Germany, in Europe.", "SUPPORTED"),
+    // A decade is no year; "in 2023" is no population; a relative clause keeps its subject.
+    (
+        "Oxygen, discovered in the 1770s, has atomic number 8.",
+        "SUPPORTED",
+    ),
+    (
+        "In 2023, India overtook China as the most populous country.",
+        "UNVERIFIABLE",
+    ),
+    (
+        "Australia, whose capital is Canberra, has about 26 million people.",
+        "SUPPORTED",
+    ),
 ];
 
 #[test]
