@@ -1392,15 +1392,13 @@ fn main() {
             None
         }
     };
+    // What `for_this_cpu` chose (it logs a warning where it could not rewrite the file).
+    let vnni = factgate::int8::cpu_has_vnni();
+    let int8_weights = if vnni { "signed" } else { "unsigned" };
     println!(
-        "model {} ({}), int8 weights {}",
+        "model {} ({}), int8 weights {int8_weights} (AVX-VNNI: {vnni})",
         model_cfg.version,
-        onnx.path.display(),
-        if factgate::int8::cpu_has_vnni() {
-            "signed (AVX-VNNI)"
-        } else {
-            "unsigned (no AVX-VNNI)"
-        }
+        onnx.path.display()
     );
 
     // The pairs each response variant sends.
@@ -1615,7 +1613,7 @@ fn main() {
         "model": {
             "version": model_cfg.version,
             "onnx": onnx.path,
-            "int8_weights": if factgate::int8::cpu_has_vnni() { "signed" } else { "unsigned" },
+            "int8_weights": int8_weights,
             "tokenizer": vcfg.model_dir.join("tokenizer.json"),
             "temperature": model_cfg.temperature,
             "max_length": model_cfg.max_length,

@@ -2,8 +2,8 @@
 //! tokenization and logits (tests/fixtures/verifier_parity.json, written by models/train).
 
 use factgate::verify::{
-    default_model_dir, load_files, Backend, Batch, Encoded, OnnxModel, OrtBackend, Provider,
-    Verifier, VerifyConfig, VerifyError,
+    default_model_dir, load_files, Backend, Batch, Encoded, OrtBackend, Provider, Verifier,
+    VerifyConfig, VerifyError,
 };
 
 #[derive(serde::Deserialize)]
@@ -78,10 +78,7 @@ fn rust_matches_python_tokens_and_logits() {
 #[test]
 fn signed_and_unsigned_int8_weights_give_the_same_logits() {
     let (config, _, unsigned) = load_files(&default_model_dir()).expect("files");
-    let mut signed = OnnxModel {
-        path: unsigned.path.clone(),
-        bytes: unsigned.bytes.clone(),
-    };
+    let mut signed = unsigned.clone();
     assert_eq!(
         factgate::int8::sign_weights(&mut signed.bytes).expect("rewrites"),
         74
