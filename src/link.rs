@@ -140,8 +140,10 @@ static RANKED: LazyLock<Regex> = LazyLock::new(|| {
 /// A word before a four-digit number that makes it a year: "In 2023, India overtook China as the
 /// most populous country" states no population of 2,023.
 static YEAR_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:in|since|until|till|during|before|after|circa|by\s+the\s+end\s+of)\s+$")
-        .expect("static regex; this is a bug")
+    Regex::new(&ascii_boundaries(
+        r"(?i)\b(?:in|since|until|till|during|before|after|circa|by\s+the\s+end\s+of)\s+$",
+    ))
+    .expect("static regex; this is a bug")
 });
 
 /// A relative clause set off by commas ("Australia, whose capital is Canberra, has about 26
@@ -592,9 +594,6 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
         if mentions.iter().any(|m| overlaps(m.range(), phrase)) {
             continue;
         }
-        // Each entity-valued reading of the phrase, computed once: (predicate, value mention,
-        // its candidates, subject mention and its candidates). The subject is the mention
-        // nearest the phrase that can be one (before the value when both have one type).
         // "X is in Y" puts X in Y: through a phrase ending in "in" the mention after it is no
         // subject of one before it ("Kazakhstan is in Central Asia" does not say that Central,
         // Louisiana, is in Kazakhstan).
@@ -608,6 +607,9 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
             slot.is_none_or(|at| at.contains(&m.hit.start))
                 && (phrase_aside || !asides.iter().any(|&a| overlaps(m.range(), a)))
         };
+        // Each entity-valued reading of the phrase, computed once: (predicate, value mention,
+        // its candidates, subject mention and its candidates). The subject is the mention
+        // nearest the phrase that can be one (before the value when both have one type).
         let entity_readings: Vec<_> = preds
             .iter()
             .filter(|&&pi| kg.predicates[pi].kind == ValueKind::Entity)
@@ -925,6 +927,11 @@ mod tests {
         // The minus sign (U+2212) as well as a hyphen.
         assert_eq!(quantities("boils at −196 °C")[0].value, -196.0);
         assert_eq!(quantities("boils at -196 °C")[0].value, -196.0);
+        // A four-digit number after "in", "since" … is a year (not "within").
+        assert!(YEAR_BEFORE.is_match("In "));
+        assert!(YEAR_BEFORE.is_match("Germany grew since "));
+        assert!(!YEAR_BEFORE.is_match("everything within "));
+        assert!(!YEAR_BEFORE.is_match("a population of "));
         // A decade is no number.
         assert!(quantities("discovered in the 1770s").is_empty());
         assert!(quantities("In the 1960's, Samsung grew").is_empty());

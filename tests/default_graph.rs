@@ -454,6 +454,7 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "In 2023, India overtook China as the most populous country.",
         "UNVERIFIABLE",
     ),
+    ("In 1990, Germany's population grew.", "UNVERIFIABLE"),
     (
         "Australia, whose capital is Canberra, has about 26 million people.",
         "SUPPORTED",
