@@ -233,7 +233,9 @@ DISCOVERER_SPLITS = {
 # ---------------------------------------------------------------------------
 
 # Each entry: name, label, comment, phrases, templates, subject types, object type,
-# value kind, unit, unit phrases, tolerance (relative), absTolerance, functional, and
+# value kind, unit, unit phrases, tolerance (relative), absTolerance, factor (a number outside
+# the tolerance contradicts only when off by more than this factor; for subjects of the
+# factor_types classes), functional, and
 # changes=True where the graph states the present value of something that changes (a capital, a
 # population, a city's country): a claim about another time ("was the capital") is then neither
 # supported nor contradicted by it (VOCAB.md, fg:changesOverTime).
@@ -327,11 +329,13 @@ LEXICON = [
     ("Country and city (shared)", "countries.ttl, cities.ttl", [
         dict(name="population", label="population",
              comment="Number of inhabitants (GeoNames; countries and cities). Sources and years "
-                     "differ, hence 15 %.",
+                     "differ, hence 15 %; a city's figure is of one boundary (Tokyo's 23 wards, "
+                     "not the prefecture), hence no contradiction of a city's within a factor "
+                     "of 2.",
              phrases=["population", "inhabitants", "people live in", "is home to", "residents",
                       "people", "populated by", "populous"],
              templates=["{s} has a population of {o}.", "{s} is home to {o} people."],
-             subj=["schema:Country", "schema:City"], kind="number", tol=0.15, functional=True, changes=True),
+             subj=["schema:Country", "schema:City"], kind="number", tol=0.15, factor=2, factor_types=["schema:City"], functional=True, changes=True),
     ]),
     ("City and airport (shared)", "cities.ttl, airports.ttl", [
         dict(name="country", label="country",
@@ -1258,6 +1262,8 @@ def build_lexicon():
         "# fg:template     verbalisation; {s} / {o} are subject label / object label or value\n"
         "# fg:tolerance    relative tolerance for numbers (0.15 = +-15 %)\n"
         "# fg:absTolerance absolute tolerance, in fg:unit\n"
+        "# fg:contradictionFactor  a number contradicts only when off by more than this factor\n"
+        "#                         (for subjects of the fg:contradictionFactorType classes)\n"
         "# owl:FunctionalProperty: one value per subject\n",
         "\n",
         prefix_header(),
@@ -1311,6 +1317,10 @@ def build_lexicon():
                 preds["fg:tolerance"] = ["0.0"]
             if e.get("abs_tol") is not None:
                 preds["fg:absTolerance"] = [decimal(str(e["abs_tol"]))]
+            if e.get("factor") is not None:
+                preds["fg:contradictionFactor"] = [decimal(str(e["factor"]))]
+                if e.get("factor_types"):
+                    preds["fg:contradictionFactorType"] = list(e["factor_types"])
             if e.get("changes"):
                 preds["fg:changesOverTime"] = ["true"]
             order = list(preds)

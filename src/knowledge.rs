@@ -235,6 +235,13 @@ pub struct Predicate {
     pub tolerance: f64,
     /// Absolute tolerance for numbers.
     pub abs_tolerance: f64,
+    /// How far off a number must be to contradict (`fg:contradictionFactor`, > 1): a claimed
+    /// value outside the tolerance but within this factor of the graph's (between g / F and
+    /// g × F) is not contradicted (UNVERIFIABLE), because the graph's figure is one year's and
+    /// one boundary's ("Tokyo has about 14 million people" against the 23 wards' 8.3 million).
+    pub contradiction_factor: Option<f64>,
+    /// The subject types the factor holds for (`fg:contradictionFactorType`; empty: all).
+    pub contradiction_factor_types: Vec<String>,
 }
 
 impl Predicate {
@@ -1111,6 +1118,25 @@ impl Knowledge {
                     p.as_str()
                 )));
             }
+            let contradiction_factor = number("contradictionFactor")?;
+            let mut contradiction_factor_types = iris("contradictionFactorType")?;
+            contradiction_factor_types.sort();
+            contradiction_factor_types.dedup();
+            if contradiction_factor.is_none() && !contradiction_factor_types.is_empty() {
+                return Err(GraphError::Lexicon(format!(
+                    "{} has fg:contradictionFactorType but no fg:contradictionFactor",
+                    p.as_str()
+                )));
+            }
+            if let Some(f) = contradiction_factor {
+                if kind != ValueKind::Number || !(f > 1.0 && f.is_finite()) {
+                    return Err(GraphError::Lexicon(format!(
+                        "{} has fg:contradictionFactor {f}; it needs fg:valueKind \"number\" \
+                         and a factor above 1 (2 = a value off by more than half or double)",
+                        p.as_str()
+                    )));
+                }
+            }
             let label = store
                 .quads_for_pattern(
                     Some(p.as_ref().into()),
@@ -1140,6 +1166,8 @@ impl Knowledge {
                 unit: strings("unit")?.into_iter().next(),
                 tolerance: number("tolerance")?.unwrap_or(0.0),
                 abs_tolerance: number("absTolerance")?.unwrap_or(0.0),
+                contradiction_factor,
+                contradiction_factor_types,
             });
         }
         if out.is_empty() {

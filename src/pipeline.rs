@@ -871,15 +871,30 @@ impl Checker {
         let out = pending
             .into_iter()
             .zip(claims)
-            .map(|(p, c)| ClaimResult {
-                text: c.text.clone(),
-                span: c.span,
-                status: p.status,
-                confidence: calibrate::symbolic_confidence(p.status, p.strength),
-                support: None,
-                evidence: p.evidence,
-                explanation: p.explanations.join("; "),
-                signals: None,
+            .map(|(p, c)| {
+                // An inconclusive contradiction: UNVERIFIABLE, its confidence below 0.5.
+                let status = if p.inconclusive {
+                    Status::Unverifiable
+                } else {
+                    p.status
+                };
+                ClaimResult {
+                    text: c.text.clone(),
+                    span: c.span,
+                    status,
+                    confidence: calibrate::agree(
+                        p.status,
+                        calibrate::symbolic_confidence(status, p.strength),
+                    ),
+                    support: None,
+                    evidence: if p.inconclusive {
+                        Vec::new()
+                    } else {
+                        p.evidence
+                    },
+                    explanation: p.explanations.join("; "),
+                    signals: None,
+                }
             })
             .collect();
         timings.insert("calibrate".into(), micros(t));
@@ -966,6 +981,11 @@ impl Checker {
             let (read, judgements): (Vec<Option<usize>>, Vec<_>) =
                 reason::judge_claim(kg, &linked, &facts).into_iter().unzip();
             let (status, strength) = reason::combine(&judgements);
+            let inconclusive = status == Status::Contradicted
+                && judgements
+                    .iter()
+                    .filter(|j| j.status == Status::Contradicted)
+                    .all(|j| j.inconclusive);
             let mut evidence = Vec::new();
             let mut explanations = Vec::new();
             for j in &judgements {
@@ -1010,6 +1030,7 @@ impl Checker {
                 question: with_prompt,
                 symbolic: (!judgements.is_empty() && status != Status::Unverifiable)
                     .then_some(status),
+                inconclusive,
                 status,
                 strength,
                 linked: !linked.assertions.is_empty(),
@@ -1058,6 +1079,11 @@ impl Checker {
                 let probs = c.predict(s);
                 (Some(probs), c.confidence(&probs, s))
             }
+            // An inconclusive contradiction is no symbolic decision: 0.5, held below it.
+            None if p.inconclusive => (
+                None,
+                calibrate::symbolic_confidence(Status::Unverifiable, p.strength),
+            ),
             None => (None, calibrate::symbolic_confidence(p.status, p.strength)),
         };
         let context_evidence = |k: usize| {
@@ -1134,7 +1160,7 @@ impl Checker {
                 let verdict = match decided {
                     Some(Status::Supported) => "supported".to_string(),
                     Some(Status::Contradicted) => "contradicted".to_string(),
-                    _ if p.symbolic.is_some() => "the graph decides".to_string(),
+                    _ if p.symbolic.is_some() && !p.inconclusive => "the graph decides".to_string(),
                     // Leaning to CONTRADICTED but under the bar for this kind of claim: say so,
                     // or a reader sees P(contradicted) 0.7 and "neither" without a reason.
                     _ if q[1] > 0.5 && q[1] <= contradict_bar => format!(
@@ -1162,7 +1188,11 @@ impl Checker {
                 .into_iter()
                 .filter(|e| !(s.context_given && e == "no known entity mentioned")),
         );
-        let (status, evidence) = if let Some(sym) = p.symbolic {
+        // A contradiction only within the contradiction factor keeps its confidence below 0.5
+        // (the graph's figure disagrees) but accuses nothing.
+        let (status, evidence) = if p.inconclusive {
+            (Status::Unverifiable, Vec::new())
+        } else if let Some(sym) = p.symbolic {
             (sym, p.evidence)
         } else if let Some(d) = decided {
             let mut ev: Vec<EvidenceItem> = Vec::new();
@@ -1188,7 +1218,14 @@ impl Checker {
             text: claim.text.clone(),
             span: claim.span,
             status,
-            confidence: calibrate::agree(status, confidence),
+            confidence: calibrate::agree(
+                if p.inconclusive {
+                    Status::Contradicted
+                } else {
+                    status
+                },
+                confidence,
+            ),
             support: probs.map(|q| q[0]),
             evidence,
             explanation: explanations.join("; "),
@@ -1283,6 +1320,10 @@ struct Pending {
     /// Read with its question (a short answer).
     question: bool,
     symbolic: Option<Status>,
+    /// The graph's contradiction is only a figure within the predicate's contradiction factor
+    /// ([`reason::Judgement::inconclusive`]): the signals are a contradiction's, the status is
+    /// UNVERIFIABLE.
+    inconclusive: bool,
     status: Status,
     strength: reason::MatchKind,
     linked: bool,

@@ -45,6 +45,10 @@ pub struct Judgement {
     pub evidence: Vec<Fact>,
     /// One-line explanation.
     pub explanation: String,
+    /// A contradiction the graph cannot stand behind: a number outside the tolerance but within
+    /// the predicate's contradiction factor. Its signals are a contradiction's (the verifier
+    /// reads the facts, the confidence stays below 0.5), the claim's status is UNVERIFIABLE.
+    pub inconclusive: bool,
 }
 
 fn tolerance(kg: &Knowledge, a: &Assertion, graph_value: f64) -> f64 {
@@ -121,7 +125,19 @@ fn finish(
                 "the graph states the present {} of {}; the claim speaks of another time",
                 p.label, subject
             ),
+            inconclusive: false,
             evidence: Vec::new(),
+        };
+    }
+    if negated && j.inconclusive {
+        // "Tokyo does not have 14 million people" against 8.3 million: the figure that cannot
+        // contradict the claim cannot support its negation either.
+        return Judgement {
+            status: Status::Unverifiable,
+            strength: MatchKind::None,
+            inconclusive: false,
+            evidence: Vec::new(),
+            explanation: format!("negated claim; {}", j.explanation),
         };
     }
     if negated && j.status != Status::Unverifiable {
@@ -146,6 +162,7 @@ fn judge_plain(kg: &Knowledge, a: &Assertion, facts: &[Fact]) -> Judgement {
     let undecided = |why: String| Judgement {
         status: Status::Unverifiable,
         strength: MatchKind::None,
+        inconclusive: false,
         evidence: Vec::new(),
         explanation: why,
     };
@@ -206,6 +223,7 @@ fn judge_plain(kg: &Knowledge, a: &Assertion, facts: &[Fact]) -> Judgement {
                     } else {
                         MatchKind::WithinTolerance
                     },
+                    inconclusive: false,
                     evidence: vec![(*f).clone()],
                     explanation: format!(
                         "{} of {}: graph {} vs claimed {} (tolerance ±{})",
@@ -217,11 +235,57 @@ fn judge_plain(kg: &Knowledge, a: &Assertion, facts: &[Fact]) -> Judgement {
                     ),
                 };
             }
+            // Off by less than the predicate's contradiction factor: the graph's figure is one
+            // year's and one boundary's, and cannot stand behind a contradiction.
+            let types = &kg.entities[a.subject as usize].types;
+            let factor = p
+                .contradiction_factor
+                .filter(|_| {
+                    p.contradiction_factor_types.is_empty()
+                        || p.contradiction_factor_types
+                            .iter()
+                            .any(|t| types.contains(t))
+                })
+                .unwrap_or(1.0);
+            let near = |g: f64| {
+                factor > 1.0
+                    && g > 0.0
+                    && *value > 0.0
+                    && match bound {
+                        Bound::Approx => g * factor >= *value && g / factor <= *value,
+                        Bound::AtLeast => g * factor >= *value,
+                        Bound::AtMost => g / factor <= *value,
+                    }
+            };
+            if numeric.iter().all(|(_, g)| near(*g))
+                && (p.functional || p.kind == ValueKind::Year || numeric.len() == 1)
+            {
+                let (f, g) = numeric[0];
+                return Judgement {
+                    status: Status::Contradicted,
+                    strength: MatchKind::Exact,
+                    inconclusive: true,
+                    evidence: numeric.iter().map(|(f, _)| (*f).clone()).collect(),
+                    explanation: format!(
+                        "{} of {}: graph {} vs claimed {}, outside tolerance ±{} but within a \
+                         factor of {} (fact in {}): a figure of another year or boundary, not a \
+                         contradiction",
+                        p.label,
+                        subject,
+                        fmt_num(g),
+                        a.value_text,
+                        tol_text(kg, a, g),
+                        fmt_num(factor),
+                        f.graph
+                    ),
+                };
+            }
             if p.functional || p.kind == ValueKind::Year || numeric.len() == 1 {
                 let (f, g) = numeric[0];
                 return Judgement {
                     status: Status::Contradicted,
                     strength: MatchKind::Exact,
+                    inconclusive: false,
                     evidence: numeric.iter().map(|(f, _)| (*f).clone()).collect(),
                     explanation: format!(
                         "{} of {}: graph {} vs claimed {}, outside tolerance ±{} (fact in {})",
@@ -254,6 +318,7 @@ fn decide_set(
         return Judgement {
             status: Status::Supported,
             strength: MatchKind::Exact,
+            inconclusive: false,
             evidence: vec![f.clone()],
             explanation: format!(
                 "the graph states the {} of {} is {}",
@@ -281,6 +346,7 @@ fn decide_set(
             return Judgement {
                 status: Status::Unverifiable,
                 strength: MatchKind::None,
+                inconclusive: false,
                 evidence: Vec::new(),
                 explanation: format!(
                     "{} of {} is {} in the graph; {:?} names part of it (not a contradiction)",
@@ -291,6 +357,7 @@ fn decide_set(
         return Judgement {
             status: Status::Contradicted,
             strength: MatchKind::Exact,
+            inconclusive: false,
             evidence: facts.to_vec(),
             explanation: format!(
                 "{} of {} is {} in the graph, not {}",
@@ -304,6 +371,7 @@ fn decide_set(
     Judgement {
         status: Status::Unverifiable,
         strength: MatchKind::None,
+        inconclusive: false,
         evidence: Vec::new(),
         explanation: format!(
             "{} is not among the graph's {} values for {} (open world: not a contradiction)",

@@ -2,8 +2,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use factgate::knowledge::{Fact, FactSource, GraphError};
+use factgate::knowledge::{Fact, FactSource, GraphError, Knowledge};
 use factgate::pb::{self, CheckRequest, ClaimStatus, Verdict};
+use factgate::pipeline::Checker;
 use tonic::Code;
 
 use crate::common::{self, TestServer};
@@ -108,6 +109,73 @@ async fn numbers_tolerance_scale_words_and_units() {
             "{text}: {}",
             o.claims[0].explanation
         );
+    }
+}
+
+/// The fixture graph with `extra` Turtle appended to its lexicon.
+fn fixture_with_lexicon(extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for f in ["lexicon.ttl", "world.ttl"] {
+        std::fs::copy(common::fixture_graph().join(f), dir.path().join(f)).expect("copy");
+    }
+    let lexicon = dir.path().join("lexicon.ttl");
+    let mut text = std::fs::read_to_string(&lexicon).expect("read lexicon");
+    text.push_str(extra);
+    std::fs::write(&lexicon, text).expect("write lexicon");
+    dir
+}
+
+#[test]
+fn a_number_within_the_contradiction_factor_is_neither_supported_nor_contradicted() {
+    let dir = fixture_with_lexicon("\nfg:population fg:contradictionFactor 2.0 .\n");
+    let kg = Arc::new(Knowledge::load(&[dir.path().to_path_buf()]).expect("loads"));
+    let c = Checker::new(kg.clone(), kg, common::profiles(""), None);
+    use factgate::reason::Status::*;
+    // Kenya: 47,564,296, tolerance 15 %, factor 2 (23.8 to 95.1 million).
+    for (text, want) in [
+        ("Kenya has a population of 47.5 million.", Supported),
+        ("Kenya has a population of 30 million.", Unverifiable),
+        ("Kenya has a population of 90 million.", Unverifiable),
+        ("Kenya has a population of 20 million.", Contradicted),
+        ("Kenya has a population of 100 million.", Contradicted),
+        ("Kenya has more than 90 million inhabitants.", Unverifiable),
+        ("Kenya has more than 100 million inhabitants.", Contradicted),
+        ("Kenya has fewer than 25 million inhabitants.", Unverifiable),
+        ("Kenya has fewer than 20 million inhabitants.", Contradicted),
+    ] {
+        let o = c
+            .check(&factgate::pipeline::CheckInput {
+                response: text.into(),
+                ..Default::default()
+            })
+            .expect("valid");
+        let claim = &o.claims[0];
+        assert_eq!(claim.status, want, "{text}: {}", claim.explanation);
+        if want == Unverifiable {
+            assert!(claim.evidence.is_empty(), "{text}: no evidence either way");
+            assert!(
+                claim.confidence < 0.5,
+                "{text}: the graph's figure still disagrees: {}",
+                claim.confidence
+            );
+            assert!(
+                claim.explanation.contains("within a factor of 2"),
+                "{text}: the explanation names the factor: {}",
+                claim.explanation
+            );
+        }
+    }
+    // A factor of 1 or less, or on a predicate that is not a number, is a lexicon error.
+    for bad in [
+        "\nfg:population fg:contradictionFactor 0.5 .\n",
+        "\nfg:capital fg:contradictionFactor 2.0 .\n",
+    ] {
+        let dir = fixture_with_lexicon(bad);
+        let err = Knowledge::load(&[dir.path().to_path_buf()])
+            .err()
+            .expect("a bad factor does not load")
+            .to_string();
+        assert!(err.contains("fg:contradictionFactor"), "{err}");
     }
 }
 

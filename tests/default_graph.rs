@@ -372,6 +372,29 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "UNVERIFIABLE",
     ),
     ("Berlin has about 10 million inhabitants.", "CONTRADICTED"),
+    // A population off by less than a factor of 2 (fg:contradictionFactor) is of another year
+    // or boundary as likely as wrong: Tokyo's 23 wards are 8.3 million, the prefecture 14.
+    (
+        "Tokyo has a population of about 14 million.",
+        "UNVERIFIABLE",
+    ),
+    (
+        "Moscow has more than 12 million inhabitants.",
+        "UNVERIFIABLE",
+    ),
+    (
+        "Mexico City has about 9 million inhabitants.",
+        "UNVERIFIABLE",
+    ),
+    (
+        "Tokyo has a population of about 100 million.",
+        "CONTRADICTED",
+    ),
+    ("Japan has about 40 million inhabitants.", "CONTRADICTED"),
+    (
+        "Tokyo has fewer than 2 million inhabitants.",
+        "CONTRADICTED",
+    ),
     (
         "Greater Sudbury has a population of about 160,000.",
         "SUPPORTED",

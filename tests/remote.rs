@@ -351,8 +351,18 @@ fn remote_index_is_the_in_process_index() {
                 p.iri
             );
             assert_eq!(
-                (&p.unit, p.tolerance, p.abs_tolerance),
-                (&q.unit, q.tolerance, q.abs_tolerance),
+                (
+                    &p.unit,
+                    p.tolerance,
+                    p.abs_tolerance,
+                    p.contradiction_factor
+                ),
+                (
+                    &q.unit,
+                    q.tolerance,
+                    q.abs_tolerance,
+                    q.contradiction_factor
+                ),
                 "{url}: {}",
                 p.iri
             );
