@@ -146,10 +146,36 @@ static YEAR_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex; this is a bug")
 });
 
-/// A relative clause set off by commas ("Australia, whose capital is Canberra, has about 26
-/// million people"): a phrase outside it does not take its subject from inside it.
+/// ", with" or "and has / is" before a figure ("São Paulo is the largest city in Brazil, with
+/// about 12 million people"; "Rome is the capital of Italy and has about 2.8 million
+/// residents"): the figure is the sentence subject's, not that of a place named as a complement
+/// before it ([`PLACE_COMPLEMENT`], [`POSSESSIVE`]).
+static FIGURE_CONNECTIVE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&ascii_boundaries(
+        r",\s*with\b|\band\s+(?:has|have|is|are)\b",
+    ))
+    .expect("static regex; this is a bug")
+});
+
+/// "in" or "of" (and "the", a compass word) right before a mention: the place is a complement
+/// ("in central Spain", "of the United States"), not a subject.
+static PLACE_COMPLEMENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&ascii_boundaries(
+        r"(?i)\b(?:in|of)\s+(?:(?:the|central|northern|southern|eastern|western|north|south|east|west)\s+)*$",
+    ))
+    .expect("static regex; this is a bug")
+});
+
+/// "'s" right after a mention ("Austria's capital"): the place is a possessor, not a subject.
+static POSSESSIVE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^['’]s\b").expect("static regex; this is a bug"));
+
+/// A relative clause or an appositive set off by commas ("Australia, whose capital is Canberra,
+/// has about 26 million people"; "Mexico City, the capital of Mexico, has about 9 million
+/// people"): a phrase outside it does not take its subject from inside it.
 static ASIDE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r",\s*(?i:whose|which|who|where)\b[^,.;]*,").expect("static regex; this is a bug")
+    Regex::new(r",\s*(?i:whose|which|who|where|the|a|an)\b[^,.;]*,")
+        .expect("static regex; this is a bug")
 });
 
 /// "Not" that negates nothing: "not only the capital but also...", "not surprisingly".
@@ -680,9 +706,16 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                 }
                 ValueKind::Number if other_extent => {}
                 ValueKind::Number | ValueKind::Year => {
+                    let complement_before_with = |m: &Mention| {
+                        FIGURE_CONNECTIVE
+                            .find_iter(claim)
+                            .any(|w| m.hit.end <= w.start() && w.end() <= phrase.0)
+                            && (PLACE_COMPLEMENT.is_match(&claim[..m.hit.start])
+                                || POSSESSIVE.is_match(&claim[m.hit.end..]))
+                    };
                     let Some((sm, sids)) = mentions
                         .iter()
-                        .filter(|m| may_be_subject(m))
+                        .filter(|m| may_be_subject(m) && !complement_before_with(m))
                         .filter_map(|m| m.subjects(kg, &p.subject_types, false).map(|ids| (m, ids)))
                         .min_by_key(|(m, _)| distance(m.range(), phrase))
                     else {

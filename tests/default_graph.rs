@@ -482,6 +482,40 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "Australia, whose capital is Canberra, has about 26 million people.",
         "SUPPORTED",
     ),
+    // An appositive keeps its subject too: not Mexico's population (126 million).
+    (
+        "Mexico City, the capital of Mexico, has about 9 million people.",
+        "UNVERIFIABLE",
+    ),
+    (
+        "Paris, the capital of France, has about 2.1 million inhabitants.",
+        "SUPPORTED",
+    ),
+    // A figure after ", with" is the subject's, not that of the place after "in" / "of".
+    (
+        "Sydney is the largest city in Australia, with a population of about 5.3 million.",
+        "SUPPORTED",
+    ),
+    (
+        "São Paulo is the largest city in Brazil, with about 12 million people.",
+        "SUPPORTED",
+    ),
+    (
+        "Lagos is the largest city in Nigeria, with about 150 million people.",
+        "CONTRADICTED",
+    ),
+    (
+        "Berlin is the capital of Germany and has about 3.7 million inhabitants.",
+        "SUPPORTED",
+    ),
+    (
+        "Madrid is located in central Spain and has a population of about 3.3 million.",
+        "SUPPORTED",
+    ),
+    (
+        "Vienna is Austria's capital and has nearly 20 million inhabitants.",
+        "CONTRADICTED",
+    ),
 ];
 
 #[test]
