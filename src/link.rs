@@ -729,6 +729,8 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                                 .any(|m| overlaps(m.range(), (q.start, q.end)))
                         })
                         .filter(|q| !overlaps(sm.range(), (q.start, q.end)))
+                        // "About 60% of Canada's population": a share is no population.
+                        .filter(|q| !crate::numbers::PERCENT_AFTER.is_match(&claim[q.end..]))
                         // In "on 1 August 1774" the year is the four-digit number, not the day;
                         // "in 2023" is a year, not a count.
                         .filter(|q| {

@@ -574,7 +574,8 @@ static RANGE_BETWEEN: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex; this is a bug")
 });
 
-static PERCENT_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+/// A percent sign or word right after a number: a share, never a count or a measure.
+pub(crate) static PERCENT_AFTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:%|percent\b|per\s+cent\b)").expect("static regex; this is a bug")
 });
 

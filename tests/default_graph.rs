@@ -516,6 +516,15 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "Vienna is Austria's capital and has nearly 20 million inhabitants.",
         "CONTRADICTED",
     ),
+    // A share is no count.
+    (
+        "About 60% of Canada's population lives in Ontario and Quebec.",
+        "UNVERIFIABLE",
+    ),
+    (
+        "Egypt's population grew by about 2 percent a year.",
+        "UNVERIFIABLE",
+    ),
 ];
 
 #[test]
