@@ -170,6 +170,17 @@ static PLACE_COMPLEMENT: LazyLock<Regex> = LazyLock::new(|| {
 static POSSESSIVE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^['’]s\b").expect("static regex; this is a bug"));
 
+/// What comes before a number that a count noun after it makes a figure of the subject ("has
+/// about 9 million people", "with 12 million inhabitants", "home to", "a city of", "Germany's
+/// 83 million inhabitants", "there are"); without it "drew 10,000 people" or "1.5 million
+/// people work in health care" counts people doing something, not a population.
+static COUNT_OF_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&ascii_boundaries(
+        r"(?i)(?:\b(?:has|have|having|with|of|counts?|counting|numbers?|numbering|totals?|totall?ing|home\s+to|houses|housing|there\s+are)|['’]s)\s+$",
+    ))
+    .expect("static regex; this is a bug")
+});
+
 /// A relative clause or an appositive set off by commas ("Australia, whose capital is Canberra,
 /// has about 26 million people"; "Mexico City, the capital of Mexico, has about 9 million
 /// people"): a phrase outside it does not take its subject from inside it.
@@ -746,7 +757,18 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                         })
                         .filter_map(|q| convert(q, p.unit.as_deref()).map(|v| (q, v)))
                         .min_by_key(|(q, _)| distance((q.start, q.end), phrase));
-                    if let Some((q, value)) = quantity {
+                    // A count noun (a one-word phrase) right after the number ("10,000 people")
+                    // states the subject's figure only after a verb of having
+                    // ([`COUNT_OF_SUBJECT`]); "30,000 people live in" is a phrase of its own.
+                    let count_of_something_else = |q: &Quantity| {
+                        p.unit.is_none()
+                            && !claim[phrase.0..phrase.1].contains(char::is_whitespace)
+                            && q.end <= phrase.0
+                            && claim[q.end..phrase.0].trim().is_empty()
+                            && !COUNT_OF_SUBJECT.is_match(&claim[..q.start])
+                    };
+                    if let Some((q, value)) = quantity.filter(|(q, _)| !count_of_something_else(q))
+                    {
                         for sid in sids {
                             keys.push((phrase, sm.range(), (q.start, q.end), Some(pi)));
                             assertions.push(Assertion {

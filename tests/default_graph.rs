@@ -525,6 +525,24 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "Egypt's population grew by about 2 percent a year.",
         "UNVERIFIABLE",
     ),
+    // People counted doing something are no population; after a verb of having they are.
+    (
+        "The protest in Paris drew about 10,000 people.",
+        "UNVERIFIABLE",
+    ),
+    (
+        "In Canada, 1.5 million people work in health care.",
+        "UNVERIFIABLE",
+    ),
+    (
+        "The earthquake in Turkey killed more than 50,000 people.",
+        "UNVERIFIABLE",
+    ),
+    (
+        "Kenya's 50 million inhabitants speak many languages.",
+        "SUPPORTED",
+    ),
+    ("More than 30,000 people live in Borehamwood.", "SUPPORTED"),
 ];
 
 #[test]
