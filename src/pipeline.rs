@@ -871,30 +871,19 @@ impl Checker {
         let out = pending
             .into_iter()
             .zip(claims)
-            .map(|(p, c)| {
-                // An inconclusive contradiction: UNVERIFIABLE, its confidence below 0.5.
-                let status = if p.inconclusive {
-                    Status::Unverifiable
-                } else {
-                    p.status
-                };
-                ClaimResult {
-                    text: c.text.clone(),
-                    span: c.span,
-                    status,
-                    confidence: calibrate::agree(
-                        p.status,
-                        calibrate::symbolic_confidence(status, p.strength),
-                    ),
-                    support: None,
-                    evidence: if p.inconclusive {
-                        Vec::new()
-                    } else {
-                        p.evidence
-                    },
-                    explanation: p.explanations.join("; "),
-                    signals: None,
-                }
+            .map(|(p, c)| ClaimResult {
+                text: c.text.clone(),
+                span: c.span,
+                status: p.reported(),
+                // An inconclusive contradiction's confidence stays below 0.5.
+                confidence: calibrate::agree(
+                    p.status,
+                    calibrate::symbolic_confidence(p.reported(), p.strength),
+                ),
+                support: None,
+                evidence: p.evidence,
+                explanation: p.explanations.join("; "),
+                signals: None,
             })
             .collect();
         timings.insert("calibrate".into(), micros(t));
@@ -994,7 +983,7 @@ impl Checker {
                     s => j.status == s,
                 };
                 if relevant {
-                    if status != Status::Unverifiable {
+                    if status != Status::Unverifiable && !inconclusive {
                         evidence.extend(j.evidence.iter().map(|f| evidence_from_fact(kg, f)));
                     }
                     if !j.explanation.is_empty() {
@@ -1074,17 +1063,16 @@ impl Checker {
         input: &CheckInput,
         claim: &claims::Claim,
     ) -> ClaimResult {
+        let reported = p.reported();
         let (probs, confidence) = match &self.calibration {
             Some(c) => {
                 let probs = c.predict(s);
                 (Some(probs), c.confidence(&probs, s))
             }
-            // An inconclusive contradiction is no symbolic decision: 0.5, held below it.
-            None if p.inconclusive => (
+            None => (
                 None,
-                calibrate::symbolic_confidence(Status::Unverifiable, p.strength),
+                calibrate::symbolic_confidence(p.reported(), p.strength),
             ),
-            None => (None, calibrate::symbolic_confidence(p.status, p.strength)),
         };
         let context_evidence = |k: usize| {
             let c = &chunks[k];
@@ -1190,10 +1178,8 @@ impl Checker {
         );
         // A contradiction only within the contradiction factor keeps its confidence below 0.5
         // (the graph's figure disagrees) but accuses nothing.
-        let (status, evidence) = if p.inconclusive {
-            (Status::Unverifiable, Vec::new())
-        } else if let Some(sym) = p.symbolic {
-            (sym, p.evidence)
+        let (status, evidence) = if p.symbolic.is_some() {
+            (reported, p.evidence)
         } else if let Some(d) = decided {
             let mut ev: Vec<EvidenceItem> = Vec::new();
             if let Some((sup, refute)) = p.best_windows {
@@ -1218,14 +1204,7 @@ impl Checker {
             text: claim.text.clone(),
             span: claim.span,
             status,
-            confidence: calibrate::agree(
-                if p.inconclusive {
-                    Status::Contradicted
-                } else {
-                    status
-                },
-                confidence,
-            ),
+            confidence: calibrate::agree(p.symbolic.unwrap_or(status), confidence),
             support: probs.map(|q| q[0]),
             evidence,
             explanation: explanations.join("; "),
@@ -1338,6 +1317,18 @@ struct Pending {
     best_windows: Option<(usize, usize)>,
     /// The claim's numbers and dates against those of the passages read.
     numbers: Option<numbers::Agreement>,
+}
+
+impl Pending {
+    /// The graph's status as reported: an inconclusive contradiction is UNVERIFIABLE (no
+    /// evidence was kept for it).
+    fn reported(&self) -> Status {
+        if self.inconclusive {
+            Status::Unverifiable
+        } else {
+            self.status
+        }
+    }
 }
 
 /// At most `max` bytes of `s`, cut on a character boundary (for naming a field in an error).

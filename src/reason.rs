@@ -257,38 +257,25 @@ fn judge_plain(kg: &Knowledge, a: &Assertion, facts: &[Fact]) -> Judgement {
                         Bound::AtMost => g / factor <= *value,
                     }
             };
-            if numeric.iter().all(|(_, g)| near(*g))
-                && (p.functional || p.kind == ValueKind::Year || numeric.len() == 1)
-            {
-                let (f, g) = numeric[0];
-                return Judgement {
-                    status: Status::Contradicted,
-                    strength: MatchKind::Exact,
-                    inconclusive: true,
-                    evidence: numeric.iter().map(|(f, _)| (*f).clone()).collect(),
-                    explanation: format!(
-                        "{} of {}: graph {} vs claimed {}, outside tolerance ±{} but within a \
-                         factor of {} (fact in {}): a figure of another year or boundary, not a \
-                         contradiction",
-                        p.label,
-                        subject,
-                        fmt_num(g),
-                        a.value_text,
-                        tol_text(kg, a, g),
-                        fmt_num(factor),
-                        f.graph
-                    ),
-                };
-            }
             if p.functional || p.kind == ValueKind::Year || numeric.len() == 1 {
                 let (f, g) = numeric[0];
+                let inconclusive = numeric.iter().all(|(_, g)| near(*g));
+                let (within, why) = if inconclusive {
+                    (
+                        format!(" but within a factor of {}", fmt_num(factor)),
+                        ": a figure of another year or boundary, not a contradiction",
+                    )
+                } else {
+                    (String::new(), "")
+                };
                 return Judgement {
                     status: Status::Contradicted,
                     strength: MatchKind::Exact,
-                    inconclusive: false,
+                    inconclusive,
                     evidence: numeric.iter().map(|(f, _)| (*f).clone()).collect(),
                     explanation: format!(
-                        "{} of {}: graph {} vs claimed {}, outside tolerance ±{} (fact in {})",
+                        "{} of {}: graph {} vs claimed {}, outside tolerance ±{}{within} (fact in \
+                         {}){why}",
                         p.label,
                         subject,
                         fmt_num(g),
