@@ -157,11 +157,22 @@ static FIGURE_CONNECTIVE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex; this is a bug")
 });
 
-/// "in" or "of" (and "the", a compass word) right before a mention: the place is a complement
-/// ("in central Spain", "of the United States"), not a subject.
+/// "in" or "of" (and "the", a compass word) right before a mention, or a word relating it to
+/// another place ("borders", "larger than", "close to"): the place is a complement ("in central
+/// Spain", "of the United States", "Kenya borders Uganda and has..."), not a subject.
 static PLACE_COMPLEMENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&ascii_boundaries(
-        r"(?i)\b(?:in|of)\s+(?:(?:the|central|northern|southern|eastern|western|north|south|east|west)\s+)*$",
+        r"(?i)\b(?:in|of|borders?|bordering|bordered\s+by|neighbou?rs?|neighbou?ring|next\s+to|near|beside|than|from|to)\s+(?:(?:the|central|northern|southern|eastern|western|north|south|east|west)\s+)*$",
+    ))
+    .expect("static regex; this is a bug")
+});
+
+/// A share taken of what follows ("13% of the UK's population", "a fifth of South Korea's
+/// population", "20% of Australia's 26 million people"): a mention, phrase or number there (after
+/// a mention's "'s") names the whole a share is of, not a figure the sentence states.
+static SHARE_OF: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&ascii_boundaries(
+        r"(?i)(?:%|\b(?:percent|per\s+cent|half|thirds?|quarters?|fifths?|tenths?|fraction|share|proportion|majority|percentage))\s+of\s+(?:the\s+)?$",
     ))
     .expect("static regex; this is a bug")
 });
@@ -181,11 +192,12 @@ static COUNT_OF_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex; this is a bug")
 });
 
-/// A relative clause or an appositive set off by commas ("Australia, whose capital is Canberra,
-/// has about 26 million people"; "Mexico City, the capital of Mexico, has about 9 million
-/// people"): a phrase outside it does not take its subject from inside it.
+/// A relative clause, an appositive or a participle set off by commas ("Australia, whose
+/// capital is Canberra, has about 26 million people"; "Mexico City, the capital of Mexico, has
+/// about 9 million people"; "Portugal, bordered by Spain, has about 10 million people"): a
+/// phrase outside it does not take its subject from inside it.
 static ASIDE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r",\s*(?i:whose|which|who|where|the|a|an)\b[^,.;]*,")
+    Regex::new(r",\s*(?i:whose|which|who|where|the|a|an|bordered|located|situated|surrounded|known|called|named|nicknamed)\b[^,.;]*,")
         .expect("static regex; this is a bug")
 });
 
@@ -622,6 +634,20 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
         .map(|m| (m.start(), m.end()))
         .collect();
     let mut keys: Vec<Key> = Vec::new();
+    // The whole a share is of ([`SHARE_OF`]): a mention there, and a phrase or number right
+    // after it or its "'s", state no figure ("13% of the UK's population").
+    let in_share = |m: &Mention| SHARE_OF.is_match(&claim[..m.hit.start]);
+    let after_share = |at: usize| {
+        SHARE_OF.is_match(&claim[..at])
+            || mentions
+                .iter()
+                .filter(|m| m.hit.end <= at && in_share(m))
+                .any(|m| {
+                    let rest = &claim[m.hit.end..at];
+                    let rest = POSSESSIVE.find(rest).map_or(rest, |p| &rest[p.end()..]);
+                    rest.trim().is_empty()
+                })
+    };
     // Readings of a phrase not taken because a nearer mention is its value.
     let mut superseded: Vec<Key> = Vec::new();
     let mut unparsed_predicate = false;
@@ -716,6 +742,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                     }
                 }
                 ValueKind::Number if other_extent => {}
+                ValueKind::Number | ValueKind::Year if after_share(phrase.0) => {}
                 ValueKind::Number | ValueKind::Year => {
                     let complement_before_with = |m: &Mention| {
                         FIGURE_CONNECTIVE
@@ -726,7 +753,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                     };
                     let Some((sm, sids)) = mentions
                         .iter()
-                        .filter(|m| may_be_subject(m) && !complement_before_with(m))
+                        .filter(|m| may_be_subject(m) && !complement_before_with(m) && !in_share(m))
                         .filter_map(|m| m.subjects(kg, &p.subject_types, false).map(|ids| (m, ids)))
                         .min_by_key(|(m, _)| distance(m.range(), phrase))
                     else {
@@ -742,6 +769,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                         .filter(|q| !overlaps(sm.range(), (q.start, q.end)))
                         // "About 60% of Canada's population": a share is no population.
                         .filter(|q| !crate::numbers::PERCENT_AFTER.is_match(&claim[q.end..]))
+                        .filter(|q| !after_share(q.start))
                         // In "on 1 August 1774" the year is the four-digit number, not the day;
                         // "in 2023" is a year, not a count.
                         .filter(|q| {

@@ -543,6 +543,37 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "SUPPORTED",
     ),
     ("More than 30,000 people live in Borehamwood.", "SUPPORTED"),
+    // The whole a share is of states no figure: the UK's population is not read as 9 million.
+    (
+        "London is home to about 9 million people, roughly 13% of the UK's population.",
+        "SUPPORTED",
+    ),
+    (
+        "Seoul has nearly 10 million people, about a fifth of South Korea's population.",
+        "SUPPORTED",
+    ),
+    (
+        "Roughly 20% of Australia's 26 million people live in Sydney.",
+        "UNVERIFIABLE",
+    ),
+    // A place the subject borders or is compared with is no subject of the figure after "and
+    // has"; a wrong figure of the subject is still caught.
+    (
+        "Kenya borders Uganda and has about 50 million people.",
+        "SUPPORTED",
+    ),
+    (
+        "Germany is larger than Austria and has about 83 million people.",
+        "SUPPORTED",
+    ),
+    (
+        "Kenya borders Uganda and has about 5 million people.",
+        "CONTRADICTED",
+    ),
+    (
+        "Portugal, bordered by Spain, has about 10 million people.",
+        "SUPPORTED",
+    ),
 ];
 
 #[test]
