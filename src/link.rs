@@ -31,6 +31,10 @@ pub enum Claimed {
         value: f64,
         /// "more than" / "less than" qualifiers.
         bound: Bound,
+        /// The place of the last digit written, in the predicate's unit ("64" 1, "4.2" 0.1,
+        /// "2.1 million" 100,000): a graph value that rounds to the claimed one at this place
+        /// is what the claim says ("about 64" for 63.546).
+        precision: f64,
     },
     /// A string from the predicate's value set (folded).
     String(String),
@@ -74,9 +78,11 @@ pub struct Linked {
     /// For each statement, whether a contrastive "not" denies its value ("Canberra, not
     /// Sydney"; "not Sydney but Canberra"): the reason stage inverts that statement alone.
     pub denied: Vec<bool>,
-    /// Negation present ("not", "never", "isn't"), other than a contrastive "not": the reason
-    /// stage inverts a decided result.
-    pub negated: bool,
+    /// For each statement, whether a negation ("not", "never", "isn't"; not a contrastive
+    /// "not") applies to it: one in the same part of the sentence, an aside set off by commas or
+    /// the rest ("Sweden, whose currency is the krona, is not in the eurozone" does not deny the
+    /// krona). The reason stage inverts a decided result.
+    pub negated: Vec<bool>,
     /// The claim speaks of another time than the present ("was", "former", "will"): the reason
     /// stage does not let a present value of a predicate that changes over time contradict it.
     pub other_time: bool,
@@ -167,6 +173,16 @@ static PLACE_COMPLEMENT: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex; this is a bug")
 });
 
+/// A comparison right before a mention after a figure ("second only to Russia", "more than
+/// Madrid", "behind China"): the place is what the subject is compared with, and the figure is
+/// not its ("Canada has an area of about 10 million square kilometres, second only to Russia").
+static COMPARED_WITH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&ascii_boundaries(
+        r"(?i)(?:\b(?:than|behind|after|unlike|versus|vs\.?)|\b(?:only|next|second|compared|similar|comparable|equal|close|closest|relative)\s+to)\s+(?:the\s+)?$",
+    ))
+    .expect("static regex; this is a bug")
+});
+
 /// A share taken of what follows ("13% of the UK's population", "a fifth of South Korea's
 /// population", "20% of Australia's 26 million people"): a mention, phrase or number there (after
 /// a mention's "'s") names the whole a share is of, not a figure the sentence states.
@@ -241,6 +257,8 @@ pub struct Quantity {
     pub unit: Option<String>,
     /// Qualifier.
     pub bound: Bound,
+    /// The place of the last digit written, scale words applied ("4" 1, "2.1 million" 1e5).
+    pub precision: f64,
 }
 
 /// Numbers in `text` ("3.5 million", "1,234", "$3.5m"; "about 37m people" is not parsed as
@@ -274,7 +292,7 @@ pub fn quantities(text: &str) -> Vec<Quantity> {
                 .parse()
                 .ok()?;
             // "37k" (glued) is thousands; "2750.15 K" (a space, capital) is kelvin.
-            value *= match c
+            let scale = match c
                 .name("scale")
                 .or(c.name("k"))
                 .map(|s| s.as_str().to_lowercase())
@@ -286,10 +304,14 @@ pub fn quantities(text: &str) -> Vec<Quantity> {
                 Some("trillion") => 1e12,
                 _ => 1.0,
             };
+            value *= scale;
+            let decimals = num.as_str().split_once('.').map_or(0, |(_, d)| d.len());
+            let mut precision = scale / 10f64.powi(i32::try_from(decimals).unwrap_or(i32::MAX));
             // "$3.5m": after a currency sign "m" is millions, not metres.
             let mut unit = c.name("unit").map(|u| u.as_str().to_lowercase());
             if c.name("cur").is_some() && unit.as_deref() == Some("m") {
                 value *= 1e6;
+                precision *= 1e6;
                 unit = None;
             }
             let bound = match c
@@ -309,6 +331,7 @@ pub fn quantities(text: &str) -> Vec<Quantity> {
                 value,
                 unit,
                 bound,
+                precision,
             })
         })
         .collect()
@@ -665,10 +688,16 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
             .next()
             .is_some_and(|w| w.eq_ignore_ascii_case("in"));
         let slot = of_slot(claim, phrase.1);
-        let phrase_aside = asides.iter().any(|&a| overlaps(phrase, a));
+        // A phrase inside an aside takes its subject from the aside or from before it, never
+        // from after it ("Compared to Japan, which has about 125 million people, Germany is
+        // smaller"); one outside, not from inside one.
+        let phrase_aside = asides.iter().find(|&&a| overlaps(phrase, a)).copied();
         let may_be_subject = |m: &Mention| {
             slot.is_none_or(|at| at.contains(&m.hit.start))
-                && (phrase_aside || !asides.iter().any(|&a| overlaps(m.range(), a)))
+                && match phrase_aside {
+                    Some(aside) => m.hit.start < aside.1,
+                    None => !asides.iter().any(|&a| overlaps(m.range(), a)),
+                }
         };
         // Each entity-valued reading of the phrase, computed once: (predicate, value mention,
         // its candidates, subject mention and its candidates). The subject is the mention
@@ -751,9 +780,18 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                             && (PLACE_COMPLEMENT.is_match(&claim[..m.hit.start])
                                 || POSSESSIVE.is_match(&claim[m.hit.end..]))
                     };
+                    // "…, second only to Russia": what the figure is compared with.
+                    let compared_with = |m: &Mention| {
+                        m.hit.start >= phrase.1 && COMPARED_WITH.is_match(&claim[..m.hit.start])
+                    };
                     let Some((sm, sids)) = mentions
                         .iter()
-                        .filter(|m| may_be_subject(m) && !complement_before_with(m) && !in_share(m))
+                        .filter(|m| {
+                            may_be_subject(m)
+                                && !complement_before_with(m)
+                                && !in_share(m)
+                                && !compared_with(m)
+                        })
                         .filter_map(|m| m.subjects(kg, &p.subject_types, false).map(|ids| (m, ids)))
                         .min_by_key(|(m, _)| distance(m.range(), phrase))
                     else {
@@ -797,6 +835,14 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                     };
                     if let Some((q, value)) = quantity.filter(|(q, _)| !count_of_something_else(q))
                     {
+                        // The written precision in the predicate's unit (units convert
+                        // linearly or affinely: the difference of two conversions).
+                        let shifted = Quantity {
+                            value: q.value + q.precision,
+                            ..q.clone()
+                        };
+                        let precision =
+                            convert(&shifted, p.unit.as_deref()).map_or(0.0, |v| (v - value).abs());
                         for sid in sids {
                             keys.push((phrase, sm.range(), (q.start, q.end), Some(pi)));
                             assertions.push(Assertion {
@@ -805,6 +851,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                                 value: Claimed::Number {
                                     value,
                                     bound: q.bound,
+                                    precision,
                                 },
                                 value_text: claim[q.start..q.end].trim().to_string(),
                             });
@@ -921,7 +968,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
         (after_comma || then_but()).then_some(at)
     };
     let mut denied_at: Vec<usize> = Vec::new();
-    let negated = NEGATION
+    let negations: Vec<usize> = NEGATION
         .find_iter(claim)
         .filter(|m| {
             !value_spans
@@ -936,8 +983,9 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
             }
             None => true,
         })
-        .count()
-        > 0;
+        .map(|m| m.start())
+        .collect();
+    let aside_of = |at: usize| asides.iter().position(|a| a.0 <= at && at < a.1);
     let other_time = OTHER_TIME.find_iter(claim).any(|m| {
         let at = (m.start(), m.end());
         !value_spans.iter().any(|&v| overlaps(v, at))
@@ -967,10 +1015,12 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
     }
     let mut readings: Vec<Vec<usize>> = Vec::new();
     let mut denied: Vec<bool> = Vec::new();
+    let mut negated: Vec<bool> = Vec::new();
     for (key, r) in statements {
         if !readings.contains(&r) {
             readings.push(r);
             denied.push(denied_at.contains(&key.1 .0) || denied_at.contains(&key.2 .0));
+            negated.push(negations.iter().any(|&n| aside_of(n) == aside_of(key.0 .0)));
         }
     }
     Linked {
@@ -1023,6 +1073,17 @@ mod tests {
         assert_eq!(quantities("1770 settlers")[0].value, 1770.0);
         let q = &quantities("the 100m sprint")[0];
         assert_eq!((q.value, q.unit.as_deref()), (100.0, Some("m")));
+    }
+
+    #[test]
+    fn the_place_of_the_last_digit_written() {
+        let precision = |t: &str| quantities(t)[0].precision;
+        assert_eq!(precision("about 64 u"), 1.0);
+        assert_eq!(precision("1,064 °C"), 1.0);
+        assert_eq!(precision("4.25 K"), 0.01);
+        assert_eq!(precision("2.1 million people"), 1e5);
+        assert_eq!(precision("37k followers"), 1e3);
+        assert_eq!(precision("bought for $3.5m"), 1e5);
     }
 
     #[test]

@@ -51,9 +51,25 @@ pub struct Judgement {
     pub inconclusive: bool,
 }
 
+/// How far rounding as written may take a claimed number from the graph's value, at most: a
+/// share of the graph's value ("about 1 billion" does not round India's 1.4 billion).
+const ROUNDING_SHARE: f64 = 0.1;
+
+/// The predicate's tolerance around the graph's value, and at least half the place of the last
+/// digit the claim wrote (up to [`ROUNDING_SHARE`] of the value): "Copper has an atomic mass of
+/// about 64." and "Helium boils at about 4 K." round the graph's 63.546 and 4.222 as written,
+/// and are no contradiction.
 fn tolerance(kg: &Knowledge, a: &Assertion, graph_value: f64) -> f64 {
     let p = &kg.predicates[a.predicate];
-    (p.tolerance * graph_value.abs()).max(p.abs_tolerance)
+    let written = match a.value {
+        Claimed::Number { precision, .. } => {
+            (precision / 2.0).min(ROUNDING_SHARE * graph_value.abs())
+        }
+        _ => 0.0,
+    };
+    (p.tolerance * graph_value.abs())
+        .max(p.abs_tolerance)
+        .max(written)
 }
 
 fn number_of(t: &Term) -> Option<f64> {
@@ -93,7 +109,8 @@ pub fn judge_claim(
             let (i, j) = plain.into_iter().min_by_key(|(_, j)| rank(j.status))?;
             let a = &linked.assertions[i];
             let present_only = linked.other_time && kg.predicates[a.predicate].changes_over_time;
-            let negated = linked.negated || linked.denied.get(k).copied().unwrap_or(false);
+            let negated = linked.negated.get(k).copied().unwrap_or(false)
+                || linked.denied.get(k).copied().unwrap_or(false);
             Some((
                 (!present_only).then_some(i),
                 finish(kg, a, &facts[i], j, present_only, negated),
@@ -195,7 +212,7 @@ fn judge_plain(kg: &Knowledge, a: &Assertion, facts: &[Fact]) -> Judgement {
             };
             decide_set(kg, a, facts, same, subject)
         }
-        (Claimed::Number { value, bound }, _) => {
+        (Claimed::Number { value, bound, .. }, _) => {
             let numeric: Vec<(&Fact, f64)> = facts
                 .iter()
                 .filter_map(|f| number_of(&f.object).map(|n| (f, n)))

@@ -574,6 +574,45 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "Portugal, bordered by Spain, has about 10 million people.",
         "SUPPORTED",
     ),
+    // A number rounded as written holds (up to a tenth of the graph's value): 63.546 is "about
+    // 64", 4.222 K "about 4 K"; 1.35 billion is not "about 1 billion".
+    ("Copper has an atomic mass of about 64.", "SUPPORTED"),
+    ("Helium boils at about 4 K.", "SUPPORTED"),
+    ("Copper has an atomic mass of about 65.", "CONTRADICTED"),
+    ("India has a population of about 1 billion.", "CONTRADICTED"),
+    ("Sodium has atomic number 12.", "CONTRADICTED"),
+    // What the subject is compared with is not its subject, nor is a name after an aside the
+    // subject of a phrase inside it.
+    (
+        "Canada has an area of about 10 million square kilometres, second only to Russia.",
+        "SUPPORTED",
+    ),
+    (
+        "Shanghai, with about 24 million people, is larger than Beijing.",
+        "SUPPORTED",
+    ),
+    (
+        "Nigeria has about 20 million people, more than Ghana.",
+        "CONTRADICTED",
+    ),
+    (
+        "Compared to Japan, which has about 125 million people, Germany is smaller.",
+        "SUPPORTED",
+    ),
+    // A negation applies to the statements in its part of the sentence, an aside or the rest.
+    (
+        "Sweden, whose currency is the krona, is not in the eurozone.",
+        "SUPPORTED",
+    ),
+    (
+        "Paris, which is not a small city, is the capital of France.",
+        "SUPPORTED",
+    ),
+    (
+        "Sweden, whose currency is not the krona, is in Europe.",
+        "CONTRADICTED",
+    ),
+    ("The capital of Australia is not Sydney.", "SUPPORTED"),
 ];
 
 #[test]
