@@ -183,6 +183,20 @@ static COMPARED_WITH: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex; this is a bug")
 });
 
+/// What ends a list item's head ("Germany: capital Berlin, …", "**Japan** – capital Tokyo").
+static HEAD_MARK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:\*\*)?\s*(?::|–|—|-\s)").expect("static regex; this is a bug")
+});
+
+/// A phrase followed right by its figure ("population about 83 million", "area: 357,000 km²"):
+/// an attribute, of a list item's head where there is one.
+static ATTRIBUTE_VALUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&ascii_boundaries(
+        r"(?i)^(?:\*\*)?\s*[:=]?\s*(?:\*\*)?\s*(?:(?:about|approximately|approx\.?|around|roughly|nearly|almost|over|more\s+than|under|less\s+than)\s+|~\s*)?[-−]?\d",
+    ))
+    .expect("static regex; this is a bug")
+});
+
 /// A share taken of what follows ("13% of the UK's population", "a fifth of South Korea's
 /// population", "20% of Australia's 26 million people"): a mention, phrase or number there (after
 /// a mention's "'s") names the whole a share is of, not a figure the sentence states.
@@ -671,6 +685,12 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                     rest.trim().is_empty()
                 })
     };
+    // A list item's head ("Germany: capital Berlin, population about 83 million"): the subject
+    // of a figure right after its phrase, not the name nearest it (Berlin).
+    let head = mentions.first().filter(|m| {
+        claim[..m.hit.start].trim_matches(['*', ' ']).is_empty()
+            && HEAD_MARK.is_match(&claim[m.hit.end..])
+    });
     // Readings of a phrase not taken because a nearer mention is its value.
     let mut superseded: Vec<Key> = Vec::new();
     let mut unparsed_predicate = false;
@@ -780,6 +800,10 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                             && (PLACE_COMPLEMENT.is_match(&claim[..m.hit.start])
                                 || POSSESSIVE.is_match(&claim[m.hit.end..]))
                     };
+                    let of_head = head.filter(|h| {
+                        ATTRIBUTE_VALUE.is_match(&claim[phrase.1..])
+                            && h.subjects(kg, &p.subject_types, false).is_some()
+                    });
                     // "…, second only to Russia": what the figure is compared with.
                     let compared_with = |m: &Mention| {
                         m.hit.start >= phrase.1 && COMPARED_WITH.is_match(&claim[..m.hit.start])
@@ -787,7 +811,8 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                     let Some((sm, sids)) = mentions
                         .iter()
                         .filter(|m| {
-                            may_be_subject(m)
+                            of_head.is_none_or(|h| h.range() == m.range())
+                                && may_be_subject(m)
                                 && !complement_before_with(m)
                                 && !in_share(m)
                                 && !compared_with(m)

@@ -613,6 +613,16 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "CONTRADICTED",
     ),
     ("The capital of Australia is not Sydney.", "SUPPORTED"),
+    // A list item's head is the subject of a figure right after its phrase.
+    (
+        "Germany: capital Berlin, population about 83 million",
+        "SUPPORTED",
+    ),
+    (
+        "Germany: capital Berlin, population about 8 million",
+        "CONTRADICTED",
+    ),
+    ("France: Paris has about 2.1 million people.", "SUPPORTED"),
 ];
 
 #[test]
