@@ -55,16 +55,19 @@ pub struct Judgement {
 /// share of the graph's value ("about 1 billion" does not round India's 1.4 billion).
 const ROUNDING_SHARE: f64 = 0.1;
 
-/// The predicate's tolerance around the graph's value, and at least half the place of the last
-/// digit the claim wrote (up to [`ROUNDING_SHARE`] of the value): "Copper has an atomic mass of
-/// about 64." and "Helium boils at about 4 K." round the graph's 63.546 and 4.222 as written,
-/// and are no contradiction.
+/// The predicate's tolerance around the graph's value, and for a number without a bound at least
+/// half the place of the last digit the claim wrote (up to [`ROUNDING_SHARE`] of the value):
+/// "Copper has an atomic mass of about 64." and "Helium boils at about 4 K." round the graph's
+/// 63.546 and 4.222 as written, and are no contradiction; "more than 64" is a bound, not a
+/// rounding.
 fn tolerance(kg: &Knowledge, a: &Assertion, graph_value: f64) -> f64 {
     let p = &kg.predicates[a.predicate];
     let written = match a.value {
-        Claimed::Number { precision, .. } => {
-            (precision / 2.0).min(ROUNDING_SHARE * graph_value.abs())
-        }
+        Claimed::Number {
+            precision,
+            bound: Bound::Approx,
+            ..
+        } => (precision / 2.0).min(ROUNDING_SHARE * graph_value.abs()),
         _ => 0.0,
     };
     (p.tolerance * graph_value.abs())

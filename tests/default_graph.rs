@@ -581,6 +581,7 @@ pub const SENTENCES: &[(&str, &str)] = &[
     ("Copper has an atomic mass of about 65.", "CONTRADICTED"),
     ("India has a population of about 1 billion.", "CONTRADICTED"),
     ("Sodium has atomic number 12.", "CONTRADICTED"),
+    ("Copper has an atomic mass of more than 64.", "CONTRADICTED"),
     // What the subject is compared with is not its subject, nor is a name after an aside the
     // subject of a phrase inside it.
     (
