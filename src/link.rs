@@ -143,6 +143,15 @@ static RANKED: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex; this is a bug")
 });
 
+/// A word that makes what follows another kind of thing: "India's financial capital" (Mumbai)
+/// and "the summer capital" are not the capital the graph states.
+static KIND_OF: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&ascii_boundaries(
+        r"\b(?i:financial|commercial|economic|cultural|business|entertainment|fashion|tech|technology|industrial|spiritual|religious|historic|historical|tourist|music|film|culinary|gastronomic|artistic|intellectual|literary|sporting|shopping|summer|winter)\s+$",
+    ))
+    .expect("static regex; this is a bug")
+});
+
 /// A word before a four-digit number that makes it a year: "In 2023, India overtook China as the
 /// most populous country" states no population of 2,023.
 static YEAR_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
@@ -193,6 +202,15 @@ static HEAD_MARK: LazyLock<Regex> = LazyLock::new(|| {
 static ATTRIBUTE_VALUE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&ascii_boundaries(
         r"(?i)^(?:\*\*)?\s*[:=]?\s*(?:\*\*)?\s*(?:(?:about|approximately|approx\.?|around|roughly|nearly|almost|over|more\s+than|under|less\s+than)\s+|~\s*)?[-−]?\d",
+    ))
+    .expect("static regex; this is a bug")
+});
+
+/// Where a count after its figure names the place it is in ("83 million people in Germany",
+/// "people living in"): the place may come after the figure.
+static COUNT_IN_PLACE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&ascii_boundaries(
+        r"(?i)^\s*(?:in|living\s+in|who\s+live\s+in|live\s+in|lived\s+in)\b",
     ))
     .expect("static regex; this is a bug")
 });
@@ -641,12 +659,17 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
     // superlative, an ordinal or "only" / "main" names a rank among the values, which the graph's
     // facts do not state ("Canberra is the largest city in Australia" is not its country). A
     // ranking word inside a name or a value ("Europe/budapest") is none.
+    // The same for a word of another kind ([`KIND_OF`]: "India's financial capital").
     phrases.retain(|p| {
-        RANKED.find(&claim[..p.0]).is_none_or(|m| {
-            let at = (m.start(), m.end());
-            known.iter().any(|&k| overlaps(k, at))
-                || mentions.iter().any(|n| overlaps(n.range(), at))
-        })
+        let before = &claim[..p.0];
+        RANKED
+            .find(before)
+            .or_else(|| KIND_OF.find(before))
+            .is_none_or(|m| {
+                let at = (m.start(), m.end());
+                known.iter().any(|&k| overlaps(k, at))
+                    || mentions.iter().any(|n| overlaps(n.range(), at))
+            })
     });
     // Numbers said of another extent than the entity's are not its figures ([`OTHER_EXTENT`]),
     // unless the word is part of a name ("Greater Sudbury").
@@ -804,6 +827,34 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                         ATTRIBUTE_VALUE.is_match(&claim[phrase.1..])
                             && h.subjects(kg, &p.subject_types, false).is_some()
                     });
+                    // A phrase right after its figure or part of it ("has about 12 million
+                    // people", "17 million km²") follows its subject: "Mumbai has about 12
+                    // million people and is India's financial capital" is not India's figure,
+                    // unless the phrase names where ("83 million people in Germany").
+                    let figure_before = quantities
+                        .iter()
+                        .find(|q| {
+                            q.start < phrase.0
+                                && (phrase.0 < q.end || claim[q.end..phrase.0].trim().is_empty())
+                        })
+                        .filter(|_| {
+                            let last = claim[phrase.0..phrase.1]
+                                .rsplit(|c: char| !c.is_alphanumeric())
+                                .next()
+                                .unwrap_or("");
+                            !last.eq_ignore_ascii_case("in")
+                                && !last.eq_ignore_ascii_case("of")
+                                && !COUNT_IN_PLACE.is_match(&claim[phrase.1..])
+                        })
+                        .map(|q| q.start)
+                        // "With about 1.4 billion people, India has …": no name before it.
+                        .filter(|&at| {
+                            mentions.iter().any(|m| {
+                                m.hit.end <= at
+                                    && may_be_subject(m)
+                                    && m.subjects(kg, &p.subject_types, false).is_some()
+                            })
+                        });
                     // "…, second only to Russia": what the figure is compared with.
                     let compared_with = |m: &Mention| {
                         m.hit.start >= phrase.1 && COMPARED_WITH.is_match(&claim[..m.hit.start])
@@ -812,6 +863,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                         .iter()
                         .filter(|m| {
                             of_head.is_none_or(|h| h.range() == m.range())
+                                && figure_before.is_none_or(|at| m.hit.end <= at)
                                 && may_be_subject(m)
                                 && !complement_before_with(m)
                                 && !in_share(m)

@@ -624,6 +624,21 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "CONTRADICTED",
     ),
     ("France: Paris has about 2.1 million people.", "SUPPORTED"),
+    // A count or unit right after its figure follows its subject, unless it names where; a
+    // "financial capital" is no capital.
+    (
+        "Mumbai has about 12 million people and is India's financial capital.",
+        "SUPPORTED",
+    ),
+    (
+        "Russia is the largest country by area, at about 17 million km², nearly twice the size of Canada.",
+        "SUPPORTED",
+    ),
+    ("There are about 83 million people in Germany.", "SUPPORTED"),
+    (
+        "Mumbai has about 40 million people and is India's financial capital.",
+        "CONTRADICTED",
+    ),
 ];
 
 #[test]
