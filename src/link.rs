@@ -726,10 +726,11 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
         // "X is in Y" puts X in Y: through a phrase ending in "in" the mention after it is no
         // subject of one before it ("Kazakhstan is in Central Asia" does not say that Central,
         // Louisiana, is in Kazakhstan).
-        let ends_in = claim[phrase.0..phrase.1]
+        let last_word = claim[phrase.0..phrase.1]
             .rsplit(|c: char| !c.is_alphanumeric())
             .next()
-            .is_some_and(|w| w.eq_ignore_ascii_case("in"));
+            .unwrap_or("");
+        let ends_in = last_word.eq_ignore_ascii_case("in");
         let slot = of_slot(claim, phrase.1);
         // A phrase inside an aside takes its subject from the aside or from before it, never
         // from after it ("Compared to Japan, which has about 125 million people, Germany is
@@ -838,12 +839,8 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                                 && (phrase.0 < q.end || claim[q.end..phrase.0].trim().is_empty())
                         })
                         .filter(|_| {
-                            let last = claim[phrase.0..phrase.1]
-                                .rsplit(|c: char| !c.is_alphanumeric())
-                                .next()
-                                .unwrap_or("");
-                            !last.eq_ignore_ascii_case("in")
-                                && !last.eq_ignore_ascii_case("of")
+                            !ends_in
+                                && !last_word.eq_ignore_ascii_case("of")
                                 && !COUNT_IN_PLACE.is_match(&claim[phrase.1..])
                         })
                         .map(|q| q.start)

@@ -928,13 +928,13 @@ fn figures(text: &str) -> Vec<Item> {
         {
             continue;
         }
-        let decimals = written.split_once('.').map_or(0, |(_, d)| d.len());
         let scale = if written.is_empty() {
             1.0
         } else {
             (q.value.abs() / written.replace(',', "").parse::<f64>().unwrap_or(1.0)).max(1.0)
         };
-        let half = 0.5 * 10f64.powi(-(decimals as i32)) * scale;
+        // Half the place of the last digit written ("7.5 million": 0.05 million).
+        let half = q.precision / 2.0;
         let year = written.len() == 4
             && written.bytes().all(|b| b.is_ascii_digit())
             && (1000.0..=2100.0).contains(&value)
