@@ -912,10 +912,20 @@ def build_countries_and_cities(src):
                 if part:
                     g.add(s, "fg:phonePrefix", lit("+" + part))
     REPORT["unmapped_languages"] = sorted(unmapped_langs)
+    # A continent's `fg:rank` (a linking hint, never a fact: no source gives a continent's
+    # population) is the sum of its countries' populations (GeoNames' one continent each), so a
+    # bare "Asia" outranks Asia, a town in the Philippines, and a population claimed of it is
+    # not read of the town.
+    continent_rank = Counter()
+    for iso, c in countries.items():
+        if c["population"] and int(c["population"]) > 0:
+            continent_rank[c["continentcode"]] += int(c["population"])
     for code, c in src["continents"].items():
         s = ent("continent", code)
         g.add(s, "a", "schema:Continent")
         g.add(s, "rdfs:label", lit(c["name"]))
+        if continent_rank[code] > 0:
+            g.add(s, "fg:rank", integer(continent_rank[code]))
         for a in CONTINENT_ALIASES.get(code, []):
             g.add(s, "skos:altLabel", lit(a))
     for iso, cap in minimal_capitals:
@@ -1420,7 +1430,7 @@ def write_sources():
         "`city:capital-US-<code>`: "
         + (", ".join(f"{c} {n}" for c, n in REPORT["minimal_state_capitals"]) or "none") + ". "
         "A state's `fg:rank` (a linking hint, VOCAB.md) is the population of its most populous "
-        "city.",
+        "city; a continent's, the sum of its countries' populations.",
         "- Elements: labels are names (+ Aluminium, Sulphur, Caesium); discoverers split on , ; / "
         "with obvious misspellings corrected and \"Sir\" dropped; \"Known to the ancients\" gives "
         "neither discoverer nor year. Melting/boiling points in kelvin; for elements with several "

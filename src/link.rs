@@ -469,12 +469,23 @@ impl Mention<'_> {
     /// as far as the accents typed go ([`prefer_spelling`]). A statement about such a mention is
     /// read of each of them ([`Linked::statements`]): it holds when it holds of one. A number or
     /// a string cannot tell them apart ("San Cristóbal lies at latitude 18°" is near one of
-    /// four), so the most populous is meant.
+    /// four), so the most populous is meant: of all the name's bearers, those the predicate fits
+    /// or not. When that is one the predicate does not fit, the claim is not read of a lesser
+    /// namesake ("Asia has about 4.7 billion people." is the continent, which has no population
+    /// in the graph, not Asia, a town in the Philippines; "Florida has about 22 million people."
+    /// is the state, not Florida, Cuba).
     fn subjects(&self, kg: &Knowledge, types: &[String], by_value: bool) -> Option<Vec<EntityId>> {
         let fitting = self.fitting(kg, types);
         let first = *fitting.first()?;
         let rank = kg.entities[first as usize].rank;
         if !by_value {
+            let unaccented = unaccented_namesake(kg, self.text);
+            let outranked = self.hit.candidates.iter().any(|c| {
+                kg.entities[*c as usize].rank > rank && !fitting.contains(c) && !unaccented(c)
+            });
+            if outranked {
+                return None;
+            }
             return Some(
                 fitting
                     .into_iter()

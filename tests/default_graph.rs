@@ -639,6 +639,17 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "Mumbai has about 40 million people and is India's financial capital.",
         "CONTRADICTED",
     ),
+    // A bare name means its most prominent bearer: a figure the graph has only for a lesser
+    // namesake (Asia, a town in the Philippines; Florida, Cuba) is not read of it. A value that
+    // tells namesakes apart still reads them, and a country's own figure is still checked.
+    ("Asia has about 4.7 billion people.", "UNVERIFIABLE"),
+    ("Florida has about 22 million people.", "UNVERIFIABLE"),
+    (
+        "Istanbul straddles Europe and Asia and has over 15 million inhabitants.",
+        "SUPPORTED",
+    ),
+    ("Florida is in the United States.", "SUPPORTED"),
+    ("Georgia has about 37 million people.", "CONTRADICTED"),
 ];
 
 #[test]
