@@ -41,7 +41,7 @@ pub enum Claimed {
 }
 
 /// Qualifier of a claimed number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Bound {
     /// "about X", "X".
     Approx,
@@ -49,6 +49,11 @@ pub enum Bound {
     AtLeast,
     /// "less than X", "under X", "at most X".
     AtMost,
+    /// "between X and `to`", "X to `to`", "X–`to`" (a range: [`ranges`]).
+    Range {
+        /// The upper end, in the same unit and scale as the value.
+        to: f64,
+    },
 }
 
 /// One checkable statement found in a claim.
@@ -291,6 +296,8 @@ pub struct Quantity {
     pub bound: Bound,
     /// The place of the last digit written, scale words applied ("4" 1, "2.1 million" 1e5).
     pub precision: f64,
+    /// The scale word's factor ("million" 1e6; 1 without one).
+    pub scale: f64,
 }
 
 /// Numbers in `text` ("3.5 million", "1,234", "$3.5m"; "about 37m people" is not parsed as
@@ -316,13 +323,19 @@ pub fn quantities(text: &str) -> Vec<Quantity> {
             {
                 return None;
             }
-            // "−196" with the minus sign (U+2212) is as negative as with a hyphen.
-            let mut value: f64 = num
-                .as_str()
-                .replace(',', "")
-                .replace('−', "-")
-                .parse()
-                .ok()?;
+            // "−196" with the minus sign (U+2212) is as negative as with a hyphen; a hyphen
+            // glued to a word or number before it joins the two ("200-220 million", "2017-18").
+            let joined = num.as_str().starts_with('-')
+                && text[..num.start()]
+                    .chars()
+                    .next_back()
+                    .is_some_and(char::is_alphanumeric);
+            let digits = if joined {
+                &num.as_str()[1..]
+            } else {
+                num.as_str()
+            };
+            let mut value: f64 = digits.replace(',', "").replace('−', "-").parse().ok()?;
             // "37k" (glued) is thousands; "2750.15 K" (a space, capital) is kelvin.
             let scale = match c
                 .name("scale")
@@ -358,15 +371,69 @@ pub fn quantities(text: &str) -> Vec<Quantity> {
                 _ => Bound::Approx,
             };
             Some(Quantity {
-                start: m.start(),
+                start: if joined { num.start() + 1 } else { m.start() },
                 end: m.end(),
                 value,
                 unit,
                 bound,
                 precision,
+                scale,
             })
         })
         .collect()
+}
+
+/// What stands between the two numbers of a range ("24 to 32 million", "between 24 and 32
+/// million", "24–32 million").
+pub(crate) static RANGE_BETWEEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:to|and|-|–|—)\s*(?:US\$|[$€£₹¥])?\s*$")
+        .expect("static regex; this is a bug")
+});
+
+/// "between" or "from" right before the first number of a range: "and" joins two numbers into
+/// a range only after "between".
+static RANGE_OPENS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:between|from)\s+$").expect("static regex; this is a bug")
+});
+
+/// Two numbers written as a range are one claimed figure, an interval ([`Bound::Range`]): the
+/// scale and the unit are written once, after the second ("between 200 and 220 million", "9 to
+/// 10 million people", "200–220 million", "from 1,500 to 1,600 km²"). "and" joins two numbers
+/// only after "between" ("Paris has 2 million people and 20 museums" is no range); the first
+/// end must be the smaller ("the 2017-18 season" is none).
+fn ranges(text: &str, quantities: Vec<Quantity>) -> Vec<Quantity> {
+    let mut out: Vec<Quantity> = Vec::with_capacity(quantities.len());
+    for q in quantities {
+        if let Some(a) = out.last_mut() {
+            let gap = &text[a.end..q.start];
+            let opens = RANGE_OPENS.find(&text[..a.start]);
+            let lower = if a.scale == q.scale {
+                Some(a.value)
+            } else if a.scale == 1.0 {
+                Some(a.value * q.scale)
+            } else {
+                None
+            };
+            if let Some(lower) = lower.filter(|&l| l < q.value).filter(|_| {
+                a.bound == Bound::Approx
+                    && q.bound == Bound::Approx
+                    && RANGE_BETWEEN.is_match(gap)
+                    && (opens.is_some() || !gap.trim().eq_ignore_ascii_case("and"))
+                    && (a.unit.is_none() || a.unit == q.unit)
+            }) {
+                *a = Quantity {
+                    start: opens.map_or(a.start, |m| m.start()),
+                    end: q.end,
+                    value: lower,
+                    bound: Bound::Range { to: q.value },
+                    ..q
+                };
+                continue;
+            }
+        }
+        out.push(q);
+    }
+    out
 }
 
 /// Converts `q` into the predicate unit `unit` (as written in the lexicon). `None` when the
@@ -690,7 +757,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
         let at = (m.start(), m.start() + word);
         !mentions.iter().any(|n| overlaps(n.range(), at))
     });
-    let quantities = quantities(claim);
+    let quantities = ranges(claim, quantities(claim));
     // Where each string value the claim states lies: a negation word there is the value ("The
     // ISO 3166-1 alpha-3 code of Norway is NOR"), not a negation.
     let mut value_spans = known.clone();
@@ -928,6 +995,19 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                         };
                         let precision =
                             convert(&shifted, p.unit.as_deref()).map_or(0.0, |v| (v - value).abs());
+                        let bound = match q.bound {
+                            Bound::Range { to } => Bound::Range {
+                                to: convert(
+                                    &Quantity {
+                                        value: to,
+                                        ..q.clone()
+                                    },
+                                    p.unit.as_deref(),
+                                )
+                                .unwrap_or(to),
+                            },
+                            b => b,
+                        };
                         for sid in sids {
                             keys.push((phrase, sm.range(), (q.start, q.end), Some(pi)));
                             assertions.push(Assertion {
@@ -935,7 +1015,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                                 predicate: pi,
                                 value: Claimed::Number {
                                     value,
-                                    bound: q.bound,
+                                    bound,
                                     precision,
                                 },
                                 value_text: claim[q.start..q.end].trim().to_string(),
@@ -1169,6 +1249,43 @@ mod tests {
         assert_eq!(precision("2.1 million people"), 1e5);
         assert_eq!(precision("37k followers"), 1e3);
         assert_eq!(precision("bought for $3.5m"), 1e5);
+    }
+
+    #[test]
+    fn a_range_is_one_interval_with_its_scale_and_unit_written_once() {
+        let one = |t: &'static str| {
+            let q = ranges(t, quantities(t));
+            assert_eq!(q.len(), 1, "{t}: {q:?}");
+            (
+                q[0].value,
+                q[0].bound,
+                &t[q[0].start..q[0].end],
+                q[0].unit.clone(),
+            )
+        };
+        let range = |to: f64| Bound::Range { to };
+        let t = "has between 200 and 220 million people";
+        assert_eq!(
+            one(t),
+            (200e6, range(220e6), "between 200 and 220 million", None)
+        );
+        assert_eq!(one("has 200-220 million people").1, range(220e6));
+        assert_eq!(one("has 200–220 million people").0, 200e6);
+        assert_eq!(one("9.5 to 10 million people").0, 9.5e6);
+        let t = "melts at 1,500 to 1,550 °C";
+        assert_eq!(one(t).3.as_deref(), Some("°c"));
+        assert_eq!(one("from −40 to −30 °C").1, range(-30.0));
+        // Not ranges: "and" without "between", a larger first end, a bound on one end.
+        for t in [
+            "has 2 million people and 20 museums",
+            "the 2017-18 season",
+            "more than 5 to 6 million",
+        ] {
+            assert_eq!(ranges(t, quantities(t)).len(), 2, "{t}");
+        }
+        // The hyphen of a range is no minus sign.
+        assert_eq!(quantities("2017-18")[1].value, 18.0);
+        assert_eq!(quantities("at -196 °C")[0].value, -196.0);
     }
 
     #[test]

@@ -567,13 +567,6 @@ static BOUND_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex; this is a bug")
 });
 
-/// What stands between the two numbers of a range ("24 to 32 million", "between 24 and 32
-/// million", "24–32 million").
-static RANGE_BETWEEN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(?:to|and|-|–|—)\s*(?:US\$|[$€£₹¥])?\s*$")
-        .expect("static regex; this is a bug")
-});
-
 /// A percent sign or word right after a number: a share, never a count or a measure.
 pub(crate) static PERCENT_AFTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:%|percent\b|per\s+cent\b)").expect("static regex; this is a bug")
@@ -899,17 +892,7 @@ fn figures(text: &str) -> Vec<Item> {
         {
             continue;
         }
-        // "2017-18": the number pattern reads a minus sign.
-        let value = if q.value < 0.0 && before == Some('-') {
-            let glued = text[..num_start - 1].chars().next_back();
-            if glued.is_some_and(char::is_alphanumeric) {
-                -q.value
-            } else {
-                q.value
-            }
-        } else {
-            q.value
-        };
+        let value = q.value;
         let percent = PERCENT_AFTER.is_match(rest);
         let digits = &text[num_start..q.end];
         let written = digits
@@ -949,7 +932,7 @@ fn figures(text: &str) -> Vec<Item> {
         if let Some((k, end)) = unscaled.take() {
             if let Figure::Number(first) = &mut out[k].figure {
                 if scale > 1.0
-                    && RANGE_BETWEEN.is_match(&text[end..num_start])
+                    && link::RANGE_BETWEEN.is_match(&text[end..num_start])
                     && first.value * scale <= value
                 {
                     first.value *= scale;
@@ -1193,7 +1176,8 @@ fn qualified(before: &str, bound: Bound, value: f64, half: f64, percent: bool) -
         None => match bound {
             Bound::AtLeast => Qualifier::Above { strict: false },
             Bound::AtMost => Qualifier::Below { strict: false },
-            Bound::Approx => Qualifier::Plain,
+            // Never read here: the context check reads a range's two ends as two numbers.
+            Bound::Approx | Bound::Range { .. } => Qualifier::Plain,
         },
     };
     Number {

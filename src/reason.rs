@@ -232,6 +232,7 @@ fn judge_plain(kg: &Knowledge, a: &Assertion, facts: &[Fact]) -> Judgement {
                     Bound::Approx => (value - g).abs() <= tol,
                     Bound::AtLeast => g >= value - tol,
                     Bound::AtMost => g <= value + tol,
+                    Bound::Range { to } => g >= value - tol && g <= to + tol,
                 }
             };
             if let Some((f, g)) = numeric.iter().find(|(_, g)| ok(*g)) {
@@ -275,6 +276,7 @@ fn judge_plain(kg: &Knowledge, a: &Assertion, facts: &[Fact]) -> Judgement {
                         Bound::Approx => g * factor >= *value && g / factor <= *value,
                         Bound::AtLeast => g * factor >= *value,
                         Bound::AtMost => g / factor <= *value,
+                        Bound::Range { to } => g * factor >= *value && g / factor <= *to,
                     }
             };
             if p.functional || p.kind == ValueKind::Year || numeric.len() == 1 {

@@ -650,6 +650,13 @@ pub const SENTENCES: &[(&str, &str)] = &[
     ),
     ("Florida is in the United States.", "SUPPORTED"),
     ("Georgia has about 37 million people.", "CONTRADICTED"),
+    // A range is one interval, its scale written once; the graph's value must lie in it.
+    (
+        "Brazil has a population of between 200 and 220 million people.",
+        "SUPPORTED",
+    ),
+    ("Brazil has 200-220 million people.", "SUPPORTED"),
+    ("Germany has 50 to 60 million inhabitants.", "CONTRADICTED"),
 ];
 
 #[test]
