@@ -300,6 +300,12 @@ pub struct Quantity {
     pub scale: f64,
 }
 
+/// People counted right after a number ("38m people").
+static COUNTED_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s+(?i:people|inhabitants|residents|citizens|persons|speakers|users|visitors|passengers)\b")
+        .expect("static regex; this is a bug")
+});
+
 /// Numbers in `text` ("3.5 million", "1,234", "$3.5m"; "about 37m people" is not parsed as
 /// metres).
 pub fn quantities(text: &str) -> Vec<Quantity> {
@@ -352,13 +358,21 @@ pub fn quantities(text: &str) -> Vec<Quantity> {
             value *= scale;
             let decimals = num.as_str().split_once('.').map_or(0, |(_, d)| d.len());
             let mut precision = scale / 10f64.powi(i32::try_from(decimals).unwrap_or(i32::MAX));
-            // "$3.5m": after a currency sign "m" is millions, not metres.
+            // "$3.5m", "38m people": after a currency sign, or glued to the number and before
+            // people counted, "m" is millions, not metres.
             let mut unit = c.name("unit").map(|u| u.as_str().to_lowercase());
-            if c.name("cur").is_some() && unit.as_deref() == Some("m") {
+            let counted = || {
+                m.as_str().ends_with(['m', 'M'])
+                    && text[num.end()..m.end()].len() == 1
+                    && COUNTED_AFTER.is_match(&text[m.end()..])
+            };
+            let millions = unit.as_deref() == Some("m") && (c.name("cur").is_some() || counted());
+            if millions {
                 value *= 1e6;
                 precision *= 1e6;
                 unit = None;
             }
+            let scale = if millions { 1e6 } else { scale };
             let bound = match c
                 .name("cmp")
                 .map(|s| s.as_str().trim().to_lowercase())
@@ -1224,6 +1238,11 @@ mod tests {
         let q = &quantities("bought for $3.5m in 2010")[0];
         assert_eq!((q.value, q.unit.as_deref()), (3.5e6, None));
         assert_eq!(quantities("homes worth up to £1m")[0].value, 1e6);
+        let q = &quantities("Canada has about 38m people")[0];
+        assert_eq!((q.value, q.unit.as_deref()), (38e6, None));
+        assert_eq!(quantities("38M inhabitants")[0].value, 38e6);
+        assert_eq!(quantities("a 38m tower")[0].unit.as_deref(), Some("m"));
+        assert_eq!(quantities("38 m people")[0].unit.as_deref(), Some("m"));
         // The minus sign (U+2212) as well as a hyphen.
         assert_eq!(quantities("boils at −196 °C")[0].value, -196.0);
         assert_eq!(quantities("boils at -196 °C")[0].value, -196.0);
