@@ -80,7 +80,9 @@ pub enum GraphError {
     },
 }
 
-/// Fold text for matching: lower-case, accents removed, typographic apostrophes unified.
+/// Fold text for matching: lower-case, accents removed, typographic apostrophes unified, and the
+/// period after an initial dropped before a space or at the end ("John F. Kennedy" is "john f
+/// kennedy", as the graph may spell it; "G.T. Seaborg" is "g.t seaborg"; "U.S." is "u.s").
 /// `map[i]` is the byte offset in the original text of the char that produced folded byte `i`.
 pub struct Folded {
     /// The folded text.
@@ -89,11 +91,35 @@ pub struct Folded {
     pub map: Vec<usize>,
 }
 
+impl Folded {
+    /// Where in `original` (the text folded) the folded text up to byte `end` ends: after the
+    /// char that produced its last byte, so a period dropped after it is not part of a match
+    /// ("the symbol K." matches "K").
+    pub fn original_end(&self, original: &str, end: usize) -> usize {
+        match end.checked_sub(1) {
+            Some(last) => {
+                let start = self.map[last];
+                start + original[start..].chars().next().map_or(0, char::len_utf8)
+            }
+            None => self.map[0],
+        }
+    }
+}
+
 /// Folds `text` (see [`Folded`]).
 pub fn fold(text: &str) -> Folded {
     let mut out = String::with_capacity(text.len());
     let mut map = Vec::with_capacity(text.len() + 1);
     for (i, c) in text.char_indices() {
+        // '.' is one byte: `i + 1` is the next char's start.
+        if c == '.' && text[i + 1..].chars().next().is_none_or(char::is_whitespace) {
+            let mut before = out.chars().rev();
+            let initial = before.next().is_some_and(char::is_alphabetic)
+                && !before.next().is_some_and(char::is_alphanumeric);
+            if initial {
+                continue;
+            }
+        }
         let c = match c {
             '\u{2019}' | '\u{2018}' | '`' | '\u{02BC}' => '\'',
             '\u{2010}'..='\u{2013}' => '-',
@@ -1202,7 +1228,7 @@ impl Knowledge {
             taken.push((s, e));
             out.push(LabelHit {
                 start: f.map[s],
-                end: f.map[e],
+                end: f.original_end(text, e),
                 candidates: self.label_keys[k].clone(),
             });
         }
@@ -1220,7 +1246,7 @@ impl Knowledge {
             .map(|m| {
                 (
                     f.map[m.start()],
-                    f.map[m.end()],
+                    f.original_end(text, m.end()),
                     self.phrase_keys[m.pattern().as_usize()].clone(),
                 )
             })
@@ -1235,7 +1261,7 @@ impl Knowledge {
             .filter(|m| at_word_boundaries(&f.text, m.start(), m.end()))
             .filter_map(|m| {
                 let (p, v, exact) = &self.value_keys[m.pattern().as_usize()];
-                let (start, end) = (f.map[m.start()], f.map[m.end()]);
+                let (start, end) = (f.map[m.start()], f.original_end(text, m.end()));
                 if exact.as_ref().is_some_and(|e| text[start..end] != **e) {
                     return None;
                 }
@@ -1388,6 +1414,14 @@ mod tests {
         assert_eq!(f.text, "zurich and cote d'ivoire");
         let start = f.text.find("cote").expect("present");
         assert_eq!(&s[f.map[start]..f.map[f.text.len()]], "CÔTE d’Ivoire");
+        let s = "John F. Kennedy and G.T. Seaborg. Then A.";
+        let f = fold(s);
+        assert_eq!(f.text, "john f kennedy and g.t seaborg. then a");
+        assert_eq!(fold("the U.S., the U.S. and U.S.").text, "the u.s., the u.s and u.s");
+        let start = f.text.find("kennedy").expect("present");
+        assert_eq!(&s[f.map[start - 2]..f.original_end(s, start + 7)], "F. Kennedy");
+        let end = f.text.len();
+        assert_eq!(&s[f.map[end - 1]..f.original_end(s, end)], "A");
     }
 
     #[test]

@@ -657,6 +657,17 @@ pub const SENTENCES: &[(&str, &str)] = &[
     ),
     ("Brazil has 200-220 million people.", "SUPPORTED"),
     ("Germany has 50 to 60 million inhabitants.", "CONTRADICTED"),
+    // An initial's period is no part of the name the graph spells without it, nor is a
+    // sentence's final period part of a value.
+    (
+        "John F. Kennedy International Airport is in the United States.",
+        "SUPPORTED",
+    ),
+    (
+        "John F. Kennedy International Airport is in Canada.",
+        "CONTRADICTED",
+    ),
+    ("Potassium has the symbol K.", "SUPPORTED"),
 ];
 
 #[test]
