@@ -1417,9 +1417,15 @@ mod tests {
         let s = "John F. Kennedy and G.T. Seaborg. Then A.";
         let f = fold(s);
         assert_eq!(f.text, "john f kennedy and g.t seaborg. then a");
-        assert_eq!(fold("the U.S., the U.S. and U.S.").text, "the u.s., the u.s and u.s");
+        assert_eq!(
+            fold("the U.S., the U.S. and U.S.").text,
+            "the u.s., the u.s and u.s"
+        );
         let start = f.text.find("kennedy").expect("present");
-        assert_eq!(&s[f.map[start - 2]..f.original_end(s, start + 7)], "F. Kennedy");
+        assert_eq!(
+            &s[f.map[start - 2]..f.original_end(s, start + 7)],
+            "F. Kennedy"
+        );
         let end = f.text.len();
         assert_eq!(&s[f.map[end - 1]..f.original_end(s, end)], "A");
     }

@@ -707,6 +707,97 @@ fn unaccented_namesake<'a>(kg: &'a Knowledge, written: &str) -> impl Fn(&EntityI
 /// sixtieth of Melbourne's). Chosen as "the same order of magnitude", not fitted.
 const NAMESAKE_RANK_FACTOR: f64 = 10.0;
 
+/// "It" / "Its" / "It's" at a claim's start, or "The" / "This" and a noun ("The country has
+/// …"): it stands for a name written before ([`resolve`]).
+static ANAPHOR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[^\p{L}\p{N}]*(?:(?i:it)(?P<is>['’]s)?\b|(?P<its>(?i:its))\b|(?i:the|this)\s+(?P<noun>\p{L}+)\b)")
+        .expect("static regex; this is a bug")
+});
+
+/// A claim that opens with a name ("France is …", "Japan's currency …", "The Netherlands
+/// …"): the name, as written, and the types it may have, which a later claim may call "it",
+/// "its" or "the country" ([`resolve`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Antecedent {
+    name: String,
+    types: Vec<String>,
+}
+
+/// The name `claim` opens with, if any: its first mention, after nothing but punctuation and
+/// "the", written with a capital (or in a response written all in lower case).
+fn antecedent(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Option<Antecedent> {
+    let first = kg.find_entities(claim).into_iter().next()?;
+    let before = claim[..first.start].trim_start_matches(|c: char| !c.is_alphanumeric());
+    let before = before.trim();
+    if !(before.is_empty() || before.eq_ignore_ascii_case("the")) {
+        return None;
+    }
+    let name = &claim[first.start..first.end];
+    if !all_lowercase_input && !name.starts_with(char::is_uppercase) {
+        return None;
+    }
+    let mut types: Vec<String> = first
+        .candidates
+        .iter()
+        .flat_map(|&c| kg.entities[c as usize].types.iter().cloned())
+        .collect();
+    types.sort();
+    types.dedup();
+    Some(Antecedent {
+        name: name.to_string(),
+        types,
+    })
+}
+
+/// The name a claim leaves for the next to call "it": the one it opens with; else the one
+/// before, where the claim calls that "it" too ("Its capital is Tokyo." keeps Japan); else none.
+pub fn next_antecedent(
+    kg: &Knowledge,
+    claim: &str,
+    before: Option<Antecedent>,
+    all_lowercase_input: bool,
+) -> Option<Antecedent> {
+    antecedent(kg, claim, all_lowercase_input)
+        .or_else(|| before.filter(|a| resolve(claim, a).is_some()))
+}
+
+/// `claim` with the "it", "its", "it's" or "the <noun>" it opens with ([`ANAPHOR`]) written as
+/// the name of `antecedent`: "Its capital is Paris" after "France is a country in Western
+/// Europe." reads "France's capital is Paris". A noun must name one of the antecedent's types:
+/// the last word of the type's local name ("the country": `schema:Country`; "the element":
+/// `fg:ChemicalElement`). `None` when the claim opens otherwise.
+pub fn resolve(claim: &str, antecedent: &Antecedent) -> Option<String> {
+    let c = ANAPHOR.captures(claim)?;
+    let whole = c.get(0)?;
+    let start = whole.start() + whole.as_str().find(char::is_alphabetic)?;
+    let name = &antecedent.name;
+    let written = if let Some(noun) = c.name("noun") {
+        let noun = noun.as_str().to_lowercase();
+        let names_a_type = antecedent.types.iter().any(|t| {
+            let local = t.rsplit(['/', '#', ':']).next().unwrap_or(t);
+            let last = local
+                .rfind(char::is_uppercase)
+                .map_or(local, |i| &local[i..]);
+            last.to_lowercase() == noun
+        });
+        if !names_a_type {
+            return None;
+        }
+        name.clone()
+    } else if c.name("its").is_some() {
+        format!("{name}'s")
+    } else if c.name("is").is_some() {
+        format!("{name} is")
+    } else {
+        name.clone()
+    };
+    Some(format!(
+        "{}{written}{}",
+        &claim[..start],
+        &claim[whole.end()..]
+    ))
+}
+
 /// Links one claim. `all_lowercase_input` disables the capitalization filter (the whole
 /// response was written in lower case, so lower case says nothing).
 pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
@@ -1268,6 +1359,44 @@ mod tests {
         assert_eq!(precision("2.1 million people"), 1e5);
         assert_eq!(precision("37k followers"), 1e3);
         assert_eq!(precision("bought for $3.5m"), 1e5);
+    }
+
+    #[test]
+    fn it_its_and_the_noun_of_a_type_stand_for_the_name_before() {
+        let france = Antecedent {
+            name: "France".into(),
+            types: vec!["https://schema.org/Country".into()],
+        };
+        let gold = Antecedent {
+            name: "Gold".into(),
+            types: vec!["https://factgate.dev/ns#ChemicalElement".into()],
+        };
+        let read = |claim: &str, a: &Antecedent| resolve(claim, a);
+        assert_eq!(
+            read("Its capital is Paris", &france).as_deref(),
+            Some("France's capital is Paris")
+        );
+        assert_eq!(
+            read("it has about 68 million people.", &france).as_deref(),
+            Some("France has about 68 million people.")
+        );
+        assert_eq!(
+            read("It's in Western Europe.", &france).as_deref(),
+            Some("France is in Western Europe.")
+        );
+        assert_eq!(
+            read("- The country uses the euro.", &france).as_deref(),
+            Some("- France uses the euro.")
+        );
+        assert_eq!(
+            read("The element has atomic number 79.", &gold).as_deref(),
+            Some("Gold has atomic number 79.")
+        );
+        // A noun that names none of its types, or another start, is no reference to it.
+        assert_eq!(read("The city has 2 million people.", &france), None);
+        assert_eq!(read("The capital is Paris.", &france), None);
+        assert_eq!(read("Items are cheap there.", &france), None);
+        assert_eq!(read("Paris is its capital.", &france), None);
     }
 
     #[test]

@@ -945,6 +945,14 @@ impl Checker {
 
         let mut pending: Vec<Pending> = Vec::with_capacity(claims.len());
         let mut stop = None;
+        // The name the claim before opened with, for a claim that calls it "it" or "the
+        // country" (`link::resolve`); a stream's claims checked before count.
+        let before = claims.first().map_or("", |c| {
+            &input.response[..c.span.start.min(input.response.len())]
+        });
+        let mut antecedent = claims::split(before).iter().fold(None, |a, c| {
+            link::next_antecedent(kg, &c.text, a, all_lower)
+        });
         for c in claims {
             if let Some(why) = self.time_up(budget).or_else(|| budget.exhausted()) {
                 stop = Some(why);
@@ -954,11 +962,28 @@ impl Checker {
             let t = Instant::now();
             let mut linked = link::link(kg, &c.text, all_lower);
             // A short answer ("Delhi.") is read in the light of the question.
-            let hypothesis = hypothesis(&input.prompt, &c.text);
+            let mut hypothesis = hypothesis(&input.prompt, &c.text);
             let with_prompt = hypothesis.len() != c.text.len();
+            // "Its capital is Paris" after "France is …" is read as "France's capital is Paris"
+            // where the claim alone states nothing the graph can check.
+            let resolved = antecedent.as_ref().and_then(|a| link::resolve(&c.text, a));
+            let mut read_as = None;
+            if let Some(r) = resolved.as_ref().filter(|_| linked.assertions.is_empty()) {
+                let l = link::link(kg, r, all_lower);
+                if !l.assertions.is_empty() {
+                    linked = l;
+                    read_as = Some(format!(
+                        "read as \"{r}\" (the name the claim before opened with)"
+                    ));
+                    if !with_prompt {
+                        hypothesis.clone_from(r);
+                    }
+                }
+            }
             if with_prompt && linked.assertions.is_empty() {
                 linked = link::link(kg, &hypothesis, all_lower);
             }
+            antecedent = link::next_antecedent(kg, &c.text, antecedent, all_lower);
             t_link += micros(t);
 
             let t = Instant::now();
@@ -976,7 +1001,7 @@ impl Checker {
                     .filter(|j| j.status == Status::Contradicted)
                     .all(|j| j.inconclusive);
             let mut evidence = Vec::new();
-            let mut explanations = Vec::new();
+            let mut explanations: Vec<String> = read_as.into_iter().collect();
             for j in &judgements {
                 let relevant = match status {
                     Status::Unverifiable => true,

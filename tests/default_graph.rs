@@ -742,6 +742,57 @@ fn a_statement_inside_a_question_is_checked() {
     assert_eq!(v["verdict"], "block", "{v}");
 }
 
+#[test]
+fn it_and_the_country_are_read_as_the_name_the_sentence_before_opened_with() {
+    let text = "Japan is an island nation in East Asia. Its capital is Tokyo, and it has about \
+                125 million people. The country has an area of about 378,000 square kilometres. \
+                The city has about 9 million people. Paris is the capital of France. It has about \
+                68 million people. The capital of Kenya is Nairobi. It has about 4 million people.";
+    let out = crate::common::factgate_bin()
+        .args(["check", "--json", "--verifier", "off", "--knowledge"])
+        .arg(knowledge_dir())
+        .arg(text)
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_str(&crate::common::stdout_ok(out)).expect("json");
+    let statuses: Vec<(&str, &str)> = v["claims"]
+        .as_array()
+        .expect("claims")
+        .iter()
+        .map(|c| {
+            (
+                c["text"].as_str().expect("text"),
+                c["status"].as_str().expect("status"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("Japan is an island nation in East Asia.", "UNVERIFIABLE"),
+            ("Its capital is Tokyo", "SUPPORTED"),
+            ("it has about 125 million people.", "SUPPORTED"),
+            (
+                "The country has an area of about 378,000 square kilometres.",
+                "SUPPORTED"
+            ),
+            // "The city" names no type of Japan's: not read as Japan.
+            ("The city has about 9 million people.", "UNVERIFIABLE"),
+            ("Paris is the capital of France.", "SUPPORTED"),
+            // "It" is the name the sentence opened with, Paris, not France.
+            ("It has about 68 million people.", "CONTRADICTED"),
+            // A sentence that opens with no name leaves "it" unread.
+            ("The capital of Kenya is Nairobi.", "SUPPORTED"),
+            ("It has about 4 million people.", "UNVERIFIABLE"),
+        ]
+    );
+    let read_as = v["claims"][2]["explanation"].as_str().expect("explanation");
+    assert!(
+        read_as.contains("read as \"Japan has about 125 million people.\""),
+        "{read_as}"
+    );
+}
+
 /// The tutorial graph of `knowledge/VOCAB.md` (its first `turtle` block), as a user copies it.
 fn vocab_example() -> String {
     let vocab = std::fs::read_to_string(knowledge_dir().join("VOCAB.md")).expect("VOCAB.md");

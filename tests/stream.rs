@@ -500,3 +500,34 @@ async fn first_message_fields_have_the_same_limits_as_check() {
     server.stop().await.expect("clean stop");
     assert!(common::audit_records(&dir.path().join("audit.jsonl")).is_empty());
 }
+
+#[tokio::test]
+async fn it_in_a_later_chunk_is_read_as_the_name_an_earlier_sentence_opened_with() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = server(dir.path(), "").await;
+    let mut client = server.client().await;
+    let (tx, mut responses) = open(&mut client).await;
+
+    // The first sentence is answered before the second is sent: it is checked on its own.
+    tx.send(chunk(b"France is a country in Europe. Its "))
+        .await
+        .expect("send");
+    let msg = responses.message().await.expect("ok").expect("a message");
+    assert_eq!(msg.claims.len(), 1, "{msg:?}");
+    tx.send(chunk(b"capital is Berlin.")).await.expect("send");
+    drop(tx);
+    let mut last = None;
+    while let Some(msg) = responses.message().await.expect("ok") {
+        last = Some(msg);
+    }
+    let last = last.expect("final message");
+    assert_eq!(last.claims.len(), 1);
+    assert_eq!(last.claims[0].text, "Its capital is Berlin.");
+    assert_eq!(
+        status_of(&last.claims[0]),
+        pb::ClaimStatus::ClaimContradicted,
+        "{:?}",
+        last.claims[0]
+    );
+    server.stop().await.expect("clean stop");
+}
