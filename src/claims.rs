@@ -8,6 +8,11 @@
 //! claims. Simple coordinations of two full clauses ("A is X, and B is Y") become two claims.
 //! A run longer than [`MAX_CLAIM_BYTES`] without a sentence stop is cut at a clause or word
 //! boundary, so the work per claim is bounded whatever the input. Spans are byte offsets into the input plus UTF-16 offsets for browser UIs.
+//! A markdown table row is one claim; [`table_row`] says what it states under its header.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 /// A half-open range of the response, in UTF-8 bytes and UTF-16 code units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -103,6 +108,80 @@ pub fn split(text: &str) -> Vec<Claim> {
         }
     }
     claims
+}
+
+/// A markdown table's header separator line ("|---|:---:|").
+static TABLE_SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?$").expect("static regex; this is a bug")
+});
+
+/// The cells of a markdown table line, trimmed, without emphasis marks.
+fn table_cells(line: &str) -> Vec<&str> {
+    let line = line.trim();
+    let line = line.strip_prefix('|').unwrap_or(line);
+    let line = line.strip_suffix('|').unwrap_or(line);
+    line.split('|')
+        .map(|c| c.trim().trim_matches(['*', '_', '`']).trim())
+        .collect()
+}
+
+/// What a claim that is a whole markdown table row ("| Germany | Munich | 83 million |") states
+/// under its table's header ("| Country | Capital | Population (2023) |" and a "|---|" line):
+/// one sentence per cell, of the row's head (its first cell with a letter): "Germany's capital
+/// is Munich.", "Germany's population is 83 million.". A header's parenthesis is a unit for a
+/// number ("Area (km²)": "357,000 km²") or, with digits in it, dropped ("(2023)"). `None` for
+/// any other claim, a header row, or a row whose cells do not match the header's.
+pub fn table_row(response: &str, span: &Span) -> Option<Vec<String>> {
+    let line_start = response[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = response[span.start..]
+        .find('\n')
+        .map_or(response.len(), |i| span.start + i);
+    let line = response[line_start..line_end].trim();
+    if !line.starts_with('|') || line != response[span.start..span.end].trim() {
+        return None;
+    }
+    let table: Vec<&str> = response[..line_start]
+        .lines()
+        .rev()
+        .take_while(|l| l.trim_start().starts_with('|'))
+        .collect();
+    let [.., separator, header] = table.as_slice() else {
+        return None;
+    };
+    if !TABLE_SEPARATOR.is_match(separator.trim()) {
+        return None;
+    }
+    let (header, row) = (table_cells(header), table_cells(line));
+    if header.len() != row.len() {
+        return None;
+    }
+    let head = row
+        .iter()
+        .position(|c| c.chars().any(char::is_alphabetic))?;
+    let sentences: Vec<String> = header
+        .iter()
+        .zip(&row)
+        .enumerate()
+        .filter(|&(i, (h, v))| i != head && !h.is_empty() && v.chars().any(char::is_alphanumeric))
+        .map(|(_, (h, v))| {
+            let (name, unit) = match h.split_once('(') {
+                Some((name, rest)) => {
+                    let inner = rest.trim_end_matches(')').trim();
+                    (
+                        name.trim(),
+                        (!inner.contains(|c: char| c.is_ascii_digit())).then_some(inner),
+                    )
+                }
+                None => (*h, None),
+            };
+            let value = match unit {
+                Some(u) if v.ends_with(|c: char| c.is_ascii_digit()) => format!("{v} {u}"),
+                _ => (*v).to_string(),
+            };
+            format!("{}'s {} is {value}.", row[head], name.to_lowercase())
+        })
+        .collect();
+    (!sentences.is_empty()).then_some(sentences)
 }
 
 /// Question words: a sentence starting with one asks rather than states; after a comma one
@@ -495,6 +574,38 @@ fn starts_with_subject(right: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_table_row_states_each_cell_of_its_head_under_the_header() {
+        let text = "Capitals:\n\n| Rank | Country | Capital | Area (km²) | Population (2023) |\n\
+                    |:--|---|---|--:|-|\n\
+                    | 1 | **Germany** | Munich | 357,022 | — |\n\
+                    | France | Paris |\n\
+                    Germany is in Europe.";
+        let rows: Vec<Option<Vec<String>>> = split(text)
+            .iter()
+            .map(|c| table_row(text, &c.span))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                None,
+                // The header and a row whose cells do not match it state nothing.
+                None,
+                Some(vec![
+                    "Germany's rank is 1.".to_string(),
+                    "Germany's capital is Munich.".to_string(),
+                    "Germany's area is 357,022 km².".to_string(),
+                ]),
+                None,
+                None,
+            ]
+        );
+        // Without the separator line there is no header.
+        let text = "| Country | Capital |\n| Germany | Munich |";
+        let claims = split(text);
+        assert_eq!(table_row(text, &claims[1].span), None);
+    }
 
     fn texts(s: &str) -> Vec<String> {
         split(s).into_iter().map(|c| c.text).collect()

@@ -100,6 +100,29 @@ pub struct Linked {
     pub other_extent: bool,
 }
 
+impl Linked {
+    /// The statements of `self` and `other` together, as one claim's: "Germany's capital is
+    /// Munich." and "Germany's population is 83 million." of one table row.
+    pub fn merge(mut self, other: Linked) -> Linked {
+        let offset = self.assertions.len();
+        self.assertions.extend(other.assertions);
+        self.statements.extend(
+            other
+                .statements
+                .into_iter()
+                .map(|r| r.into_iter().map(|i| i + offset).collect()),
+        );
+        self.denied.extend(other.denied);
+        self.negated.extend(other.negated);
+        self.other_time |= other.other_time;
+        self.mentions += other.mentions;
+        self.unparsed_predicate =
+            (self.unparsed_predicate || other.unparsed_predicate) && self.assertions.is_empty();
+        self.other_extent |= other.other_extent;
+        self
+    }
+}
+
 /// `pattern` with ASCII word boundaries (`(?-u:\b)`) for its `\b`s. With Unicode ones the regex
 /// engine leaves its lazy DFA at the first non-ASCII byte (a curly quote, a dash) and scans the
 /// rest of the text with its slowest engine: parsing a news article's figures was ten times

@@ -968,6 +968,22 @@ impl Checker {
             // where the claim alone states nothing the graph can check.
             let resolved = antecedent.as_ref().and_then(|a| link::resolve(&c.text, a));
             let mut read_as = None;
+            // A table row is read as what it states under its header, cell by cell.
+            if let Some(row) =
+                claims::table_row(&input.response, &c.span).filter(|_| linked.assertions.is_empty())
+            {
+                let l = row.iter().fold(link::Linked::default(), |l, s| {
+                    l.merge(link::link(kg, s, all_lower))
+                });
+                if !l.assertions.is_empty() {
+                    linked = l;
+                    let row = row.join(" ");
+                    read_as = Some(format!("read as \"{row}\" (a table row under its header)"));
+                    if !with_prompt {
+                        hypothesis = row;
+                    }
+                }
+            }
             if let Some(r) = resolved.as_ref().filter(|_| linked.assertions.is_empty()) {
                 let l = link::link(kg, r, all_lower);
                 if !l.assertions.is_empty() {

@@ -793,6 +793,34 @@ fn it_and_the_country_are_read_as_the_name_the_sentence_before_opened_with() {
     );
 }
 
+#[test]
+fn a_table_row_is_checked_cell_by_cell_under_its_header() {
+    let text = "| Country | Capital | Population (2023) |\n|---|---|---|\n\
+                | France | Paris | 68 million |\n| Germany | Munich | 83 million |\n\
+                | Japan | Tokyo | 12 million |";
+    let out = crate::common::factgate_bin()
+        .args(["check", "--json", "--verifier", "off", "--knowledge"])
+        .arg(knowledge_dir())
+        .arg(text)
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_str(&crate::common::stdout_ok(out)).expect("json");
+    let claims = v["claims"].as_array().expect("claims");
+    let statuses: Vec<&str> = claims
+        .iter()
+        .map(|c| c["status"].as_str().expect("status"))
+        .collect();
+    assert_eq!(
+        statuses,
+        ["UNVERIFIABLE", "SUPPORTED", "CONTRADICTED", "CONTRADICTED"],
+        "{v}"
+    );
+    let why = claims[2]["explanation"].as_str().expect("explanation");
+    assert!(why.contains("capital of Germany is Berlin"), "{why}");
+    let why = claims[3]["explanation"].as_str().expect("explanation");
+    assert!(why.contains("population of Japan"), "{why}");
+}
+
 /// The tutorial graph of `knowledge/VOCAB.md` (its first `turtle` block), as a user copies it.
 fn vocab_example() -> String {
     let vocab = std::fs::read_to_string(knowledge_dir().join("VOCAB.md")).expect("VOCAB.md");
