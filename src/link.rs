@@ -1394,27 +1394,32 @@ mod tests {
             name: "Gold".into(),
             types: vec!["https://factgate.dev/ns#ChemicalElement".into()],
         };
+        for (claim, a, read) in [
+            ("Its capital is Paris", &france, "France's capital is Paris"),
+            (
+                "it has about 68 million people.",
+                &france,
+                "France has about 68 million people.",
+            ),
+            (
+                "It's in Western Europe.",
+                &france,
+                "France is in Western Europe.",
+            ),
+            (
+                "- The country uses the euro.",
+                &france,
+                "- France uses the euro.",
+            ),
+            (
+                "The element has atomic number 79.",
+                &gold,
+                "Gold has atomic number 79.",
+            ),
+        ] {
+            assert_eq!(resolve(claim, a).as_deref(), Some(read), "{claim}");
+        }
         let read = |claim: &str, a: &Antecedent| resolve(claim, a);
-        assert_eq!(
-            read("Its capital is Paris", &france).as_deref(),
-            Some("France's capital is Paris")
-        );
-        assert_eq!(
-            read("it has about 68 million people.", &france).as_deref(),
-            Some("France has about 68 million people.")
-        );
-        assert_eq!(
-            read("It's in Western Europe.", &france).as_deref(),
-            Some("France is in Western Europe.")
-        );
-        assert_eq!(
-            read("- The country uses the euro.", &france).as_deref(),
-            Some("- France uses the euro.")
-        );
-        assert_eq!(
-            read("The element has atomic number 79.", &gold).as_deref(),
-            Some("Gold has atomic number 79.")
-        );
         // A noun that names none of its types, or another start, is no reference to it.
         assert_eq!(read("The city has 2 million people.", &france), None);
         assert_eq!(read("The capital is Paris.", &france), None);

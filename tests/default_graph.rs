@@ -722,18 +722,23 @@ fn a_name_written_shorter_is_not_a_contradiction() {
     assert_eq!(claim["status"], "CONTRADICTED", "{claim}");
 }
 
-#[test]
-fn a_statement_inside_a_question_is_checked() {
-    // A hallucination phrased with a question tag is a claim (it used to pass unchecked, and
-    // the answer was ALLOWed with no claim at all); a plain question stays no claim.
-    let text = "Sydney is the capital of Australia, did you know that? What else do you like?";
+/// `factgate check --json` of `text` on the default graph, without the verifier.
+fn check_without_verifier(text: &str) -> serde_json::Value {
     let out = crate::common::factgate_bin()
         .args(["check", "--json", "--verifier", "off", "--knowledge"])
         .arg(knowledge_dir())
         .arg(text)
         .output()
         .expect("runs");
-    let v: serde_json::Value = serde_json::from_str(&crate::common::stdout_ok(out)).expect("json");
+    serde_json::from_str(&crate::common::stdout_ok(out)).expect("json")
+}
+
+#[test]
+fn a_statement_inside_a_question_is_checked() {
+    // A hallucination phrased with a question tag is a claim (it used to pass unchecked, and
+    // the answer was ALLOWed with no claim at all); a plain question stays no claim.
+    let text = "Sydney is the capital of Australia, did you know that? What else do you like?";
+    let v = check_without_verifier(text);
     let claims = v["claims"].as_array().expect("claims");
     assert_eq!(claims.len(), 1, "{v}");
     assert_eq!(claims[0]["text"], "Sydney is the capital of Australia");
@@ -748,13 +753,7 @@ fn it_and_the_country_are_read_as_the_name_the_sentence_before_opened_with() {
                 125 million people. The country has an area of about 378,000 square kilometres. \
                 The city has about 9 million people. Paris is the capital of France. It has about \
                 68 million people. The capital of Kenya is Nairobi. It has about 4 million people.";
-    let out = crate::common::factgate_bin()
-        .args(["check", "--json", "--verifier", "off", "--knowledge"])
-        .arg(knowledge_dir())
-        .arg(text)
-        .output()
-        .expect("runs");
-    let v: serde_json::Value = serde_json::from_str(&crate::common::stdout_ok(out)).expect("json");
+    let v = check_without_verifier(text);
     let statuses: Vec<(&str, &str)> = v["claims"]
         .as_array()
         .expect("claims")
@@ -798,13 +797,7 @@ fn a_table_row_is_checked_cell_by_cell_under_its_header() {
     let text = "| Country | Capital | Population (2023) |\n|---|---|---|\n\
                 | France | Paris | 68 million |\n| Germany | Munich | 83 million |\n\
                 | Japan | Tokyo | 12 million |";
-    let out = crate::common::factgate_bin()
-        .args(["check", "--json", "--verifier", "off", "--knowledge"])
-        .arg(knowledge_dir())
-        .arg(text)
-        .output()
-        .expect("runs");
-    let v: serde_json::Value = serde_json::from_str(&crate::common::stdout_ok(out)).expect("json");
+    let v = check_without_verifier(text);
     let claims = v["claims"].as_array().expect("claims");
     let statuses: Vec<&str> = claims
         .iter()
