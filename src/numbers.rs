@@ -911,11 +911,7 @@ fn figures(text: &str) -> Vec<Item> {
         {
             continue;
         }
-        let scale = if written.is_empty() {
-            1.0
-        } else {
-            (q.value.abs() / written.replace(',', "").parse::<f64>().unwrap_or(1.0)).max(1.0)
-        };
+        let scale = q.scale;
         // Half the place of the last digit written ("7.5 million": 0.05 million).
         let half = q.precision / 2.0;
         let year = written.len() == 4

@@ -964,35 +964,33 @@ impl Checker {
             // A short answer ("Delhi.") is read in the light of the question.
             let mut hypothesis = hypothesis(&input.prompt, &c.text);
             let with_prompt = hypothesis.len() != c.text.len();
-            // "Its capital is Paris" after "France is …" is read as "France's capital is Paris"
-            // where the claim alone states nothing the graph can check.
-            let resolved = antecedent.as_ref().and_then(|a| link::resolve(&c.text, a));
+            // Where the claim alone states nothing the graph can check, it is read as what it
+            // states in its place: a table row under its header, cell by cell; "Its capital is
+            // Paris" after "France is …" as "France's capital is Paris".
             let mut read_as = None;
-            // A table row is read as what it states under its header, cell by cell.
-            if let Some(row) =
-                claims::table_row(&input.response, &c.span).filter(|_| linked.assertions.is_empty())
-            {
-                let l = row.iter().fold(link::Linked::default(), |l, s| {
-                    l.merge(link::link(kg, s, all_lower))
+            if linked.assertions.is_empty() {
+                let row = claims::table_row(&input.response, &c.span).map(|row| {
+                    let l = row.iter().fold(link::Linked::default(), |l, s| {
+                        l.merge(link::link(kg, s, all_lower))
+                    });
+                    (l, row.join(" "), "a table row under its header")
                 });
-                if !l.assertions.is_empty() {
+                let it = antecedent
+                    .as_ref()
+                    .and_then(|a| link::resolve(&c.text, a))
+                    .map(|r| {
+                        let l = link::link(kg, &r, all_lower);
+                        (l, r, "the name the claim before opened with")
+                    });
+                if let Some((l, text, why)) = row
+                    .into_iter()
+                    .chain(it)
+                    .find(|(l, ..)| !l.assertions.is_empty())
+                {
                     linked = l;
-                    let row = row.join(" ");
-                    read_as = Some(format!("read as \"{row}\" (a table row under its header)"));
+                    read_as = Some(format!("read as \"{text}\" ({why})"));
                     if !with_prompt {
-                        hypothesis = row;
-                    }
-                }
-            }
-            if let Some(r) = resolved.as_ref().filter(|_| linked.assertions.is_empty()) {
-                let l = link::link(kg, r, all_lower);
-                if !l.assertions.is_empty() {
-                    linked = l;
-                    read_as = Some(format!(
-                        "read as \"{r}\" (the name the claim before opened with)"
-                    ));
-                    if !with_prompt {
-                        hypothesis.clone_from(r);
+                        hypothesis = text;
                     }
                 }
             }
