@@ -418,6 +418,16 @@ impl Number {
             Qualifier::Above { .. } | Qualifier::Below { .. }
         )
     }
+
+    /// The side a limit allows, its own figure included ("up to", "at least", "not more
+    /// than"): 1 above, -1 below, 0 for a strict bound or none.
+    fn limit(&self) -> i8 {
+        match self.qualifier {
+            Qualifier::Above { strict: false } => 1,
+            Qualifier::Below { strict: false } => -1,
+            _ => 0,
+        }
+    }
 }
 
 fn comparable(claim: &Figure, stated: &Figure) -> bool {
@@ -461,6 +471,19 @@ fn confirms(claim: &Figure, stated: &Figure) -> bool {
 fn compatible(claim: &Figure, stated: &Figure) -> bool {
     match (*claim, *stated) {
         (Figure::Number(a), Figure::Number(b)) => {
+            // Two limits on the same side are compared as figures: "up to 1,000 requests"
+            // against "up to 600 requests" states another limit, although every value the
+            // window allows is one the claim does. A strict bound describes rather than limits
+            // ("more than 25 million visitors" agrees with "more than 30 million").
+            if a.limit() != 0 && a.limit() == b.limit() {
+                let plain = |n: Number| {
+                    Figure::Number(Number {
+                        qualifier: Qualifier::Plain,
+                        ..n
+                    })
+                };
+                return compatible(&plain(a), &plain(b));
+            }
             // The claim keeps its precision; the window's plain number is exact against a
             // claimed bound ("less than 18" does not agree with "18").
             let ((al, ah), (bl, bh)) = (a.interval(false), b.interval(a.bounded()));
@@ -552,6 +575,13 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex; this is a bug")
 });
 
+/// A negation just before a bound word, up to two words away ("not more than", "don't take
+/// more than", "must never exceed").
+static NEGATED_BOUND: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:\bnot|\bnever|n't)\s+(?:[a-z]+\s+){0,2}$")
+        .expect("static regex; this is a bug")
+});
+
 /// Qualifiers that the link stage's number pattern does not know, read just before the number
 /// (a currency sign may sit between: "more than ₹50 crore").
 static BOUND_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
@@ -560,7 +590,7 @@ static BOUND_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
         \b(?P<w>less\ than|fewer\ than|under|below|lower\ than|smaller\ than|at\ most|up\ to|
               no\ more\ than|a\ maximum\ of|
               more\ than|greater\ than|over|above|higher\ than|larger\ than|bigger\ than|
-              at\ least|no\ less\ than|no\ fewer\ than|in\ excess\ of|exceeding|a\ minimum\ of|
+              at\ least|no\ less\ than|no\ fewer\ than|in\ excess\ of|exceed(?:s|ed|ing)?|a\ minimum\ of|
               about|approximately|approx\.?|around|roughly|nearly|almost|some|close\ to|circa)
         \s*(?:US\$|[$€£₹¥]|Rs\.?)?\s*$",
     )
@@ -1149,10 +1179,19 @@ fn first_words(after: &str, n: usize) -> &str {
 /// link stage reads) and hedges ("about").
 fn qualified(before: &str, bound: Bound, value: f64, half: f64, percent: bool) -> Number {
     // The qualifier ends where the number starts: only the last few words can hold it.
-    let word = BOUND_BEFORE
-        .captures(last_words(before, 40))
-        .and_then(|c| c.name("w"))
-        .map(|w| w.as_str().to_ascii_lowercase());
+    let tail = last_words(before, 40);
+    let found = BOUND_BEFORE.captures(tail).and_then(|c| c.name("w"));
+    let word = found.map(|w| w.as_str().to_ascii_lowercase());
+    // "Do not exceed 2,000 mg", "should not take more than 2,000 mg": a negated bound is the
+    // other side's, its own figure included.
+    // A preposition is not a comparison a negation turns: "not children under 12" excludes
+    // the children, it does not state a lower limit.
+    let negated = found.is_some_and(|w| {
+        !matches!(
+            w.as_str().to_ascii_lowercase().as_str(),
+            "under" | "below" | "over" | "above"
+        ) && NEGATED_BOUND.is_match(&tail[..w.start()])
+    });
     let qualifier = match word.as_deref() {
         Some("less than" | "fewer than" | "under" | "below" | "lower than" | "smaller than") => {
             Qualifier::Below { strict: true }
@@ -1162,7 +1201,7 @@ fn qualified(before: &str, bound: Bound, value: f64, half: f64, percent: bool) -
         }
         Some(
             "more than" | "greater than" | "over" | "above" | "higher than" | "larger than"
-            | "bigger than" | "in excess of" | "exceeding",
+            | "bigger than" | "in excess of" | "exceed" | "exceeds" | "exceeded" | "exceeding",
         ) => Qualifier::Above { strict: true },
         Some("at least" | "no less than" | "no fewer than" | "a minimum of") => {
             Qualifier::Above { strict: false }
@@ -1175,6 +1214,11 @@ fn qualified(before: &str, bound: Bound, value: f64, half: f64, percent: bool) -
             // Never read here: the context check reads a range's two ends as two numbers.
             Bound::Approx | Bound::Range { .. } => Qualifier::Plain,
         },
+    };
+    let qualifier = match qualifier {
+        Qualifier::Above { strict } if negated => Qualifier::Below { strict: !strict },
+        Qualifier::Below { strict } if negated => Qualifier::Above { strict: !strict },
+        q => q,
     };
     Number {
         value,
@@ -1420,6 +1464,46 @@ mod tests {
         assert!(agrees("He was assassinated after 700 BCE.", king));
         assert!(agrees("He was assassinated before 600 BC.", king));
         assert!(agrees("He was assassinated in 681 BCE.", king));
+    }
+
+    #[test]
+    fn a_negated_bound_and_a_limit_restated_are_read_as_limits() {
+        let label = "Do not exceed 2,000 mg in 24 hours. Store below 25 degrees Celsius.";
+        assert!(agrees(
+            "You should not take more than 2,000 mg in a day.",
+            label
+        ));
+        assert!(agrees("Never take more than 2,000 mg a day.", label));
+        assert!(conflicts("Don't take more than 3,000 mg a day.", label));
+        assert!(conflicts("You can take more than 2,000 mg a day.", label));
+        assert!(agrees(
+            "No, not children under 12.",
+            "Children under 12 should not take this medicine."
+        ));
+        // A strict bound describes: every value "below 25" allows is below 30.
+        assert!(agrees("Keep it below 30 degrees Celsius.", label));
+        let limits = "Every API key may send up to 600 requests per minute.";
+        assert!(agrees(
+            "Each key can make up to 600 requests per minute.",
+            limits
+        ));
+        assert!(conflicts(
+            "Each key can make up to 1,000 requests per minute.",
+            limits
+        ));
+        assert!(agrees(
+            "Each key can make at most 600 requests per minute.",
+            limits
+        ));
+        // A limit still agrees with a figure inside it.
+        assert!(agrees(
+            "The key may send fewer than 1,000 requests per minute.",
+            limits
+        ));
+        assert!(agrees(
+            "The drug exceeds 1,000 mg per tablet.",
+            "Each tablet holds 1,500 mg."
+        ));
     }
 
     #[test]
