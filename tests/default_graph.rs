@@ -668,6 +668,19 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "CONTRADICTED",
     ),
     ("Potassium has the symbol K.", "SUPPORTED"),
+    // First-order subdivisions of a few countries are in the graph with their country only:
+    // "Ontario" is the province, not Ontario, California, and has no population there; a city
+    // of the same country with the name keeps it ("Delhi"); a US namesake's state does not
+    // contradict a British town ("Birmingham is in England").
+    ("Ontario is a province of Canada.", "SUPPORTED"),
+    ("Ontario is a province of Australia.", "CONTRADICTED"),
+    ("Scotland is in the United Kingdom.", "SUPPORTED"),
+    ("Ontario has about 15 million people.", "UNVERIFIABLE"),
+    ("Victoria has about 6.7 million people.", "UNVERIFIABLE"),
+    ("Victoria is the capital of the Seychelles.", "SUPPORTED"),
+    ("Delhi has about 11 million people.", "SUPPORTED"),
+    ("Birmingham is in England.", "UNVERIFIABLE"),
+    ("Vancouver is in British Columbia, Canada.", "SUPPORTED"),
 ];
 
 #[test]
