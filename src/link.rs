@@ -737,82 +737,92 @@ static ANAPHOR: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex; this is a bug")
 });
 
-/// A claim that opens with a name ("France is …", "Japan's currency …", "The Netherlands
-/// …"): the name, as written, and the types it may have, which a later claim may call "it",
-/// "its" or "the country" ([`resolve`]).
+/// The names of a claim that a later claim may call "it", "its" or "the country"
+/// ([`resolve`]): every name written with a capital, in order, with the types it may have, and
+/// whether the claim opens with the first ("France is …", "Japan's currency …", "The
+/// Netherlands …"), the one "it" means.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Antecedent {
-    name: String,
-    types: Vec<String>,
+    names: Vec<(String, Vec<String>)>,
+    opens: bool,
 }
 
-/// The name `claim` opens with, if any: its first mention, after nothing but punctuation and
-/// "the", written with a capital (or in a response written all in lower case).
+/// The names of `claim` ([`Antecedent`]): its mentions written with a capital (any, in a
+/// response written all in lower case); it opens with the first when nothing but punctuation
+/// and "the" comes before it.
 fn antecedent(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Option<Antecedent> {
-    let first = kg.find_entities(claim).into_iter().next()?;
+    let mentions = kg.find_entities(claim);
+    let first = mentions.first()?;
     let before = claim[..first.start].trim_start_matches(|c: char| !c.is_alphanumeric());
     let before = before.trim();
-    if !(before.is_empty() || before.eq_ignore_ascii_case("the")) {
-        return None;
-    }
-    let name = &claim[first.start..first.end];
-    if !all_lowercase_input && !name.starts_with(char::is_uppercase) {
-        return None;
-    }
-    let mut types: Vec<String> = first
-        .candidates
+    let capital =
+        |m: &LabelHit| all_lowercase_input || claim[m.start..].starts_with(char::is_uppercase);
+    let opens = (before.is_empty() || before.eq_ignore_ascii_case("the")) && capital(first);
+    let names: Vec<(String, Vec<String>)> = mentions
         .iter()
-        .flat_map(|&c| kg.entities[c as usize].types.iter().cloned())
+        .filter(|m| capital(m))
+        .map(|m| {
+            let mut types: Vec<String> = m
+                .candidates
+                .iter()
+                .flat_map(|&c| kg.entities[c as usize].types.iter().cloned())
+                .collect();
+            types.sort();
+            types.dedup();
+            (claim[m.start..m.end].to_string(), types)
+        })
         .collect();
-    types.sort();
-    types.dedup();
-    Some(Antecedent {
-        name: name.to_string(),
-        types,
-    })
+    (!names.is_empty()).then_some(Antecedent { names, opens })
 }
 
-/// The name a claim leaves for the next to call "it": the one it opens with; else the one
-/// before, where the claim calls that "it" too ("Its capital is Tokyo." keeps Japan); else none.
+/// The names a claim leaves for the next: those of the claim before where the claim calls one
+/// of them "it" or "the country" ("Its capital is Tokyo." keeps Japan), else its own.
 pub fn next_antecedent(
     kg: &Knowledge,
     claim: &str,
     before: Option<Antecedent>,
     all_lowercase_input: bool,
 ) -> Option<Antecedent> {
-    antecedent(kg, claim, all_lowercase_input)
-        .or_else(|| before.filter(|a| resolve(claim, a).is_some()))
+    before
+        .filter(|a| resolve(claim, a).is_some())
+        .or_else(|| antecedent(kg, claim, all_lowercase_input))
 }
 
 /// `claim` with the "it", "its", "it's" or "the <noun>" it opens with ([`ANAPHOR`]) written as
-/// the name of `antecedent`: "Its capital is Paris" after "France is a country in Western
-/// Europe." reads "France's capital is Paris". A noun must name one of the antecedent's types:
-/// the last word of the type's local name ("the country": `schema:Country`; "the element":
-/// `fg:ChemicalElement`). `None` when the claim opens otherwise.
+/// a name of `antecedent`: "Its capital is Paris" after "France is a country in Western
+/// Europe." reads "France's capital is Paris". "It" is the name the claim before opened with;
+/// "the <noun>" its first name of which the noun names a type: the last word of the type's
+/// local name ("Lagos is Nigeria's largest city. The country …": Nigeria, `schema:Country`;
+/// "the element": `fg:ChemicalElement`). `None` when the claim opens otherwise.
 pub fn resolve(claim: &str, antecedent: &Antecedent) -> Option<String> {
     let c = ANAPHOR.captures(claim)?;
     let whole = c.get(0)?;
     let start = whole.start() + whole.as_str().find(char::is_alphabetic)?;
-    let name = &antecedent.name;
     let written = if let Some(noun) = c.name("noun") {
         let noun = noun.as_str().to_lowercase();
-        let names_a_type = antecedent.types.iter().any(|t| {
-            let local = t.rsplit(['/', '#', ':']).next().unwrap_or(t);
-            let last = local
-                .rfind(char::is_uppercase)
-                .map_or(local, |i| &local[i..]);
-            last.to_lowercase() == noun
-        });
-        if !names_a_type {
-            return None;
-        }
+        let names_a_type = |types: &[String]| {
+            types.iter().any(|t| {
+                let local = t.rsplit(['/', '#', ':']).next().unwrap_or(t);
+                let last = local
+                    .rfind(char::is_uppercase)
+                    .map_or(local, |i| &local[i..]);
+                last.to_lowercase() == noun
+            })
+        };
+        let (name, _) = antecedent.names.iter().find(|(_, t)| names_a_type(t))?;
         name.clone()
-    } else if c.name("its").is_some() {
-        format!("{name}'s")
-    } else if c.name("is").is_some() {
-        format!("{name} is")
     } else {
-        name.clone()
+        let name = antecedent
+            .opens
+            .then(|| antecedent.names.first().map(|(n, _)| n))
+            .flatten()?;
+        if c.name("its").is_some() {
+            format!("{name}'s")
+        } else if c.name("is").is_some() {
+            format!("{name} is")
+        } else {
+            name.clone()
+        }
     };
     Some(format!(
         "{}{written}{}",
@@ -1386,14 +1396,15 @@ mod tests {
 
     #[test]
     fn it_its_and_the_noun_of_a_type_stand_for_the_name_before() {
-        let france = Antecedent {
-            name: "France".into(),
-            types: vec!["https://schema.org/Country".into()],
+        let named = |names: &[(&str, &str)], opens: bool| Antecedent {
+            names: names
+                .iter()
+                .map(|(n, t)| (n.to_string(), vec![t.to_string()]))
+                .collect(),
+            opens,
         };
-        let gold = Antecedent {
-            name: "Gold".into(),
-            types: vec!["https://factgate.dev/ns#ChemicalElement".into()],
-        };
+        let france = named(&[("France", "https://schema.org/Country")], true);
+        let gold = named(&[("Gold", "https://factgate.dev/ns#ChemicalElement")], true);
         for (claim, a, read) in [
             ("Its capital is Paris", &france, "France's capital is Paris"),
             (
@@ -1425,6 +1436,35 @@ mod tests {
         assert_eq!(read("The capital is Paris.", &france), None);
         assert_eq!(read("Items are cheap there.", &france), None);
         assert_eq!(read("Paris is its capital.", &france), None);
+        // "The country" is the claim's first country, wherever it stands; "it" only the name
+        // the claim opened with.
+        let lagos = named(
+            &[
+                ("Lagos", "https://schema.org/City"),
+                ("Nigeria", "https://schema.org/Country"),
+            ],
+            true,
+        );
+        assert_eq!(
+            read("The country has over 200 million people.", &lagos).as_deref(),
+            Some("Nigeria has over 200 million people.")
+        );
+        assert_eq!(
+            read("It has about 15 million people.", &lagos).as_deref(),
+            Some("Lagos has about 15 million people.")
+        );
+        let within = named(
+            &[
+                ("Lagos", "https://schema.org/City"),
+                ("Nigeria", "https://schema.org/Country"),
+            ],
+            false,
+        );
+        assert_eq!(read("It has about 15 million people.", &within), None);
+        assert_eq!(
+            read("The city has about 15 million people.", &within).as_deref(),
+            Some("Lagos has about 15 million people.")
+        );
     }
 
     #[test]

@@ -945,8 +945,8 @@ impl Checker {
 
         let mut pending: Vec<Pending> = Vec::with_capacity(claims.len());
         let mut stop = None;
-        // The name the claim before opened with, for a claim that calls it "it" or "the
-        // country" (`link::resolve`); a stream's claims checked before count.
+        // The names of the claim before, for a claim that calls one "it" or "the country"
+        // (`link::resolve`); a stream's claims checked before count.
         let before = claims.first().map_or("", |c| {
             &input.response[..c.span.start.min(input.response.len())]
         });
@@ -980,7 +980,7 @@ impl Checker {
                     .and_then(|a| link::resolve(&c.text, a))
                     .map(|r| {
                         let l = link::link(kg, &r, all_lower);
-                        (l, r, "the name the claim before opened with")
+                        (l, r, "a name of the claim before")
                     });
                 if let Some((l, text, why)) = row
                     .into_iter()

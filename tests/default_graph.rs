@@ -761,11 +761,12 @@ fn a_statement_inside_a_question_is_checked() {
 }
 
 #[test]
-fn it_and_the_country_are_read_as_the_name_the_sentence_before_opened_with() {
+fn it_and_the_country_are_read_as_a_name_of_the_sentence_before() {
     let text = "Japan is an island nation in East Asia. Its capital is Tokyo, and it has about \
                 125 million people. The country has an area of about 378,000 square kilometres. \
                 The city has about 9 million people. Paris is the capital of France. It has about \
-                68 million people. The capital of Kenya is Nairobi. It has about 4 million people.";
+                68 million people. The capital of Kenya is Nairobi. It has about 4 million people. \
+                Lagos is Nigeria's largest city. The country has over 200 million people.";
     let v = check_without_verifier(text);
     let statuses: Vec<(&str, &str)> = v["claims"]
         .as_array()
@@ -796,6 +797,9 @@ fn it_and_the_country_are_read_as_the_name_the_sentence_before_opened_with() {
             // A sentence that opens with no name leaves "it" unread.
             ("The capital of Kenya is Nairobi.", "SUPPORTED"),
             ("It has about 4 million people.", "UNVERIFIABLE"),
+            // "The country" is the sentence's first country, wherever it stands.
+            ("Lagos is Nigeria's largest city.", "UNVERIFIABLE"),
+            ("The country has over 200 million people.", "SUPPORTED"),
         ]
     );
     let read_as = v["claims"][2]["explanation"].as_str().expect("explanation");
