@@ -306,7 +306,7 @@ LEXICON = [
              subj=["schema:Country"], kind="string", functional=True, changes=True),
         dict(name="currencyName", label="currency",
              comment="Short currency name as GeoNames gives it, e.g. \"Shilling\", \"Euro\".",
-             phrases=["currency", "legal tender"],
+             phrases=["currency", "legal tender", "uses the", "use the", "adopted the"],
              templates=["The currency of {s} is the {o}."],
              subj=["schema:Country"], kind="string", functional=True, changes=True),
         dict(name="topLevelDomain", label="top-level domain",

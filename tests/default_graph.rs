@@ -681,6 +681,9 @@ pub const SENTENCES: &[(&str, &str)] = &[
     ("Delhi has about 11 million people.", "SUPPORTED"),
     ("Birmingham is in England.", "UNVERIFIABLE"),
     ("Vancouver is in British Columbia, Canada.", "SUPPORTED"),
+    // "uses the" names a currency where a currency follows.
+    ("Germany uses the euro.", "SUPPORTED"),
+    ("France uses the dollar.", "CONTRADICTED"),
 ];
 
 #[test]
