@@ -72,11 +72,16 @@ pub const MAX_CLAIM_BYTES: usize = 512;
 /// crime fiction?": a question asserts nothing) are not claims, except for the statement a
 /// question carries ([`asserted`]): "X went to space in 1997, have you read her book?" claims
 /// "X went to space in 1997", and "Did you know that X played baseball?" claims "X played
-/// baseball".
+/// baseball". A markdown table's header row (a "|" line over its "|---|" line) states
+/// nothing: its rows are read under it ([`table_row`]).
 pub fn split(text: &str) -> Vec<Claim> {
     let utf16 = Utf16Index::new(text);
     let mut claims = Vec::new();
-    for (line_start, line_end) in lines(text) {
+    let all = lines(text);
+    for (k, &(line_start, line_end)) in all.iter().enumerate() {
+        if table_header(text, &all, k) {
+            continue;
+        }
         let (s, e) = strip_bullet(text, line_start, line_end);
         for (ss, se) in sentences(text, s, e) {
             let sentence =
@@ -182,6 +187,16 @@ pub fn table_row(response: &str, span: &Span) -> Option<Vec<String>> {
         })
         .collect();
     (!sentences.is_empty()).then_some(sentences)
+}
+
+/// Whether line `k` of `lines` is a markdown table's header row: it starts with "|" and the
+/// next line is the "|---|" separator.
+fn table_header(text: &str, lines: &[(usize, usize)], k: usize) -> bool {
+    let (a, b) = lines[k];
+    text[a..b].trim_start().starts_with('|')
+        && lines
+            .get(k + 1)
+            .is_some_and(|&(c, d)| TABLE_SEPARATOR.is_match(text[c..d].trim()))
 }
 
 /// Question words: a sentence starting with one asks rather than states; after a comma one
@@ -589,8 +604,7 @@ mod tests {
         assert_eq!(
             rows,
             [
-                None,
-                // The header and a row whose cells do not match it state nothing.
+                // The header row is no claim; a row whose cells do not match it states nothing.
                 None,
                 Some(vec![
                     "Germany's rank is 1.".to_string(),
@@ -601,6 +615,7 @@ mod tests {
                 None,
             ]
         );
+        assert!(!split(text).iter().any(|c| c.text.contains("Rank")));
         // Without the separator line there is no header.
         let text = "| Country | Capital |\n| Germany | Munich |";
         let claims = split(text);

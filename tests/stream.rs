@@ -531,3 +531,39 @@ async fn it_in_a_later_chunk_is_read_as_the_name_an_earlier_sentence_opened_with
     );
     server.stop().await.expect("clean stop");
 }
+
+#[tokio::test]
+async fn a_streamed_table_header_is_no_claim_and_its_rows_are_read_under_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = server(dir.path(), "").await;
+    let mut client = server.client().await;
+    let (tx, mut responses) = open(&mut client).await;
+
+    // The header line is complete before its "|---|" line arrives: it must wait for it.
+    for piece in [
+        "Capitals:\n| Country | Capital |\n",
+        "|---|---|\n| France | Paris |\n",
+        "| Germany | Madrid |",
+    ] {
+        tx.send(chunk(piece.as_bytes())).await.expect("send");
+    }
+    drop(tx);
+    let mut claims = Vec::new();
+    while let Some(msg) = responses.message().await.expect("ok") {
+        claims.extend(msg.claims);
+    }
+    let read: Vec<(&str, pb::ClaimStatus)> = claims
+        .iter()
+        .map(|c| (c.text.as_str(), status_of(c)))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            ("Capitals:", pb::ClaimStatus::ClaimUnverifiable),
+            ("| France | Paris |", pb::ClaimStatus::ClaimSupported),
+            ("| Germany | Madrid |", pb::ClaimStatus::ClaimContradicted),
+        ],
+        "{claims:?}"
+    );
+    server.stop().await.expect("clean stop");
+}

@@ -323,7 +323,20 @@ fn settled(rest: &str, claims: &[claims::Claim]) -> Option<(usize, usize)> {
     {
         cut = Some((claims.len(), last_end + i + c.len_utf8()));
     }
-    cut
+    // A table row's line may be a header, which only the next line (its "|---|") tells: the
+    // cut waits before it until that line is complete.
+    let (n, c) = cut?;
+    let head = rest[..c].trim_end();
+    let start = head
+        .char_indices()
+        .rev()
+        .find(|&(_, ch)| is_newline(ch))
+        .map_or(0, |(i, ch)| i + ch.len_utf8());
+    if head[start..].trim_start().starts_with('|') && !rest[c..].contains(is_newline) {
+        let n = claims.iter().take_while(|cl| cl.span.end <= start).count();
+        return (start > 0).then_some((n, start));
+    }
+    Some((n, c))
 }
 
 /// The error status for a stream stopped after text was accepted: the partial audit record of
@@ -621,5 +634,24 @@ mod tests {
         // A newline ends a claim whatever follows.
         assert_eq!(cut("Berlin is in Germany\n- Ro"), Some((1, 23)));
         assert_eq!(cut("Berlin is in Germany.\n"), Some((1, 22)));
+    }
+
+    #[test]
+    fn a_table_line_waits_for_the_next_line_which_may_make_it_a_header() {
+        let intro = "Capitals:\n";
+        let header = "| Country | Capital |\n";
+        let rule = "|---|---|\n";
+        // The header line waits until the line after it is complete.
+        assert_eq!(cut(&format!("{intro}{header}")), Some((1, intro.len())));
+        assert_eq!(cut(&format!("{intro}{header}|--")), Some((1, intro.len())));
+        // Then it is no claim: the text up to the rule is settled with the intro's claim.
+        let to_rule = format!("{intro}{header}{rule}");
+        assert_eq!(cut(&to_rule), Some((1, intro.len() + header.len())));
+        // A row is checked once the line after it is complete, and is one claim.
+        let row = "| France | Paris |\n";
+        let text = format!("{to_rule}{row}| Kenya");
+        assert_eq!(cut(&text), Some((1, to_rule.len())));
+        let text = format!("{to_rule}{row}| Kenya | Nairobi |\n");
+        assert_eq!(cut(&text), Some((2, to_rule.len() + row.len())));
     }
 }
