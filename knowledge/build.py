@@ -1052,7 +1052,7 @@ def build_countries_and_cities(src):
     # not Ontario, California, and a population claimed of it is not read as the city's;
     # none where a city of the same country bears the name ("Rio de Janeiro", "Delhi" stay
     # the cities) or where the name is a country's or a continent's ("México").
-    named = {fold(n) for n in owners}
+    named = set(owners)  # folded country and continent names
     subdivisions = defaultdict(list)
     for d in src["iso3166_2"]:
         cc = d["code"].split("-")[0]

@@ -1182,16 +1182,13 @@ fn qualified(before: &str, bound: Bound, value: f64, half: f64, percent: bool) -
     let tail = last_words(before, 40);
     let found = BOUND_BEFORE.captures(tail).and_then(|c| c.name("w"));
     let word = found.map(|w| w.as_str().to_ascii_lowercase());
-    // "Do not exceed 2,000 mg", "should not take more than 2,000 mg": a negated bound is the
-    // other side's, its own figure included.
-    // A preposition is not a comparison a negation turns: "not children under 12" excludes
-    // the children, it does not state a lower limit.
-    let negated = found.is_some_and(|w| {
-        !matches!(
-            w.as_str().to_ascii_lowercase().as_str(),
-            "under" | "below" | "over" | "above"
-        ) && NEGATED_BOUND.is_match(&tail[..w.start()])
-    });
+    // "Do not exceed 2,000 mg", "should not take more than 2,000 mg": a negated comparison is
+    // the other side's limit, its own figure included. A preposition is none: "not children
+    // under 12" excludes the children, it states no lower limit.
+    let negated = !matches!(
+        word.as_deref(),
+        None | Some("under" | "below" | "over" | "above")
+    ) && found.is_some_and(|w| NEGATED_BOUND.is_match(&tail[..w.start()]));
     let qualifier = match word.as_deref() {
         Some("less than" | "fewer than" | "under" | "below" | "lower than" | "smaller than") => {
             Qualifier::Below { strict: true }
