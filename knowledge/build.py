@@ -150,8 +150,8 @@ COUNTRY_ALIASES = {
 PYCOUNTRY_ALIAS_BLOCK = {"congo"}
 
 # Countries whose first-order subdivisions (ISO 3166-2, from pycountry) become
-# `schema:AdministrativeArea` entities beside the US states: those whose ISO names are the names English text uses
-# ("Ontario", "Victoria", "Maharashtra", "Scotland"). Germany's, Spain's, Italy's or China's
+# `schema:AdministrativeArea` entities beside the US states: those whose ISO names are the
+# names English text uses ("Ontario", "Victoria", "Maharashtra", "Scotland"). Germany's, Spain's, Italy's or China's
 # are local names ("Bayern", "Catalunya", "Anhui Sheng"), Nigeria's are common words ("Delta",
 # "Rivers", "Plateau"): left out.
 SUBDIVISION_COUNTRIES = ["AU", "BR", "CA", "GB", "IN", "MX"]
@@ -1051,7 +1051,7 @@ def build_countries_and_cities(src):
     # the country's population shared evenly among them, so that "Ontario" is the province,
     # not Ontario, California, and a population claimed of it is not read as the city's;
     # none where a city of the same country bears the name ("Rio de Janeiro", "Delhi" stay
-    # the cities) or where the name is a country's or a continent's ("México").
+    # the cities). A subdivision named like a country or a continent ("México") is left out.
     named = set(owners)  # folded country and continent names
     subdivisions = defaultdict(list)
     for d in src["iso3166_2"]:
@@ -1065,7 +1065,8 @@ def build_countries_and_cities(src):
         city_names = {fold(c["name"]) for c in cities.values() if c["countrycode"] == cc}
         for d in sorted(subs, key=lambda d: d["code"]):
             name = re.sub(r"\s*\[.*\]$", "", d["name"]).strip()
-            if fold(name) in named:
+            folded = fold(name)
+            if folded in named:
                 continue
             s = ent("state", d["code"])
             g.add(s, "a", "schema:AdministrativeArea")
@@ -1074,7 +1075,7 @@ def build_countries_and_cities(src):
             if ascii_name and ascii_name != name:
                 g.add(s, "skos:altLabel", lit(ascii_name))
             g.add(s, "fg:country", ent("country", cc))
-            if fold(name) in city_names:
+            if folded in city_names:
                 same_name_cities.append(name)
             else:
                 g.add(s, "fg:rank", integer(share))

@@ -148,12 +148,12 @@ pub fn table_row(response: &str, span: &Span) -> Option<Vec<String>> {
     let table: Vec<&str> = response[..line_start]
         .lines()
         .rev()
-        .take_while(|l| l.trim_start().starts_with('|'))
+        .take_while(|l| table_line(l))
         .collect();
     let [.., separator, header] = table.as_slice() else {
         return None;
     };
-    if !TABLE_SEPARATOR.is_match(separator.trim()) {
+    if !header_over(header, separator) {
         return None;
     }
     let (header, row) = (table_cells(header), table_cells(line));
@@ -189,14 +189,23 @@ pub fn table_row(response: &str, span: &Span) -> Option<Vec<String>> {
     (!sentences.is_empty()).then_some(sentences)
 }
 
-/// Whether line `k` of `lines` is a markdown table's header row: it starts with "|" and the
-/// next line is the "|---|" separator.
+/// Whether `line` is a markdown table line: it starts with "|".
+pub(crate) fn table_line(line: &str) -> bool {
+    line.trim_start().starts_with('|')
+}
+
+/// Whether `line` is a markdown table's header row, `next` being the line after it: a table
+/// line over the "|---|" separator.
+fn header_over(line: &str, next: &str) -> bool {
+    table_line(line) && TABLE_SEPARATOR.is_match(next.trim())
+}
+
+/// Whether line `k` of `lines` is a markdown table's header row ([`header_over`]).
 fn table_header(text: &str, lines: &[(usize, usize)], k: usize) -> bool {
     let (a, b) = lines[k];
-    text[a..b].trim_start().starts_with('|')
-        && lines
-            .get(k + 1)
-            .is_some_and(|&(c, d)| TABLE_SEPARATOR.is_match(text[c..d].trim()))
+    lines
+        .get(k + 1)
+        .is_some_and(|&(c, d)| header_over(&text[a..b], &text[c..d]))
 }
 
 /// Question words: a sentence starting with one asks rather than states; after a comma one

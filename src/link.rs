@@ -812,10 +812,7 @@ pub fn resolve(claim: &str, antecedent: &Antecedent) -> Option<String> {
         let (name, _) = antecedent.names.iter().find(|(_, t)| names_a_type(t))?;
         name.clone()
     } else {
-        let name = antecedent
-            .opens
-            .then(|| antecedent.names.first().map(|(n, _)| n))
-            .flatten()?;
+        let (name, _) = antecedent.names.first().filter(|_| antecedent.opens)?;
         if c.name("its").is_some() {
             format!("{name}'s")
         } else if c.name("is").is_some() {

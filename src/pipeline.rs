@@ -969,24 +969,28 @@ impl Checker {
             // Paris" after "France is …" as "France's capital is Paris".
             let mut read_as = None;
             if linked.assertions.is_empty() {
+                let links = |(l, ..): &(link::Linked, String, &str)| !l.assertions.is_empty();
                 let row = claims::table_row(&input.response, &c.span).map(|row| {
                     let l = row.iter().fold(link::Linked::default(), |l, s| {
                         l.merge(link::link(kg, s, all_lower))
                     });
                     (l, row.join(" "), "a table row under its header")
                 });
-                let it = antecedent
-                    .as_ref()
-                    .and_then(|a| link::resolve(&c.text, a))
-                    .map(|r| {
-                        let l = link::link(kg, &r, all_lower);
-                        (l, r, "a name of the claim before")
-                    });
-                if let Some((l, text, why)) = row
-                    .into_iter()
-                    .chain(it)
-                    .find(|(l, ..)| !l.assertions.is_empty())
-                {
+                // The resolved "it" is linked only when no table row reading links.
+                let read = row.filter(links).or_else(|| {
+                    antecedent
+                        .as_ref()
+                        .and_then(|a| link::resolve(&c.text, a))
+                        .map(|r| {
+                            (
+                                link::link(kg, &r, all_lower),
+                                r,
+                                "a name of the claim before",
+                            )
+                        })
+                        .filter(links)
+                });
+                if let Some((l, text, why)) = read {
                     linked = l;
                     read_as = Some(format!("read as \"{text}\" ({why})"));
                     if !with_prompt {

@@ -332,7 +332,7 @@ fn settled(rest: &str, claims: &[claims::Claim]) -> Option<(usize, usize)> {
         .rev()
         .find(|&(_, ch)| is_newline(ch))
         .map_or(0, |(i, ch)| i + ch.len_utf8());
-    if head[start..].trim_start().starts_with('|') && !rest[c..].contains(is_newline) {
+    if claims::table_line(&head[start..]) && !rest[c..].contains(is_newline) {
         let n = claims.iter().take_while(|cl| cl.span.end <= start).count();
         return (start > 0).then_some((n, start));
     }
