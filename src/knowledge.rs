@@ -249,6 +249,11 @@ pub struct Predicate {
     /// population; `fg:changesOverTime true`): a claim about another time ("was the capital",
     /// "will be") is not contradicted by it.
     pub changes_over_time: bool,
+    /// A value of it names a place small enough that a subject's namesake far below the
+    /// best-known one may be meant (`fg:lesserNamesakes true`): "London is in Ontario" holds of
+    /// London, Ontario, and is not contradicted by London, England
+    /// ([`crate::link::Assertion::lesser_namesake`]).
+    pub lesser_namesakes: bool,
     /// Allowed subject types.
     pub subject_types: Vec<String>,
     /// Allowed object types (entity-valued predicates).
@@ -1103,6 +1108,7 @@ impl Knowledge {
                 .next()
                 .is_some();
             let changes_over_time = values("changesOverTime")?.iter().any(is_true);
+            let lesser_namesakes = values("lesserNamesakes")?.iter().any(is_true);
             let kind = match strings("valueKind")?.first().map(String::as_str) {
                 Some("entity") => ValueKind::Entity,
                 Some("number") => ValueKind::Number,
@@ -1186,6 +1192,7 @@ impl Knowledge {
                 template,
                 functional,
                 changes_over_time,
+                lesser_namesakes,
                 subject_types,
                 object_types,
                 kind,

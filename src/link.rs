@@ -67,6 +67,12 @@ pub struct Assertion {
     pub value: Claimed,
     /// The text of the claimed value as written.
     pub value_text: String,
+    /// The subject is a namesake too far below the name's best-known bearer to be meant
+    /// ([`NAMESAKE_RANK_FACTOR`]), read for a predicate with
+    /// [`crate::knowledge::Predicate::lesser_namesakes`]: "London is in Ontario" is read of
+    /// London, Ontario only so that, holding of it, it is not contradicted by London, England
+    /// ([`crate::reason::judge_claim`]). Its own reading never supports a claim.
+    pub lesser_namesake: bool,
 }
 
 /// What linking found in one claim.
@@ -610,6 +616,22 @@ impl Mention<'_> {
         )
     }
 
+    /// The namesakes fitting `types` that [`Self::subjects`] leaves out for ranking too far
+    /// below `meant` (its answer with `by_value`), spelled as those are.
+    fn lesser_namesakes(
+        &self,
+        kg: &Knowledge,
+        types: &[String],
+        meant: &[EntityId],
+    ) -> Vec<EntityId> {
+        let unaccented = unaccented_namesake(kg, self.text);
+        let demoted = meant.first().is_some_and(&unaccented);
+        self.fitting(kg, types)
+            .into_iter()
+            .filter(|c| !meant.contains(c) && unaccented(c) == demoted)
+            .collect()
+    }
+
     fn fitting(&self, kg: &Knowledge, types: &[String]) -> Vec<EntityId> {
         self.hit
             .candidates
@@ -633,8 +655,10 @@ const NAME_NEIGHBOURS_OK: &[&str] = &[
 
 /// True when the mention `[start, end)` touches another capitalised word, one space or hyphen
 /// apart ("Heathrow Airport", "Lake Victoria", "Paris Hilton", "Hartsfield-Jackson", "Central
-/// America"), or follows one that is not itself part of a mention and " of " / " of the " ("the
-/// Statue of Liberty", "the Gulf of Mexico").
+/// America"), follows one that is not itself part of a mention and " of " / " of the " ("the
+/// Statue of Liberty", "the Gulf of Mexico"), or comes before " of " / " of the " and one ("the
+/// Bank of England" is not Bank, a town in India, and "the Commonwealth of Australia" is
+/// Australia).
 fn glued_to_unknown_name(
     text: &str,
     start: usize,
@@ -648,10 +672,16 @@ fn glued_to_unknown_name(
         });
         (ws, before.len())
     };
+    let word_after = |at: usize| {
+        let len = text[at..]
+            .find(|c: char| !c.is_alphanumeric())
+            .unwrap_or(text.len() - at);
+        (at, at + len)
+    };
     let head = &text[..start];
     let prev = head.strip_suffix([' ', '-']).map(word_before);
     // Not a sentence's first word: "One of Germany's …", "Part of Russia …".
-    let of = [" of ", " of the "]
+    let of_before = [" of the ", " of "]
         .iter()
         .find_map(|sep| head.strip_suffix(sep))
         .map(word_before)
@@ -662,12 +692,14 @@ fn glued_to_unknown_name(
                 .last()
                 .is_some_and(|c| !matches!(c, '.' | '!' | '?' | ':' | ';' | '"' | '“' | '('))
         });
-    let next = text[end..].strip_prefix([' ', '-']).map(|after| {
-        let len = after
-            .find(|c: char| !c.is_alphanumeric())
-            .unwrap_or(after.len());
-        (end + 1, end + 1 + len)
-    });
+    let tail = &text[end..];
+    let of_after = [" of the ", " of "]
+        .iter()
+        .find_map(|sep| tail.strip_prefix(sep))
+        .map(|after| word_after(text.len() - after.len()));
+    let next = tail
+        .strip_prefix([' ', '-'])
+        .map(|after| word_after(text.len() - after.len()));
     let name_word = |(a, b): (usize, usize)| {
         let word = &text[a..b];
         a < b
@@ -676,8 +708,8 @@ fn glued_to_unknown_name(
     };
     // Right next to it, even a word of another mention makes one longer name: "Central
     // America" is neither Central, Louisiana, nor America.
-    [prev, next].into_iter().flatten().any(name_word)
-        || of.is_some_and(|(a, b)| name_word((a, b)) && !inside_mention(a, b))
+    [prev, next, of_after].into_iter().flatten().any(name_word)
+        || of_before.is_some_and(|(a, b)| name_word((a, b)) && !inside_mention(a, b))
 }
 
 /// Where the name a phrase is "of" starts: "the capital of Bavaria, in Germany" is Bavaria's
@@ -984,7 +1016,12 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                             sm.subjects(kg, &p.subject_types, true).map(|ids| (sm, ids))
                         })
                         .min_by_key(|(sm, _)| distance(sm.range(), phrase))?;
-                    Some((pi, oi, obj, sm, sids))
+                    let lesser = if p.lesser_namesakes {
+                        sm.lesser_namesakes(kg, &p.subject_types, &sids)
+                    } else {
+                        Vec::new()
+                    };
+                    Some((pi, oi, obj, sm, sids, lesser))
                 })
             })
             .collect();
@@ -1003,7 +1040,9 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
             let before = assertions.len();
             match p.kind {
                 ValueKind::Entity => {
-                    for (_, oi, obj, sm, sids) in entity_readings.iter().filter(|r| r.0 == pi) {
+                    for (_, oi, obj, sm, sids, lesser) in
+                        entity_readings.iter().filter(|r| r.0 == pi)
+                    {
                         let om = &mentions[*oi];
                         if p.functional
                             && nearest_value.is_some_and(|d| distance(om.range(), phrase) > d)
@@ -1013,7 +1052,10 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                             superseded.push((phrase, sm.range(), om.range(), None));
                             continue;
                         }
-                        for &sid in sids {
+                        let far = lesser.iter().map(|&sid| (sid, true));
+                        for (sid, lesser_namesake) in
+                            sids.iter().map(|&sid| (sid, false)).chain(far)
+                        {
                             keys.push((phrase, sm.range(), om.range(), None));
                             assertions.push(Assertion {
                                 subject: sid,
@@ -1023,6 +1065,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                                     candidates: obj.clone(),
                                 },
                                 value_text: om.text.to_string(),
+                                lesser_namesake,
                             });
                         }
                     }
@@ -1154,6 +1197,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                                     precision,
                                 },
                                 value_text: claim[q.start..q.end].trim().to_string(),
+                                lesser_namesake: false,
                             });
                         }
                     }
@@ -1205,6 +1249,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                                 predicate: pi,
                                 value: Claimed::String(folded.clone()),
                                 value_text: claim[*vs..*ve].to_string(),
+                                lesser_namesake: false,
                             });
                         }
                     }
@@ -1524,6 +1569,13 @@ mod tests {
             "Ireland"
         ));
         assert!(!glued("Both of Spain's neighbours are in Europe.", "Spain"));
+        // A name before "of" and another is part of a longer one.
+        assert!(glued("The Bank of Japan raised rates.", "Bank"));
+        assert!(glued(
+            "He studied at the University of Toronto.",
+            "University"
+        ));
+        assert!(!glued("Paris is the capital of France.", "Paris"));
         // Right next to it, a word of another mention glues too; before "of", it does not.
         let text = "Costa Rica is in Central America.";
         let start = text.find("America").expect("America");
@@ -1533,9 +1585,9 @@ mod tests {
             start + 7,
             &[(0, 10), (17, 24), (25, 32)]
         ));
-        let text = "The population of Paris of Texas is small.";
-        let start = text.rfind("Texas").expect("Texas");
-        assert!(!glued_to_unknown_name(text, start, start + 5, &[(18, 23)]));
+        let text = "The Bank of England is in London.";
+        let start = text.find("England").expect("England");
+        assert!(!glued_to_unknown_name(text, start, start + 7, &[(4, 8)]));
     }
 
     #[test]

@@ -100,7 +100,10 @@ pub fn judge_claim(
         .iter()
         .enumerate()
         .filter_map(|(k, readings)| {
-            let plain: Vec<(usize, Judgement)> = readings
+            let (lesser, meant): (Vec<usize>, Vec<usize>) = readings
+                .iter()
+                .partition(|&&i| linked.assertions[i].lesser_namesake);
+            let plain: Vec<(usize, Judgement)> = meant
                 .iter()
                 .map(|&i| (i, judge_plain(kg, &linked.assertions[i], &facts[i])))
                 .collect();
@@ -109,7 +112,30 @@ pub fn judge_claim(
                 Status::Contradicted => 1,
                 Status::Unverifiable => 2,
             };
-            let (i, j) = plain.into_iter().min_by_key(|(_, j)| rank(j.status))?;
+            let (i, mut j) = plain.into_iter().min_by_key(|(_, j)| rank(j.status))?;
+            if j.status == Status::Contradicted {
+                // "London is in Ontario": not London, England, but true of London, Ontario.
+                // Too small to be the London meant, it still keeps the claim from being called
+                // false: undecided, with both named.
+                let namesake = lesser.iter().find(|&&l| {
+                    judge_plain(kg, &linked.assertions[l], &facts[l]).status == Status::Supported
+                });
+                if let Some(&l) = namesake {
+                    let a = &linked.assertions[l];
+                    j = Judgement {
+                        status: Status::Unverifiable,
+                        strength: MatchKind::None,
+                        inconclusive: false,
+                        evidence: Vec::new(),
+                        explanation: format!(
+                            "{}; it holds of a lesser namesake, {} ({})",
+                            j.explanation,
+                            kg.entities[a.subject as usize].label,
+                            kg.entities[a.subject as usize].iri,
+                        ),
+                    };
+                }
+            }
             let a = &linked.assertions[i];
             let present_only = linked.other_time && kg.predicates[a.predicate].changes_over_time;
             let negated = linked.negated.get(k).copied().unwrap_or(false)

@@ -668,7 +668,7 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "CONTRADICTED",
     ),
     ("Potassium has the symbol K.", "SUPPORTED"),
-    // First-order subdivisions of a few countries are in the graph with their country only:
+    // First-order subdivisions of a few countries are in the graph with their country:
     // "Ontario" is the province, not Ontario, California, and has no population there; a city
     // of the same country with the name keeps it ("Delhi"); a US namesake's state does not
     // contradict a British town ("Birmingham is in England").
@@ -679,8 +679,20 @@ pub const SENTENCES: &[(&str, &str)] = &[
     ("Victoria has about 6.7 million people.", "UNVERIFIABLE"),
     ("Victoria is the capital of the Seychelles.", "SUPPORTED"),
     ("Delhi has about 11 million people.", "SUPPORTED"),
-    ("Birmingham is in England.", "UNVERIFIABLE"),
+    ("Birmingham is in England.", "SUPPORTED"),
     ("Vancouver is in British Columbia, Canada.", "SUPPORTED"),
+    // The subdivision a city of those countries is in, where the airports name its GeoNames
+    // admin1 code; a namesake far smaller than the best-known city that is in the subdivision
+    // named keeps the claim from being called false, without supporting it.
+    ("Toronto is in Ontario.", "SUPPORTED"),
+    ("Toronto is in Quebec.", "CONTRADICTED"),
+    ("Mumbai is in Maharashtra.", "SUPPORTED"),
+    ("Glasgow is in England.", "CONTRADICTED"),
+    ("Sydney is in New South Wales.", "SUPPORTED"),
+    ("London is a city in Ontario.", "UNVERIFIABLE"),
+    ("Melbourne is in Florida.", "UNVERIFIABLE"),
+    // A name before "of" and another is part of a longer name: not Bānk, a town in India.
+    ("The Bank of England is in London.", "UNVERIFIABLE"),
     // "uses the" names a currency where a currency follows.
     ("Germany uses the euro.", "SUPPORTED"),
     ("France uses the dollar.", "CONTRADICTED"),
@@ -747,6 +759,24 @@ fn check_without_verifier(text: &str) -> serde_json::Value {
         .output()
         .expect("runs");
     serde_json::from_str(&crate::common::stdout_ok(out)).expect("json")
+}
+
+#[test]
+fn a_claim_true_of_a_lesser_namesake_is_not_called_false() {
+    // London, England is in England; "London is in Ontario" is true of London, Ontario, which
+    // is too small to be the London meant: neither contradicted nor supported, and the
+    // explanation names the namesake it holds of.
+    let v = check_without_verifier("London is in Ontario.");
+    let claim = &v["claims"][0];
+    assert_eq!(claim["status"], "UNVERIFIABLE", "{claim}");
+    let why = claim["explanation"].as_str().expect("explanation");
+    assert!(why.contains("lesser namesake, London"), "{why}");
+    // Where the best-known London is in the place named, it is supported as before; for a
+    // country (no `fg:lesserNamesakes` on `fg:country`) the lesser namesake is not read.
+    let v = check_without_verifier("London is in England.");
+    assert_eq!(v["claims"][0]["status"], "SUPPORTED", "{v}");
+    let v = check_without_verifier("London is in Canada.");
+    assert_eq!(v["claims"][0]["status"], "CONTRADICTED", "{v}");
 }
 
 #[test]
