@@ -352,7 +352,7 @@ LEXICON = [
              comment="Country the city, airport or state (a US state, another country's "
                      "first-order subdivision) is in.",
              phrases=["is in", "located in", "city in", "city of", "lies in", "situated in",
-                      "country", "airport in", "state in", "province of", "province in",
+                      "country", "airport in", "state in", "is a state of", "province of", "province in",
                       "territory of"],
              templates=["{s} is in {o}."],
              subj=["schema:City", "schema:Airport", "schema:State", "schema:AdministrativeArea"],

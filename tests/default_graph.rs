@@ -677,6 +677,8 @@ pub const SENTENCES: &[(&str, &str)] = &[
     // contradict a British town ("Birmingham is in England").
     ("Ontario is a province of Canada.", "SUPPORTED"),
     ("Ontario is a province of Australia.", "CONTRADICTED"),
+    ("Maharashtra is a state of India.", "SUPPORTED"),
+    ("Queensland is a state of Canada.", "CONTRADICTED"),
     ("Scotland is in the United Kingdom.", "SUPPORTED"),
     ("Ontario has about 15 million people.", "UNVERIFIABLE"),
     ("Victoria has about 6.7 million people.", "UNVERIFIABLE"),
