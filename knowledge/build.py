@@ -824,6 +824,11 @@ def first_order_subdivisions(src, named: set[str]) -> dict[str, dict[str, str]]:
     return out
 
 
+def subdivision_by_name(subdivisions) -> dict[tuple[str, str], str]:
+    """(country, folded name) -> ISO 3166-2 code of `first_order_subdivisions`' entries."""
+    return {(cc, fold(n)): code for cc, subs in subdivisions.items() for code, n in subs.items()}
+
+
 def city_index(by_country, city_alias) -> dict[tuple[str, str], list[dict]]:
     """(country, folded name or alias) -> the cities of that name."""
     index: dict[tuple[str, str], list[dict]] = defaultdict(list)
@@ -859,9 +864,7 @@ def admin1_subdivisions(airports, index, subdivisions) -> dict[tuple[str, str], 
     subdivision name for that city's admin1 code. A code takes a subdivision when at least two
     airports vote, at least 80 % of those naming one name it, and no other code takes the same
     subdivision (Brazil's "11" and "14" would both be Mato Grosso do Sul: neither is taken)."""
-    by_name = {(cc, fold(n)): code for cc, subs in subdivisions.items() for code, n in subs.items()}
-    by_name |= {(cc, fold(a)): code for cc, subs in subdivisions.items() for code, n in subs.items()
-                if (a := to_ascii(n))}
+    by_name = subdivision_by_name(subdivisions)
     votes: dict[tuple[str, str], Counter] = defaultdict(Counter)
     for r in airports:
         cc = r["country"].strip()
@@ -1283,8 +1286,7 @@ def haversine_km(lat1, lon1, lat2, lon2) -> float:
 def build_airports(src, countries, by_country, city_alias, states, subdivisions):
     index = city_index(by_country, city_alias)
     state_by_name = {fold(v["name"]): k for k, v in states.items()}
-    subdivision_by_name = {(cc, fold(n)): code for cc, subs in subdivisions.items()
-                           for code, n in subs.items()}
+    sub_by_name = subdivision_by_name(subdivisions)
 
     # Shorter names people write: without "International" ("Denver Airport") and without the
     # city the name starts with ("Heathrow Airport" for "London Heathrow Airport"), when the rest
@@ -1348,7 +1350,7 @@ def build_airports(src, countries, by_country, city_alias, states, subdivisions)
         if cc == "US" and (st := state_by_name.get(fold(r["subd"]))):
             g.add(s, "fg:state", ent("state", "US-" + st))
             stats["state"] += 1
-        if sub := subdivision_by_name.get((cc, fold(r["subd"]))):
+        if sub := sub_by_name.get((cc, fold(r["subd"]))):
             g.add(s, "fg:state", ent("state", sub))
             stats["subdivision"] += 1
         if r["elevation"].strip():

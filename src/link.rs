@@ -1204,6 +1204,15 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                             },
                             b => b,
                         };
+                        // `subjects` gives namesakes of one rank: the first's serves all.
+                        let unread_namesake = p
+                            .other_namesakes
+                            .then(|| {
+                                let rank =
+                                    sids.first().map_or(0.0, |&s| kg.entities[s as usize].rank);
+                                sm.unfitting(kg, &p.subject_types, rank)
+                            })
+                            .flatten();
                         for sid in sids {
                             keys.push((phrase, sm.range(), (q.start, q.end), Some(pi)));
                             assertions.push(Assertion {
@@ -1216,13 +1225,7 @@ pub fn link(kg: &Knowledge, claim: &str, all_lowercase_input: bool) -> Linked {
                                 },
                                 value_text: claim[q.start..q.end].trim().to_string(),
                                 lesser_namesake: false,
-                                unread_namesake: p
-                                    .other_namesakes
-                                    .then(|| {
-                                        let rank = kg.entities[sid as usize].rank;
-                                        sm.unfitting(kg, &p.subject_types, rank)
-                                    })
-                                    .flatten(),
+                                unread_namesake,
                             });
                         }
                     }

@@ -295,6 +295,14 @@ fn is_newline(c: char) -> bool {
     matches!(c, '\n' | '\u{2028}' | '\u{2029}')
 }
 
+/// Where the text after the last line break of `s` starts; `None` without one.
+fn after_last_newline(s: &str) -> Option<usize> {
+    s.char_indices()
+        .rev()
+        .find(|&(_, c)| is_newline(c))
+        .map(|(i, c)| i + c.len_utf8())
+}
+
 /// How many of `claims` (split from `rest`) are complete, and where the unchecked tail starts
 /// afterwards; `None` when nothing new is settled.
 fn settled(rest: &str, claims: &[claims::Claim]) -> Option<(usize, usize)> {
@@ -316,22 +324,14 @@ fn settled(rest: &str, claims: &[claims::Claim]) -> Option<(usize, usize)> {
     }
     // A newline after the last claim ends it whatever follows.
     let last_end = claims.last().map_or(0, |c| c.span.end);
-    if let Some((i, c)) = rest[last_end..]
-        .char_indices()
-        .rev()
-        .find(|&(_, c)| is_newline(c))
-    {
-        cut = Some((claims.len(), last_end + i + c.len_utf8()));
+    if let Some(i) = after_last_newline(&rest[last_end..]) {
+        cut = Some((claims.len(), last_end + i));
     }
     // A table row's line may be a header, which only the next line (its "|---|") tells: the
     // cut waits before it until that line is complete.
     let (n, c) = cut?;
     let head = rest[..c].trim_end();
-    let start = head
-        .char_indices()
-        .rev()
-        .find(|&(_, ch)| is_newline(ch))
-        .map_or(0, |(i, ch)| i + ch.len_utf8());
+    let start = after_last_newline(head).unwrap_or(0);
     if claims::table_line(&head[start..]) && !rest[c..].contains(is_newline) {
         let n = claims.iter().take_while(|cl| cl.span.end <= start).count();
         return (start > 0).then_some((n, start));
