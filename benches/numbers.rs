@@ -1,5 +1,7 @@
 //! Cost of the numbers check ([`factgate::numbers`]) on real articles: parsing a passage's
-//! figures once per request (`Figures::of`) and checking each summary sentence against them.
+//! figures once per request (`Figures::of`) and checking each summary sentence against them;
+//! and of the polarity check ([`factgate::polarity`]): reading the article's sentences once per
+//! request (`Sentences::of`, by the first claim) and checking each claim against them.
 //!
 //! `cargo bench --bench numbers` reads the dev summaries' articles
 //! (`models/data/summary_dev.jsonl`, CNN/DailyMail news, many figures and dates) and prints, per
@@ -47,6 +49,8 @@ fn main() {
     let mut parse = Vec::new();
     let mut per_kchar = Vec::new();
     let mut check = Vec::new();
+    let mut polarity = Vec::new();
+    let mut polarity_later = Vec::new();
     let mut chars = 0usize;
     for (article, claim) in &rows {
         let us = best_of(5, || Figures::of(article));
@@ -58,12 +62,24 @@ fn main() {
         check.push(best_of(5, || {
             numbers::check(&Figures::of(claim), &[&Figures::of(article)])
         }));
+        // The first claim reading a passage reads its sentences; later claims only check.
+        polarity.push(best_of(5, || {
+            factgate::polarity::check(claim, &[&factgate::polarity::Sentences::of(article)])
+        }));
+        let read = factgate::polarity::Sentences::of(article);
+        polarity_later.push(best_of(5, || factgate::polarity::check(claim, &[&read])));
     }
-    for v in [&mut parse, &mut per_kchar, &mut check] {
+    for v in [
+        &mut parse,
+        &mut per_kchar,
+        &mut check,
+        &mut polarity,
+        &mut polarity_later,
+    ] {
         v.sort_by(f64::total_cmp);
     }
     println!(
-        "## numbers check on {} dev articles ({} characters on average)",
+        "## numbers and polarity checks on {} dev articles ({} characters on average)",
         rows.len(),
         chars / rows.len().max(1)
     );
@@ -72,6 +88,8 @@ fn main() {
         ("Figures::of per article", &parse),
         ("  per 1,000 characters", &per_kchar),
         ("of + check, first claim", &check),
+        ("polarity, first claim", &polarity),
+        ("polarity, later claims", &polarity_later),
     ] {
         println!(
             "{name:<26} {:>9.1} {:>8.1} {:>8.1}",

@@ -21,6 +21,7 @@ pub mod lexicon;
 pub mod link;
 pub mod numbers;
 pub mod pipeline;
+pub mod polarity;
 pub mod reason;
 pub mod remote;
 pub mod report;

@@ -19,6 +19,7 @@ use crate::decide::{self, Policy, Reason, Verdict};
 use crate::knowledge::{Fact, FactSource, Knowledge};
 use crate::link;
 use crate::numbers;
+use crate::polarity;
 use crate::reason::{self, Status};
 use crate::retrieve;
 use crate::verify::Verifier;
@@ -806,6 +807,9 @@ impl Checker {
             let verify = tracing::info_span!("verify").entered();
             let mut waits = submitted.into_iter();
             let mut figures: Vec<Option<numbers::Figures>> = vec![None; passages.len()];
+            let mut sentences: Vec<Option<polarity::Sentences>> = std::iter::repeat_with(|| None)
+                .take(passages.len())
+                .collect();
             for (i, (p, s)) in pending.iter_mut().zip(&mut signals).enumerate() {
                 // Out of time: the pairs still queued are dropped (the model skips them) and
                 // the claims from here on are reported unchecked.
@@ -828,14 +832,9 @@ impl Checker {
                 if let Some((agg, sup, refute)) = calibrate::aggregate_windows(&windows) {
                     s.context = Some(agg);
                     p.best_windows = Some((p.context_pairs[sup].1, p.context_pairs[refute].1));
-                    // The claim's figures against those of the passages it read, whole: a
-                    // sentence of a summary may take its numbers from several places of its
-                    // article, not all in the windows the verifier read. Each passage is parsed
-                    // once, by the first claim stating a figure that reads it.
-                    let claim = numbers::Figures::of(&claims[i].text);
-                    if !claim.states_figures() {
-                        continue;
-                    }
+                    // The claim against the passages it read, whole: a sentence of a summary
+                    // may take its numbers from several places of its article, not all in the
+                    // windows the verifier read.
                     let mut read: Vec<usize> = p
                         .context_pairs
                         .iter()
@@ -843,6 +842,25 @@ impl Checker {
                         .collect();
                     read.sort_unstable();
                     read.dedup();
+                    // Each passage is read once, by the first claim that needs it.
+                    if !p.question {
+                        for &k in &read {
+                            if sentences[k].is_none() {
+                                sentences[k] = Some(polarity::Sentences::of(passages[k]));
+                            }
+                        }
+                        let texts: Vec<&polarity::Sentences> =
+                            read.iter().filter_map(|&k| sentences[k].as_ref()).collect();
+                        p.polarity =
+                            polarity::check(&claims[i].text, &texts).map(|c| polarity::Conflict {
+                                passage: read[c.passage],
+                                ..c
+                            });
+                    }
+                    let claim = numbers::Figures::of(&claims[i].text);
+                    if !claim.states_figures() {
+                        continue;
+                    }
                     for &k in &read {
                         if figures[k].is_none() {
                             figures[k] = Some(numbers::Figures::of(passages[k]));
@@ -1074,6 +1092,7 @@ impl Checker {
                 context_pairs: Vec::new(),
                 best_windows: None,
                 numbers: None,
+                polarity: None,
             };
             if let Err(why) = on_claim(&mut p, budget)? {
                 stop = Some(why);
@@ -1122,16 +1141,9 @@ impl Checker {
             let passage = &input.context[c.passage];
             let idx = claims::Utf16Index::new(&passage.text);
             EvidenceItem {
-                subject: String::new(),
-                predicate: String::new(),
-                object: String::new(),
-                subject_label: String::new(),
-                object_label: String::new(),
-                graph: String::new(),
                 text: passage.text[c.start..c.end].to_string(),
-                source: "context",
-                passage_id: passage.id.clone(),
                 passage_span: Some(idx.span(c.start, c.end)),
+                ..context_evidence_of(passage)
             }
         };
         let window_name = |k: usize| {
@@ -1212,6 +1224,24 @@ impl Checker {
                 }
             }
         }
+        // A sentence saying the claim's words with the opposite polarity contradicts it, whatever
+        // the verifier read (it takes such pairs for paraphrases); an exact graph decision stands.
+        let reversed = p.polarity.as_ref().filter(|_| p.symbolic.is_none());
+        if let Some(c) = reversed {
+            explanations.push(format!(
+                "{}passage {:?} bytes {}..{} says the claim's words with the opposite polarity \
+                 ({}) -> contradicted",
+                if decided == Some(Status::Supported) {
+                    "but "
+                } else {
+                    ""
+                },
+                input.context[c.passage].id,
+                c.start,
+                c.end,
+                c.what
+            ));
+        }
         // The graph's remarks follow what the verifier read; "no known entity mentioned" says
         // nothing when the claim was read against passages.
         explanations.extend(
@@ -1223,6 +1253,15 @@ impl Checker {
         // (the graph's figure disagrees) but accuses nothing.
         let (status, evidence) = if p.symbolic.is_some() {
             (reported, p.evidence)
+        } else if let Some(c) = reversed {
+            let passage = &input.context[c.passage];
+            let idx = claims::Utf16Index::new(&passage.text);
+            let sentence = EvidenceItem {
+                text: passage.text[c.start..c.end].to_string(),
+                passage_span: Some(idx.span(c.start, c.end)),
+                ..context_evidence_of(passage)
+            };
+            (Status::Contradicted, vec![sentence])
         } else if let Some(d) = decided {
             let mut ev: Vec<EvidenceItem> = Vec::new();
             if let Some((sup, refute)) = p.best_windows {
@@ -1247,7 +1286,14 @@ impl Checker {
             text: claim.text.clone(),
             span: claim.span,
             status,
-            confidence: calibrate::agree(p.symbolic.unwrap_or(status), confidence),
+            confidence: calibrate::agree(
+                p.symbolic.unwrap_or(status),
+                if reversed.is_some() {
+                    confidence.min(polarity::CONFIDENCE)
+                } else {
+                    confidence
+                },
+            ),
             support: probs.map(|q| q[0]),
             evidence,
             explanation: explanations.join("; "),
@@ -1360,6 +1406,8 @@ struct Pending {
     best_windows: Option<(usize, usize)>,
     /// The claim's numbers and dates against those of the passages read.
     numbers: Option<numbers::Agreement>,
+    /// A sentence of the passages read whose polarity the claim reverses ([`polarity::check`]).
+    polarity: Option<polarity::Conflict>,
 }
 
 impl Pending {
@@ -1371,6 +1419,22 @@ impl Pending {
         } else {
             self.status
         }
+    }
+}
+
+/// Evidence from `passage`, its text and span still to be filled in.
+fn context_evidence_of(passage: &Passage) -> EvidenceItem {
+    EvidenceItem {
+        subject: String::new(),
+        predicate: String::new(),
+        object: String::new(),
+        subject_label: String::new(),
+        object_label: String::new(),
+        graph: String::new(),
+        text: String::new(),
+        source: "context",
+        passage_id: passage.id.clone(),
+        passage_span: None,
     }
 }
 

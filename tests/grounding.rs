@@ -197,6 +197,71 @@ fn a_wrong_number_in_faithful_wording_is_not_supported_and_the_explanation_names
 }
 
 #[test]
+fn a_claim_reversing_a_sentence_polarity_is_contradicted_by_that_sentence() {
+    // The verifier takes "Gift cards can be returned." for a paraphrase of the policy's "cannot
+    // be returned" (it said SUPPORTED 0.9 to such pairs); the polarity check points at the
+    // sentence and accuses.
+    let refund = [("policy", REFUND_POLICY)];
+    let o = check("Gift cards can be returned.", "", &refund, "");
+    let c = one(&o);
+    assert_eq!(c.status, Status::Contradicted, "{}", c.explanation);
+    assert_eq!(o.verdict, Action::Block);
+    assert!(
+        c.confidence <= factgate::polarity::CONFIDENCE,
+        "{}",
+        c.confidence
+    );
+    let e = &c.evidence[0];
+    let span = e.passage_span.expect("span");
+    assert_eq!(
+        e.text,
+        "Gift cards and downloadable software cannot be returned."
+    );
+    assert_eq!(&REFUND_POLICY[span.start..span.end], e.text);
+    assert!(
+        c.explanation.contains(
+            "the claim's words with the opposite polarity (the passage negates \"returned\")"
+        ),
+        "{}",
+        c.explanation
+    );
+    // Directions: "up 7 percent" against "fell 7 percent".
+    let report = [(
+        "q4",
+        "Northwind Foods reported revenue of 4.2 billion dollars for fiscal 2025, up 7 percent \
+         from the previous year. Operating profit fell to 310 million dollars.",
+    )];
+    let o = check("Revenue fell 7 percent in fiscal 2025.", "", &report, "");
+    assert_eq!(
+        one(&o).status,
+        Status::Contradicted,
+        "{}",
+        one(&o).explanation
+    );
+
+    // Saying what the passage says, negation and all, is no contradiction; nor is a negation
+    // the passage bends with "except".
+    for faithful in [
+        "Downloadable software cannot be returned.",
+        "Gift cards can't be returned.",
+    ] {
+        let c = check(faithful, "", &refund, "");
+        assert_ne!(
+            one(&c).status,
+            Status::Contradicted,
+            "{faithful}: {}",
+            one(&c).explanation
+        );
+    }
+    let c = check("Shipping costs are refundable.", "", &refund, "");
+    assert!(
+        !one(&c).explanation.contains("opposite polarity"),
+        "{}",
+        one(&c).explanation
+    );
+}
+
+#[test]
 fn supported_claim_in_a_long_passage_points_at_its_window() {
     let long = format!("{BIOGRAPHY} {REFUND_POLICY} {BIOGRAPHY}");
     let o = check(
