@@ -384,6 +384,9 @@ struct Clause {
     negations: usize,
     up: Vec<String>,
     down: Vec<String>,
+    /// A pronoun stands for something the clause does not name ("you should not drive after
+    /// taking them").
+    pronoun: bool,
 }
 
 /// What a text is about, clause by clause.
@@ -445,6 +448,11 @@ fn read(text: &str) -> Reading {
             continue;
         }
         if STOP_SET.contains(w) || NEGATION.contains(&w) {
+            clause.pronoun |= [
+                "it", "its", "they", "them", "their", "he", "him", "his", "she", "her", "this",
+                "these", "those",
+            ]
+            .contains(&w);
             continue;
         }
         let stemmed = stem(w);
@@ -576,8 +584,24 @@ fn reversed(c: &Reading, s: &Reading, before: Option<&Reading>) -> Option<String
     if sentence_negations > 0 && claim_negations == 0 {
         // The negated word must be one the claim states, in a clause that states another word
         // of the claim: in "It's not the first time, of course: he was denied his first wicket
-        // in 2013." the negation is another clause's.
+        // in 2013." the negation is another clause's. And what the claim says beyond that
+        // clause must not be an affirmative clause's, unless a pronoun of the clause stands for
+        // it: "The free plan does not include API access, but it includes unlimited projects."
+        // says "The free plan includes unlimited projects."; "The tablets may cause drowsiness,
+        // so you should not drive after taking them." does not say "You can drive after taking
+        // the tablets."
         for k in 0..s.clauses.len() {
+            let affirmed_elsewhere = !s.clauses[k].pronoun
+                && c.content.iter().any(|w| {
+                    !s.clauses[k].stated.contains(w)
+                        && s.clauses
+                            .iter()
+                            .enumerate()
+                            .any(|(j, o)| j != k && o.negations == 0 && o.stated.contains(w))
+                });
+            if affirmed_elsewhere {
+                continue;
+            }
             let mut negated = s.clauses[k].negated.iter();
             if let Some((_, w)) =
                 negated.find(|n| c.stated.contains(&n.0) && s.shared(k, &c.stated) >= 2)
@@ -694,6 +718,12 @@ mod tests {
         assert!(found("The door can be locked from the inside.", p).is_none());
         let p = "The lounge is not unavailable on Sundays.";
         assert!(found("The lounge is available on Sundays.", p).is_none());
+        // What the claim says beyond the negated clause is an affirmative clause's.
+        let p = "The free plan does not include API access, but it includes unlimited projects.";
+        assert!(found("The free plan includes unlimited projects.", p).is_none());
+        assert!(found("The free plan includes API access.", p).is_some());
+        let p = "The tablets may cause drowsiness, so you should not drive after taking them.";
+        assert!(found("You can drive after taking the tablets.", p).is_some());
         // "Not only" is no negation.
         let p = "The plan covers not only dental care but also eye care.";
         assert!(found("The plan covers dental care.", p).is_none());
