@@ -1138,13 +1138,7 @@ impl Checker {
         };
         let context_evidence = |k: usize| {
             let c = &chunks[k];
-            let passage = &input.context[c.passage];
-            let idx = claims::Utf16Index::new(&passage.text);
-            EvidenceItem {
-                text: passage.text[c.start..c.end].to_string(),
-                passage_span: Some(idx.span(c.start, c.end)),
-                ..context_evidence_of(passage)
-            }
+            passage_evidence(&input.context[c.passage], c.start, c.end)
         };
         let window_name = |k: usize| {
             let c = &chunks[k];
@@ -1254,13 +1248,7 @@ impl Checker {
         let (status, evidence) = if p.symbolic.is_some() {
             (reported, p.evidence)
         } else if let Some(c) = reversed {
-            let passage = &input.context[c.passage];
-            let idx = claims::Utf16Index::new(&passage.text);
-            let sentence = EvidenceItem {
-                text: passage.text[c.start..c.end].to_string(),
-                passage_span: Some(idx.span(c.start, c.end)),
-                ..context_evidence_of(passage)
-            };
+            let sentence = passage_evidence(&input.context[c.passage], c.start, c.end);
             (Status::Contradicted, vec![sentence])
         } else if let Some(d) = decided {
             let mut ev: Vec<EvidenceItem> = Vec::new();
@@ -1422,8 +1410,10 @@ impl Pending {
     }
 }
 
-/// Evidence from `passage`, its text and span still to be filled in.
-fn context_evidence_of(passage: &Passage) -> EvidenceItem {
+/// Evidence from bytes `start..end` of `passage` (a window, or the sentence the polarity check
+/// found), with its exact span.
+fn passage_evidence(passage: &Passage, start: usize, end: usize) -> EvidenceItem {
+    let idx = claims::Utf16Index::new(&passage.text);
     EvidenceItem {
         subject: String::new(),
         predicate: String::new(),
@@ -1431,10 +1421,10 @@ fn context_evidence_of(passage: &Passage) -> EvidenceItem {
         subject_label: String::new(),
         object_label: String::new(),
         graph: String::new(),
-        text: String::new(),
+        text: passage.text[start..end].to_string(),
         source: "context",
         passage_id: passage.id.clone(),
-        passage_span: None,
+        passage_span: Some(idx.span(start, end)),
     }
 }
 
