@@ -14,6 +14,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use factgate::numbers::{self, Figures};
+use factgate::polarity;
 
 fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> f64 {
     (0..runs)
@@ -49,7 +50,7 @@ fn main() {
     let mut parse = Vec::new();
     let mut per_kchar = Vec::new();
     let mut check = Vec::new();
-    let mut polarity = Vec::new();
+    let mut polarity_first = Vec::new();
     let mut polarity_later = Vec::new();
     let mut chars = 0usize;
     for (article, claim) in &rows {
@@ -63,17 +64,20 @@ fn main() {
             numbers::check(&Figures::of(claim), &[&Figures::of(article)])
         }));
         // The first claim reading a passage reads its sentences; later claims only check.
-        polarity.push(best_of(5, || {
-            factgate::polarity::check(claim, &[&factgate::polarity::Sentences::of(article)])
+        polarity_first.push(best_of(5, || {
+            let claim = polarity::Claim::read(claim)?;
+            polarity::check(&claim, &[&polarity::Sentences::of(article)])
         }));
-        let read = factgate::polarity::Sentences::of(article);
-        polarity_later.push(best_of(5, || factgate::polarity::check(claim, &[&read])));
+        let read = polarity::Sentences::of(article);
+        polarity_later.push(best_of(5, || {
+            polarity::check(&polarity::Claim::read(claim)?, &[&read])
+        }));
     }
     for v in [
         &mut parse,
         &mut per_kchar,
         &mut check,
-        &mut polarity,
+        &mut polarity_first,
         &mut polarity_later,
     ] {
         v.sort_by(f64::total_cmp);
@@ -88,7 +92,7 @@ fn main() {
         ("Figures::of per article", &parse),
         ("  per 1,000 characters", &per_kchar),
         ("of + check, first claim", &check),
-        ("polarity, first claim", &polarity),
+        ("polarity, first claim", &polarity_first),
         ("polarity, later claims", &polarity_later),
     ] {
         println!(

@@ -842,8 +842,12 @@ impl Checker {
                         .collect();
                     read.sort_unstable();
                     read.dedup();
-                    // Each passage is read once, by the first claim that needs it.
-                    if !p.question {
+                    // Each passage is read once, by the first claim the check can judge that
+                    // reads it.
+                    let judged = (!p.question)
+                        .then(|| polarity::Claim::read(&claims[i].text))
+                        .flatten();
+                    if let Some(claim) = judged {
                         for &k in &read {
                             if sentences[k].is_none() {
                                 sentences[k] = Some(polarity::Sentences::of(passages[k]));
@@ -851,11 +855,10 @@ impl Checker {
                         }
                         let texts: Vec<&polarity::Sentences> =
                             read.iter().filter_map(|&k| sentences[k].as_ref()).collect();
-                        p.polarity =
-                            polarity::check(&claims[i].text, &texts).map(|c| polarity::Conflict {
-                                passage: read[c.passage],
-                                ..c
-                            });
+                        p.polarity = polarity::check(&claim, &texts).map(|c| polarity::Conflict {
+                            passage: read[c.passage],
+                            ..c
+                        });
                     }
                     let claim = numbers::Figures::of(&claims[i].text);
                     if !claim.states_figures() {

@@ -492,16 +492,26 @@ impl Sentences {
     }
 }
 
+/// A claim the check can read: not a question, no word that bends polarity, at least two
+/// content words. Read before any passage is, so a claim the check cannot judge costs no
+/// passage reading.
+pub struct Claim(Reading);
+
+impl Claim {
+    /// `text` read for the check, or `None` when the check cannot judge it.
+    pub fn read(text: &str) -> Option<Self> {
+        if text.trim_end().ends_with('?') {
+            return None;
+        }
+        let c = read(text);
+        (!c.blocked && c.content.len() >= 2).then_some(Self(c))
+    }
+}
+
 /// The first sentence of `passages` whose polarity `claim` reverses (see the module's
 /// description), or `None`.
-pub fn check(claim: &str, passages: &[&Sentences]) -> Option<Conflict> {
-    if claim.trim_end().ends_with('?') {
-        return None;
-    }
-    let c = read(claim);
-    if c.blocked || c.content.len() < 2 {
-        return None;
-    }
+pub fn check(claim: &Claim, passages: &[&Sentences]) -> Option<Conflict> {
+    let c = &claim.0;
     for (pi, passage) in passages.iter().enumerate() {
         // At most one word of the claim may be missing (one the passage says with a prefix).
         if c.content.difference(&passage.content).nth(1).is_some() {
@@ -509,7 +519,7 @@ pub fn check(claim: &str, passages: &[&Sentences]) -> Option<Conflict> {
         }
         let mut before: Option<&Reading> = None;
         for (start, end, s) in &passage.sentences {
-            if let Some(what) = reversed(&c, s, before) {
+            if let Some(what) = reversed(c, s, before) {
                 return Some(Conflict {
                     passage: pi,
                     start: *start,
@@ -644,7 +654,8 @@ mod tests {
     use super::*;
 
     fn found(claim: &str, passage: &str) -> Option<String> {
-        check(claim, &[&Sentences::of(passage)]).map(|c| passage[c.start..c.end].to_string())
+        let claim = Claim::read(claim)?;
+        check(&claim, &[&Sentences::of(passage)]).map(|c| passage[c.start..c.end].to_string())
     }
 
     #[test]
@@ -744,11 +755,9 @@ mod tests {
     #[test]
     fn the_span_maps_back_into_the_passage() {
         let p = "First sentence here. Refunds are not available for digital downloads.";
-        let c = check(
-            "Refunds are available for digital downloads.",
-            &[&Sentences::of(p)],
-        )
-        .expect("the negated sentence is found");
+        let claim = Claim::read("Refunds are available for digital downloads.")
+            .expect("the check reads the claim");
+        let c = check(&claim, &[&Sentences::of(p)]).expect("the negated sentence is found");
         assert_eq!(c.passage, 0);
         assert_eq!(
             &p[c.start..c.end],
