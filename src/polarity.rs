@@ -8,11 +8,14 @@
 //! so that what it finds is a contradiction a reader can see in the sentence it points at:
 //! - every content word of the claim is in one sentence of a passage read (the sentence is the
 //!   evidence; one opening with "It", "They", "We" … may take words from the sentence before;
-//!   a word said with a negative prefix is the one that may differ);
+//!   a word said with a negative prefix is the one that may differ; a figure of the claim with
+//!   the words placing and counting it, "after 90 days", need not be there when the sentence
+//!   states no figure: "API keys do not expire." contradicts "API keys expire after 90 days.");
 //! - a negation ("not", "no", "never", "n't", "cannot", "neither", "nor", "none") in exactly one of
 //!   the two, bearing on a word the other one states (the first content word after the cue), or,
 //!   where neither negates anything, directions opposed (rose / fell, accepted / rejected, open /
-//!   closed, above / below …), one side's only; or one word said with a negative prefix
+//!   closed, above / below …), one side's only, in the clause that says the claim (a clause of
+//!   its own opens at "because", "while", "although" …); or one word said with a negative prefix
 //!   ("refundable" against "non-refundable", "legal" against "illegal");
 //! - neither text holds a word that bends polarity or bounds it ("than", "unless",
 //!   "except", "until", "without", "exceed…"): "No employee may carry over more than 5 days." says
@@ -64,6 +67,27 @@ const BLOCKERS: &[&str] = &[
     "if",
 ];
 
+/// Words that place a figure ("after 90 days", "nearly 40 percent"): part of the figure.
+const PLACING: &[&str] = &[
+    "after",
+    "before",
+    "within",
+    "since",
+    "over",
+    "under",
+    "around",
+    "nearly",
+    "almost",
+    "roughly",
+    "approximately",
+];
+
+/// Words that scale a figure ("7.5 million dollars"): the word after them still counts it.
+const SCALES: &[&str] = &["thousand", "million", "billion", "trillion", "percent"];
+
+/// Words that open a clause of their own (commas and other marks bound the rest).
+const SUBORDINATORS: &[&str] = &["because", "while", "whereas", "although", "though"];
+
 /// Words of rising, allowing or including; [`DOWN`] holds their opposites.
 const UP: &[&str] = &[
     "rose",
@@ -82,6 +106,12 @@ const UP: &[&str] = &[
     "higher",
     "raised",
     "accepted",
+    "accept",
+    "accepts",
+    "approve",
+    "approves",
+    "allow",
+    "allows",
     "open",
     "opened",
     "allowed",
@@ -116,10 +146,16 @@ const DOWN: &[&str] = &[
     "cut",
     "reduced",
     "rejected",
+    "reject",
+    "rejects",
     "closed",
     "forbidden",
     "prohibited",
     "banned",
+    "forbid",
+    "forbids",
+    "prohibit",
+    "prohibits",
     "ineligible",
     "excluded",
     "below",
@@ -227,6 +263,10 @@ const STOP: &[&str] = &[
     "very",
     "currently",
     "now",
+    "several",
+    "many",
+    "some",
+    "multiple",
 ];
 
 /// What the check found: the passage sentence whose polarity the claim reverses.
@@ -301,6 +341,11 @@ fn words(text: &str) -> Vec<Word> {
             w if w.ends_with("n't") => (w[..w.len() - 3].to_string(), true),
             w => (w.split('\'').next().unwrap_or(w).to_string(), false),
         };
+        // A subordinate clause says something else: "Operating profit fell to 310 million
+        // dollars because of higher costs" says that profit fell, not that anything rose.
+        if SUBORDINATORS.contains(&stem.as_str()) {
+            clause += 1;
+        }
         out.push(Word {
             lower: stem,
             capital,
@@ -397,6 +442,9 @@ struct Reading {
     stated: HashSet<String>,
     clauses: Vec<Clause>,
     blocked: bool,
+    /// Stems of the figures the text states and the words counting them ("90", "day" of "after
+    /// 90 days"; "9", "pm" of "from 9 am to 1 pm").
+    figures: HashSet<String>,
     /// The text opens with "It", "They", "We", "He", "She", "This" or "These".
     opens_with_pronoun: bool,
 }
@@ -422,10 +470,14 @@ fn read(text: &str) -> Reading {
         stated: HashSet::new(),
         clauses: Vec::new(),
         blocked: false,
+        figures: HashSet::new(),
         opens_with_pronoun: ws.first().is_some_and(|w| {
             ["it", "they", "we", "he", "she", "this", "these"].contains(&w.lower.as_str())
         }),
     };
+    // The index of the word right after a figure, which counts it ("90 days"; "310 million
+    // dollars" through a scale).
+    let mut counting = usize::MAX;
     for i in 0..ws.len() {
         let w = ws[i].lower.as_str();
         if r.clauses.len() <= ws[i].clause {
@@ -456,6 +508,18 @@ fn read(text: &str) -> Reading {
             continue;
         }
         let stemmed = stem(w);
+        if w.chars().any(|c| c.is_ascii_digit()) {
+            r.figures.insert(stemmed.clone());
+            counting = i + 1;
+            if i > 0 && PLACING.contains(&ws[i - 1].lower.as_str()) {
+                r.figures.insert(stem(&ws[i - 1].lower));
+            }
+        } else if counting == i {
+            r.figures.insert(stemmed.clone());
+            if SCALES.contains(&w) {
+                counting = i + 1;
+            }
+        }
         clause.stated.push(stemmed.clone());
         r.stated.insert(stemmed.clone());
         if is_direction(&ws, i, &UP_SET) {
@@ -514,7 +578,8 @@ pub fn check(claim: &Claim, passages: &[&Sentences]) -> Option<Conflict> {
     let c = &claim.0;
     for (pi, passage) in passages.iter().enumerate() {
         // At most one word of the claim may be missing (one the passage says with a prefix).
-        if c.content.difference(&passage.content).nth(1).is_some() {
+        let missing = c.content.difference(&passage.content);
+        if missing.filter(|w| !c.figures.contains(*w)).nth(1).is_some() {
             continue;
         }
         let mut before: Option<&Reading> = None;
@@ -567,7 +632,12 @@ fn reversed(c: &Reading, s: &Reading, before: Option<&Reading>) -> Option<String
     // the sentence may lack.
     let mut prefixed = None;
     for w in &c.content {
-        if s.content.contains(w) || named_before(w) {
+        // A figure of the claim is no word the sentence must state when it states no figure:
+        // "The clinic is closed on Sundays." says the clinic does not open on Sundays at any
+        // hour ("The clinic is open on Sundays from 9 am to 1 pm."); the numbers check reads
+        // figures against figures.
+        let unstated_figure = s.figures.is_empty() && c.figures.contains(w);
+        if s.content.contains(w) || named_before(w) || unstated_figure {
             continue;
         }
         let opposite = s
@@ -701,6 +771,31 @@ mod tests {
         let p =
             "The platypus is not endangered, although its numbers have declined in some regions.";
         assert!(found("Platypus numbers have increased in some regions.", p).is_some());
+        // A reason is a clause of its own: its direction is not the claim's.
+        let p = "Net income dropped to 12 million euros because of higher energy prices.";
+        assert!(found("Net income increased to 12 million euros.", p).is_some());
+        assert!(found("Energy prices rose.", p).is_none());
+        // Verbs in their base form.
+        let p = "The board voted on Monday to approve the merger with Acme.";
+        assert!(found("The board rejected the merger with Acme.", p).is_some());
+    }
+
+    #[test]
+    fn a_figure_of_the_claim_need_not_be_in_a_sentence_without_figures() {
+        let p = "The library is closed on Mondays. It opens at 10 am on other days.";
+        assert_eq!(
+            found("The library is open on Mondays from 9 am to 5 pm.", p).as_deref(),
+            Some("The library is closed on Mondays.")
+        );
+        let p = "Gift vouchers do not expire and can be used in any store.";
+        assert!(found("Gift vouchers expire after 12 months.", p).is_some());
+        // A quantifier is not what the sentence negates.
+        let p = "Two people were treated for smoke inhalation; no serious injuries were reported.";
+        assert!(found("Several serious injuries were reported.", p).is_some());
+        // A sentence with figures of its own may be about another year or amount.
+        let p = "In 2020 the company was profitable for the first time.";
+        assert!(found("The company was not profitable in 2019.", p).is_none());
+        assert!(found("The company was not profitable in 2020.", p).is_some());
     }
 
     #[test]
