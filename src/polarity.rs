@@ -67,6 +67,15 @@ const BLOCKERS: &[&str] = &[
     "if",
 ];
 
+/// Modals of obligation: a sentence with one says what must be, not what is.
+const MODALS: &[&str] = &["must", "shall", "should", "ought"];
+
+/// Auxiliaries: what comes before the first one is a sentence's subject.
+const AUXILIARIES: &[&str] = &[
+    "is", "are", "was", "were", "can", "could", "may", "might", "must", "will", "would", "shall",
+    "should", "do", "does", "did", "has", "have", "had",
+];
+
 /// Words that place a figure ("after 90 days", "nearly 40 percent"): part of the figure.
 const PLACING: &[&str] = &[
     "after",
@@ -445,8 +454,13 @@ struct Reading {
     /// Stems of the figures the text states and the words counting them ("90", "day" of "after
     /// 90 days"; "9", "pm" of "from 9 am to 1 pm").
     figures: HashSet<String>,
+    /// Stems of a coordinated subject ("Gift cards and downloadable software", before the
+    /// first auxiliary), empty when the subject is no list.
+    coordinated: HashSet<String>,
     /// The text opens with "It", "They", "We", "He", "She", "This" or "These".
     opens_with_pronoun: bool,
+    /// The text holds a modal of obligation ("should", "must" …).
+    modal: bool,
 }
 
 impl Reading {
@@ -471,10 +485,28 @@ fn read(text: &str) -> Reading {
         clauses: Vec::new(),
         blocked: false,
         figures: HashSet::new(),
+        coordinated: HashSet::new(),
+        modal: ws.iter().any(|w| MODALS.contains(&w.lower.as_str())),
         opens_with_pronoun: ws.first().is_some_and(|w| {
             ["it", "they", "we", "he", "she", "this", "these"].contains(&w.lower.as_str())
         }),
     };
+    let subject = ws
+        .iter()
+        .position(|w| AUXILIARIES.contains(&w.lower.as_str()))
+        .map_or(&ws[..0], |k| &ws[..k]);
+    // A list that opens the sentence, short and in its first clause: not "On the way back they
+    // plead with the orcas, and one of them says: 'Please don't …'".
+    let list = subject.len() <= 6
+        && subject.iter().all(|w| w.clause == 0)
+        && subject.iter().any(|w| w.lower == "and" || w.lower == "or");
+    if list {
+        r.coordinated = subject
+            .iter()
+            .filter(|w| !STOP_SET.contains(w.lower.as_str()))
+            .map(|w| stem(&w.lower))
+            .collect();
+    }
     // The index of the word right after a figure, which counts it ("90 days"; "310 million
     // dollars" through a scale).
     let mut counting = usize::MAX;
@@ -537,8 +569,10 @@ fn read(text: &str) -> Reading {
 pub struct Sentences {
     /// Byte range of each sentence in the passage, with its reading.
     sentences: Vec<(usize, usize, Reading)>,
-    /// Every content word of the passage: a claim with two words outside it is skipped at once.
+    /// Every content word of the passage: a claim with two words outside it is skipped at once
+    /// where no sentence negates.
     content: HashSet<String>,
+    negates: bool,
 }
 
 impl Sentences {
@@ -552,7 +586,12 @@ impl Sentences {
             .iter()
             .flat_map(|(_, _, r)| r.content.iter().cloned())
             .collect();
-        Self { sentences, content }
+        let negates = sentences.iter().any(|(_, _, r)| r.negations() > 0);
+        Self {
+            sentences,
+            content,
+            negates,
+        }
     }
 }
 
@@ -577,9 +616,10 @@ impl Claim {
 pub fn check(claim: &Claim, passages: &[&Sentences]) -> Option<Conflict> {
     let c = &claim.0;
     for (pi, passage) in passages.iter().enumerate() {
-        // At most one word of the claim may be missing (one the passage says with a prefix).
+        // At most one word of the claim may be missing (one the passage says with a prefix),
+        // unless a sentence negates ([`broader_negation`]).
         let missing = c.content.difference(&passage.content);
-        if missing.filter(|w| !c.figures.contains(*w)).nth(1).is_some() {
+        if !passage.negates && missing.filter(|w| !c.figures.contains(*w)).nth(1).is_some() {
             continue;
         }
         let mut before: Option<&Reading> = None;
@@ -618,6 +658,34 @@ fn negative_prefix(word: &str, base: &str) -> bool {
     }
 }
 
+/// A sentence that says less than the claim, every word of it in the claim, and negates what
+/// the claim affirms: "Mayor Ellen Ruiz did not vote." against "Mayor Ellen Ruiz voted for the
+/// bike lane."; "Gift cards cannot be returned." against "Gift cards can be returned for a full
+/// refund." One negation, at least three words, so that what it is about is named ("He did not
+/// play." may be about another game), and an obligation on both sides or neither.
+fn broader_negation(c: &Reading, s: &Reading) -> Option<String> {
+    // Both say what is, or both what must be: "Customers should not use the kettle." is no
+    // report that nobody used it.
+    if c.negations() > 0 || s.negations() != 1 || s.stated.len() < 3 || c.modal != s.modal {
+        return None;
+    }
+    // Every word of the sentence is the claim's, but for the other items of a list the
+    // sentence's subject is and the claim picks from ("Gift cards and downloadable software
+    // cannot be returned.").
+    let picks = s.coordinated.iter().any(|w| c.stated.contains(w));
+    if !s
+        .stated
+        .iter()
+        .all(|w| c.stated.contains(w) || (picks && s.coordinated.contains(w)))
+    {
+        return None;
+    }
+    let mut negated = s.clauses.iter().flat_map(|k| &k.negated);
+    negated
+        .find(|n| c.stated.contains(&n.0))
+        .map(|(_, w)| format!("the passage negates \"{w}\" for all the claim says"))
+}
+
 /// What sentence `s` (after `before`) says with the opposite polarity of claim `c`, if it does.
 fn reversed(c: &Reading, s: &Reading, before: Option<&Reading>) -> Option<String> {
     // A sentence that opens with a pronoun ("It is not compatible with underfloor heating.")
@@ -631,6 +699,7 @@ fn reversed(c: &Reading, s: &Reading, before: Option<&Reading>) -> Option<String
     // round ("refundable" / "non-refundable", "available" / "unavailable"): the one claim word
     // the sentence may lack.
     let mut prefixed = None;
+    let mut lacks = false;
     for w in &c.content {
         // A figure of the claim is no word the sentence must state when it states no figure:
         // "The clinic is closed on Sundays." says the clinic does not open on Sundays at any
@@ -646,8 +715,11 @@ fn reversed(c: &Reading, s: &Reading, before: Option<&Reading>) -> Option<String
             .find(|x| negative_prefix(x, w) || negative_prefix(w, x));
         match (opposite, &prefixed) {
             (Some(x), None) => prefixed = Some((w, x)),
-            _ => return None,
+            _ => lacks = true,
         }
+    }
+    if lacks {
+        return broader_negation(c, s);
     }
     let (claim_negations, sentence_negations) = (c.negations(), s.negations());
     if let Some((w, x)) = prefixed {
@@ -778,6 +850,36 @@ mod tests {
         // Verbs in their base form.
         let p = "The board voted on Monday to approve the merger with Acme.";
         assert!(found("The board rejected the merger with Acme.", p).is_some());
+    }
+
+    #[test]
+    fn a_sentence_negating_less_than_the_claim_says_contradicts_it() {
+        let p = "The committee met on Friday. Senator Alan Price did not attend.";
+        assert_eq!(
+            found("Senator Alan Price attended the hearing on Friday.", p).as_deref(),
+            Some("Senator Alan Price did not attend.")
+        );
+        let p = "Sale items cannot be exchanged.";
+        assert!(found("Sale items can be exchanged for store credit.", p).is_some());
+        // The claim picks from the list that is the sentence's subject.
+        let p = "Swimwear and pierced jewellery cannot be returned for hygiene reasons.";
+        assert!(found("Swimwear can be returned for a full refund.", p).is_none());
+        let p = "Swimwear and pierced jewellery cannot be returned.";
+        assert!(found("Swimwear can be returned for a full refund.", p).is_some());
+        let p = "On the way back they plead with the orcas, and one of them says: 'Please don't \
+                 attack us.'";
+        assert!(found("One of the friends was injured in the attack.", p).is_none());
+        let p = "Cats may stay in the rooms and dogs may not stay.";
+        assert!(found("Cats may stay in the rooms for free.", p).is_none());
+        // The sentence says more than the claim, or names too little, or the claim negates.
+        let p = "Sale items cannot be exchanged after 14 days.";
+        assert!(found("Sale items can be exchanged within 7 days.", p).is_none());
+        let p = "Customers should not use the kettle.";
+        assert!(found("Customers used the kettle for two years.", p).is_none());
+        let p = "He did not play.";
+        assert!(found("He played for Arsenal in 2010.", p).is_none());
+        let p = "Sale items can be exchanged.";
+        assert!(found("Sale items cannot be exchanged for cash.", p).is_none());
     }
 
     #[test]

@@ -225,6 +225,19 @@ fn a_claim_reversing_a_sentence_polarity_is_contradicted_by_that_sentence() {
         "{}",
         c.explanation
     );
+    // A claim that says more than the sentence it reverses, picking one item of its subject.
+    let o = check(
+        "Gift cards can be returned for a full refund.",
+        "",
+        &refund,
+        "",
+    );
+    let c = one(&o);
+    assert_eq!(c.status, Status::Contradicted, "{}", c.explanation);
+    assert_eq!(
+        c.evidence[0].text,
+        "Gift cards and downloadable software cannot be returned."
+    );
     // Directions: "up 7 percent" against "fell 7 percent".
     let report = [(
         "q4",
