@@ -7,7 +7,8 @@
 //! is compared with those of the passages read, whole, taking the claim's own qualifiers into
 //! account ("more than 17" agrees with "eighteen", "released before October 7, 2010" with "2
 //! October 2010", "7.5 million" with "7,512,000" at the precision the claim wrote), numbers with
-//! numbers of the same kind (percentages with percentages, years with years). A number is read
+//! numbers of the same kind (percentages with percentages, years with years, spans of time with
+//! spans of time, times of day with times of day). A number is read
 //! against the passage's number nearest to it, among those counting the same noun where the
 //! passage has any ("less than 45 fps" against "60 fps", not "PlayStation 4"; "less than $153.1
 //! million" against "$153.1 million", not a "$129 million" budget), and among the figures of
@@ -16,7 +17,12 @@
 //! that the passages agree with is read again in the passage sentences that share the most
 //! content words with the claim, where those state figures of its kind (a claim about one page
 //! of a context is not read against a date of another); a plain figure agrees wherever it is
-//! stated. A date on a side ("after March 11") must lie on that side of the date stated, and
+//! stated, but for a year: a claim stating one year (or one date's year) is about one event, and
+//! where one passage sentence is clearly about it (at least three content words of the claim,
+//! two more than any other sentence shares) and states years, one of them must agree ("Lovelace
+//! met Charles Babbage in 1843" against "In 1833 she met Charles Babbage ... Her notes,
+//! published in 1843, ..."); where that sentence states no year, a year stated elsewhere still
+//! agrees (a summary takes it from another sentence). A date on a side ("after March 11") must lie on that side of the date stated, and
 //! conflicts with that very date stated ("before September 19, 2001" against "1927 – September
 //! 19, 2001"). The result is
 //! one more signal for the calibrated claim model ([`crate::calibrate::Signals::numbers`]),
@@ -31,12 +37,32 @@
 //! is no evidence on its own), and confirming a plain number of the same value ("season three"
 //! against "the third season") without contradicting any.
 //!
-//! Not read: spans of time counted from another event ("eight years after her first") and
-//! multiples ("three times as many"), worked out rather than stated; ordinals at the end of a
-//! phrase ("came in 6th") or after a bound ("above the 6th"), clock times, codes (a leading
-//! zero, digit groups written apart: "01273 683111"), a range as one interval (its two ends are
-//! two numbers), and number words or ordinals written with a capital (usually part of a name:
-//! "Twenty One Pilots", "Airman First Class").
+//! A number counting a unit of time is a span of time ("three years", "an 18-month warranty",
+//! "five business days", "in 3 years"), compared in days with the passages' spans, among those
+//! in its own unit where the passages state any: "three years" conflicts with "three months",
+//! "36 months" agrees with "a 3-year warranty", "2 years" conflicts with "an 18-month warranty"
+//! (converted, a span is read at its written precision but at most 5 % either way). Like a rank,
+//! a span confirms a plain number of its count ("died at 36" and "at the age of 36 years") and
+//! contradicts none; a range writes its unit once ("three to five weeks"). A time of day ("3
+//! pm", "11 a.m.", "3:30 pm", "noon", "midnight"; hours and minutes, "15:00", only next to a
+//! word that makes them a time: "at", "from", "until", "UTC", another time after a dash) is
+//! compared with the passages' times of day only, and the "3" of "3 pm" is no number: "Check-in
+//! starts at 1 pm" conflicts with "Check-in ... starts at 3 pm and check-out is at 11 am". Hours
+//! and minutes on a twelve-hour clock without "am" or "pm" ("9:30", the "9" of "from 9 to 5
+//! pm") are either half of the day.
+//!
+//! Not read: in a claim, spans of time counted from another event ("eight years after her
+//! first", worked out rather than stated; a passage's "up to 48 hours before arrival" is read),
+//! and times of day on a side or hedged ("after 2 pm", "around noon"); multiples ("three times
+//! as many"); ordinals at the end of a phrase ("came in 6th") or after a bound ("above the
+//! 6th"), codes (a leading zero, digit groups written apart: "01273 683111"), hours and
+//! minutes that no word makes a time (a score "21:19", a verse "John 3:16", "3:1"), an hour as
+//! four digits ("1300 hours") or with "h", spans without a number ("a year and a half", "a
+//! decade"), "century" (the "21 century" is the twenty-first), a range as one interval (its two
+//! ends are two numbers: "open at 10 am" conflicts with "from 8 am to 6 pm"), two years of one
+//! focus sentence told apart by clause ("born in Warsaw in 1867 and moved to Paris in 1891"
+//! agrees with "moved to Paris in 1867"), and number words or ordinals written with a capital
+//! (usually part of a name: "Twenty One Pilots", "Airman First Class", "Midnight Express").
 
 use std::collections::HashSet;
 use std::sync::{LazyLock, OnceLock};
@@ -124,6 +150,9 @@ pub fn check(claim: &Figures, passages: &[&Figures]) -> Option<Agreement> {
     let stated: Vec<&Item> = passages.iter().flat_map(|p| &p.items).collect();
     // Found only when a bound or a side needs it (most claims have none).
     let mut focused: Option<Vec<&Item>> = None;
+    // A claim stating one year is about one event: found only for such a claim.
+    let years: HashSet<i32> = claim.items.iter().filter_map(|c| year(&c.figure)).collect();
+    let mut about: Option<Vec<&Item>> = None;
     let mut compared = false;
     for c in claim.items.iter().filter(|c| !c.window_only) {
         // A date the window states only as a year ("in 2010") is checked on its year.
@@ -136,9 +165,18 @@ pub fn check(claim: &Figures, passages: &[&Figures]) -> Option<Agreement> {
         // sentences most about what the claim is about decide, when they state figures of its
         // kind. A plain figure stated anywhere in the passages agrees (a summary sentence's
         // "Tiger Woods, 39" is stated in another sentence than the one about his round).
+        // A year stated anywhere agrees only where the sentence most about what the claim
+        // is about (sharing clearly more of its words than any other) states no other year:
+        // "met Charles Babbage in 1843" against "In 1833 she met Charles Babbage ... her notes,
+        // published in 1843". A claim with two years joins two events and is left whole.
         let agreement = match against(&stated) {
             Some(true) if c.figure.bounded() => {
-                against(focused.get_or_insert_with(|| focus(&claim.text, passages))).or(Some(true))
+                against(focused.get_or_insert_with(|| focus(&claim.text, passages, false)))
+                    .or(Some(true))
+            }
+            Some(true) if years.len() == 1 && dated(&c.figure) => {
+                against(about.get_or_insert_with(|| focus(&claim.text, passages, true)))
+                    .or(Some(true))
             }
             whole => whole,
         };
@@ -153,10 +191,30 @@ pub fn check(claim: &Figures, passages: &[&Figures]) -> Option<Agreement> {
     compared.then_some(Agreement::Agrees)
 }
 
+/// The year a figure states: a year, or a date's year, whatever its side.
+fn year(figure: &Figure) -> Option<i32> {
+    match *figure {
+        Figure::Number(n) if n.year => Some(n.value as i32),
+        Figure::Date { year, .. } => year,
+        _ => None,
+    }
+}
+
+/// A year or a date with a year, written plainly ("in 1843", "on 10 December 1815").
+fn dated(figure: &Figure) -> bool {
+    match *figure {
+        Figure::Number(n) => n.year && n.qualifier == Qualifier::Plain,
+        Figure::Date { year, side, .. } => year.is_some() && side == 0,
+        Figure::Time { .. } => false,
+    }
+}
+
 /// The figures of the passage sentences sharing the most content words with the claim (at
 /// least two): "The Light Between Oceans was released before November 3, 2016" is read against
-/// the sentence about that film, not against a date of another page in the same context.
-fn focus<'a>(claim: &str, passages: &[&'a Figures]) -> Vec<&'a Item> {
+/// the sentence about that film, not against a date of another page in the same context. With
+/// `strict`, only where one sentence is clearly about it: sharing at least three content words
+/// with the claim, and two more than any other sentence does.
+fn focus<'a>(claim: &str, passages: &[&'a Figures], strict: bool) -> Vec<&'a Item> {
     let claim = words(claim);
     // Content words each sentence shares with the claim, counted once per sentence.
     let shared: Vec<Vec<usize>> = passages
@@ -172,6 +230,14 @@ fn focus<'a>(claim: &str, passages: &[&'a Figures]) -> Vec<&'a Item> {
     let best = shared.iter().flatten().copied().max().unwrap_or(0);
     if best < 2 {
         return Vec::new();
+    }
+    if strict {
+        let mut counts: Vec<usize> = shared.iter().flatten().copied().collect();
+        counts.sort_unstable_by(|a, b| b.cmp(a));
+        let next = counts.get(1).copied().unwrap_or(0);
+        if best < 3 || best < next + 2 {
+            return Vec::new();
+        }
     }
     passages
         .iter()
@@ -246,7 +312,7 @@ fn agrees(
         Figure::Number(n) => {
             if pool
                 .iter()
-                .any(|s| confirms(figure, &s.figure) && compatible(figure, &s.figure))
+                .any(|s| confirms(figure, &s.figure) && compatible(figure, &counted(&s.figure)))
             {
                 return Some(true);
             }
@@ -269,7 +335,28 @@ fn agrees(
         {
             Some(false)
         }
-        Figure::Date { .. } => Some(pool.iter().any(|s| compatible(figure, &s.figure))),
+        Figure::Date { .. } | Figure::Time { .. } => {
+            Some(pool.iter().any(|s| compatible(figure, &s.figure)))
+        }
+    }
+}
+
+/// What a span of time counts, in the unit it was written in ("18 months": 18); any other
+/// figure as it is.
+fn counted(figure: &Figure) -> Figure {
+    match *figure {
+        Figure::Number(
+            n @ Number {
+                duration: Some(days),
+                ..
+            },
+        ) => Figure::Number(Number {
+            value: n.value / days,
+            half: 0.5,
+            duration: None,
+            ..n
+        }),
+        other => other,
     }
 }
 
@@ -281,7 +368,7 @@ fn distance(value: f64, stated: &Figure) -> f64 {
             let magnitude = |v: f64| v.abs().max(1e-9).log10();
             (magnitude(value) - magnitude(s.value)).abs()
         }
-        Figure::Date { .. } => f64::INFINITY,
+        Figure::Date { .. } | Figure::Time { .. } => f64::INFINITY,
     }
 }
 
@@ -321,6 +408,7 @@ impl Figure {
         match self {
             Figure::Number(n) => n.bounded(),
             Figure::Date { side, .. } => *side != 0,
+            Figure::Time { .. } => false,
         }
     }
 }
@@ -351,6 +439,14 @@ enum Figure {
         /// "before" (-1), "on" / no qualifier (0), "after" (1).
         side: i8,
     },
+    /// A time of day ("3 pm", "15:00", "noon"): compared with times of day only.
+    Time {
+        /// Minutes after midnight.
+        minutes: u16,
+        /// Written on a twelve-hour clock without "am" or "pm" ("9:30", the "9" of "9 to 5
+        /// pm"): either half of the day.
+        half_day: bool,
+    },
 }
 
 /// A number as written: its value, half a unit of its last written digit ("7.5 million": 0.05
@@ -367,6 +463,9 @@ struct Number {
     /// same value ("season three", "the third season") without contradicting any, since what a
     /// rank counts is seldom what a number counts.
     rank: bool,
+    /// A span of time ("three years", "an 18-month warranty"): the days of the unit it was
+    /// written in; its value and half are converted to days. Compared with spans of time only.
+    duration: Option<f64>,
     qualifier: Qualifier,
 }
 
@@ -385,6 +484,21 @@ enum Qualifier {
 }
 
 impl Number {
+    /// The number as a span of time, in days, when it counts a unit of time of `days` days:
+    /// converted, it is read at its precision but at most 5 % either way ("3 years" is not "3.4
+    /// years", "2 years" not "18 months"; "60 days" is "two months").
+    fn lasting(self, days: Option<f64>) -> Self {
+        let Some(days) = days else { return self };
+        let value = self.value * days;
+        Self {
+            value,
+            half: (self.half * days).min(0.05 * value.abs()).max(1e-6 * days),
+            year: false,
+            duration: Some(days),
+            ..self
+        }
+    }
+
     /// A year written plainly.
     fn year(year: i32) -> Self {
         Self {
@@ -393,6 +507,7 @@ impl Number {
             percent: false,
             year: true,
             rank: false,
+            duration: None,
             qualifier: Qualifier::Plain,
         }
     }
@@ -433,8 +548,12 @@ impl Number {
 fn comparable(claim: &Figure, stated: &Figure) -> bool {
     match (*claim, *stated) {
         (Figure::Number(a), Figure::Number(b)) => {
-            a.percent == b.percent && a.year == b.year && a.rank == b.rank
+            a.percent == b.percent
+                && a.year == b.year
+                && a.rank == b.rank
+                && a.duration.is_some() == b.duration.is_some()
         }
+        (Figure::Time { .. }, Figure::Time { .. }) => true,
         (
             Figure::Date {
                 year: ya,
@@ -454,12 +573,18 @@ fn comparable(claim: &Figure, stated: &Figure) -> bool {
     }
 }
 
-/// Whether the stated figure is a rank that may confirm the claimed plain number
-/// ([`Number::rank`]).
+/// Whether the stated figure is a rank ([`Number::rank`]) or a span of time that may confirm
+/// the claimed plain number: "Lovelace died at 36" and "she died at the age of 36 years", "Chloe,
+/// 1" and "Chloe, one year".
 fn confirms(claim: &Figure, stated: &Figure) -> bool {
     match (*claim, *stated) {
         (Figure::Number(a), Figure::Number(b)) => {
-            b.rank && !a.rank && !a.percent && !a.year && a.qualifier == Qualifier::Plain
+            (b.rank || b.duration.is_some())
+                && !a.rank
+                && !a.percent
+                && !a.year
+                && a.duration.is_none()
+                && a.qualifier == Qualifier::Plain
         }
         _ => false,
     }
@@ -505,6 +630,16 @@ fn compatible(claim: &Figure, stated: &Figure) -> bool {
                 _ => false,
             }
         }
+        (
+            Figure::Time {
+                minutes: a,
+                half_day: ha,
+            },
+            Figure::Time {
+                minutes: b,
+                half_day: hb,
+            },
+        ) => a == b || ((ha || hb) && a % 720 == b % 720),
         _ => false,
     }
 }
@@ -603,17 +738,192 @@ pub(crate) static PERCENT_AFTER: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A span of time counted from another event ("eight years after her first", "three days
-/// later") or a multiple ("three times as many"): a number worked out from the text, which the
-/// window seldom states as such.
+/// later") or a multiple ("three times as many"): in a claim, a number worked out from the text,
+/// which the window seldom states as such. A window's span of time is still read ("cancel up to
+/// 48 hours before arrival"); its multiple is not.
 static DERIVED_AFTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^\s*(?:(?:years?|months?|weeks?|days?|decades?|centuries|century|hours?|minutes?)\s+(?:after|later|before|earlier|ago|apart|prior|on|old|younger|older)\b|times\b)",
+        r"(?i)^\s*(?:(?:years?|months?|weeks?|days?|decades?|centuries|century|hours?|minutes?|seconds?)\s+(?:after|later|before|earlier|ago|apart|prior|on|old|younger|older)\b|times\b)",
     )
     .expect("static regex; this is a bug")
 });
 
+/// An hour written with "h" ("13 h"), or a time written in four digits before "hours" ("1300
+/// hours"): clock times not read.
 static CLOCK_AFTER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*(?:hours|hrs|h)\b").expect("static regex; this is a bug"));
+    LazyLock::new(|| Regex::new(r"^\s*h\b").expect("static regex; this is a bug"));
+static HOURS_AFTER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(?:hours|hrs)\b").expect("static regex; this is a bug"));
+
+/// A unit of time right after a number ("three years", "an 18-month warranty", "five business
+/// days"); "-old" makes an age ("a 5-year-old"). "Century" is left out: "the 21 century" is
+/// the twenty-first.
+static DURATION_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:\s+|\s*-\s*)(?:(?:business|working|calendar|consecutive|full|straight|additional|more|further|extra|whole)[\s-]+)?(?P<unit>seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|years?|yrs?|decades?|centuries)\b(?P<old>-olds?\b)?",
+    )
+    .expect("static regex; this is a bug")
+});
+
+/// The unit of time after a number ([`DURATION_AFTER`]), if it counts one: its name and its
+/// days.
+fn duration_unit(rest: &str) -> Option<(&'static str, f64)> {
+    let c = DURATION_AFTER.captures(rest)?;
+    if c.name("old").is_some() {
+        return None;
+    }
+    let unit = c.name("unit")?.as_str().to_ascii_lowercase();
+    Some(match unit.trim_end_matches('s') {
+        "second" | "sec" => ("second", 1.0 / 86_400.0),
+        "minute" | "min" => ("minute", 1.0 / 1440.0),
+        "hour" | "hr" => ("hour", 1.0 / 24.0),
+        "day" => ("day", 1.0),
+        "week" | "wk" => ("week", 7.0),
+        "month" => ("month", 30.4375),
+        "year" | "yr" => ("year", 365.25),
+        "decade" => ("decade", 3652.5),
+        _ => ("century", 36_525.0),
+    })
+}
+
+/// A time of day: "3 pm", "11 a.m.", "3:30 pm", "12 noon", "midnight", or hours and minutes
+/// ("15:00", read only next to a word that says it is a time, [`TIME_CUE_BEFORE`],
+/// [`TIME_CUE_AFTER`]). A side or a hedge before it ("before 3 pm", "around noon") is kept.
+static TIME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&link::ascii_boundaries(
+        r"(?xi)
+        (?:(?P<plain>\b(?:no|not)\s+later\s+than\s+)
+           |(?P<side>\b(?:before|after|earlier\s+than|later\s+than|past|since|around|about|approximately|roughly|circa|nearly|almost)\s+))?
+        (?P<t>
+          \b(?P<h1>\d{1,2})(?::(?P<m1>\d{2}))?\s?(?P<ap>[ap])\.?\s?m\b
+        | \b(?P<h2>\d{1,2}):(?P<m2>\d{2})\b
+        | (?:\b12\s+)?\b(?P<noon>noon|midnight)\b
+        )",
+    ))
+    .expect("static regex; this is a bug")
+});
+
+/// A word before hours and minutes that makes them a time of day ("at 15:00", "from 9:00").
+static TIME_CUE_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&link::ascii_boundaries(
+        r"(?i)(?:\b(?:at|from|until|till|to|by|before|after|around|about|between|and|through|opens?|closes?|starts?|begins?|ends?)|[-–—])\s*$",
+    ))
+    .expect("static regex; this is a bug")
+});
+
+/// What after hours and minutes makes them a time of day ("15:00 UTC", "9:00–17:00").
+static TIME_CUE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&link::ascii_boundaries(
+        r"(?i)^\s*(?:h\b|hrs?\b|hours\b|o['’]clock\b|(?-i:UTC|GMT|CET|CEST|BST|EST|EDT|PST|PDT)\b|local\s+time\b|(?:-|–|—|to|and|until|till)\s*\d{1,2}:\d{2}\b)",
+    ))
+    .expect("static regex; this is a bug")
+});
+
+/// The first end of a range of times that writes "am" or "pm" once ("from 9 to 5 pm", "2-4
+/// pm"): a time on either half of the day.
+static TIME_RANGE_START: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&link::ascii_boundaries(
+        r"(?i)\b(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?:-|–|—|to|and|until|till|through)\s*\d{1,2}(?::\d{2})?\s?[ap]\.?\s?m\b",
+    ))
+    .expect("static regex; this is a bug")
+});
+
+/// The times of day of `text` ([`TIME`], [`TIME_RANGE_START`]), whose spans are `taken` from the
+/// numbers read after them: the "3" of "3 pm" is no number.
+fn times(text: &str, taken: &mut Vec<(usize, usize)>, out: &mut Vec<Item>) {
+    let free =
+        |taken: &[(usize, usize)], a: usize, b: usize| !taken.iter().any(|&(s, e)| a < e && s < b);
+    // Digits read as part of another figure: "2:03:59", "1.5", "10,30".
+    let glued = |a: usize, b: usize| {
+        text[..a].ends_with([':', '.', ','])
+            || text[b..]
+                .strip_prefix([':', '.', ','])
+                .is_some_and(|t| t.starts_with(|c: char| c.is_ascii_digit()))
+    };
+    let number = |m: Option<regex::Match>| m.map_or(Some(0), |m| m.as_str().parse::<u16>().ok());
+    for c in TIME.captures_iter(text) {
+        let (Some(m), Some(t)) = (c.get(0), c.name("t")) else {
+            continue;
+        };
+        if !free(taken, t.start(), t.end()) {
+            continue;
+        }
+        let (minutes, half_day) = if let Some(w) = c.name("noon") {
+            // "Midnight Express", "High Noon": a name.
+            if w.as_str().starts_with(|c: char| c.is_uppercase()) {
+                continue;
+            }
+            (if w.as_str() == "noon" { 720 } else { 0 }, false)
+        } else if let Some(h) = c.name("h1") {
+            let (Some(h), Some(mm)) = (number(Some(h)), number(c.name("m1"))) else {
+                continue;
+            };
+            if !(1..=12).contains(&h) || mm > 59 || glued(t.start(), t.start()) {
+                continue;
+            }
+            let pm = c
+                .name("ap")
+                .is_some_and(|a| a.as_str().eq_ignore_ascii_case("p"));
+            ((h % 12 + if pm { 12 } else { 0 }) * 60 + mm, false)
+        } else {
+            let (Some(hs), Some(ms)) = (c.name("h2"), c.name("m2")) else {
+                continue;
+            };
+            let (Some(h), Some(mm)) = (number(Some(hs)), number(Some(ms))) else {
+                continue;
+            };
+            // A score ("3:1"), a verse ("John 3:16") or a ratio is no time: hours and minutes
+            // are one only where a word next to them says so.
+            let cue = c.name("side").is_some()
+                || c.name("plain").is_some()
+                || TIME_CUE_BEFORE.is_match(last_words(&text[..t.start()], 24))
+                || TIME_CUE_AFTER.is_match(first_words(&text[t.end()..], 24));
+            if h > 23 || mm > 59 || glued(t.start(), t.end()) || !cue {
+                continue;
+            }
+            (
+                h * 60 + mm,
+                (1..=12).contains(&h) && !hs.as_str().starts_with('0'),
+            )
+        };
+        taken.push((t.start(), t.end()));
+        out.push(Item {
+            figure: Figure::Time { minutes, half_day },
+            text: m.as_str().trim().to_string(),
+            // "before 3 pm", "around noon": in a claim, a side of a time is not compared.
+            window_only: c.name("side").is_some(),
+            noun: None,
+            topic: None,
+            at: m.start(),
+        });
+    }
+    for c in TIME_RANGE_START.captures_iter(text) {
+        let Some(h) = c.name("h") else { continue };
+        let end = c.name("m").map_or(h.end(), |m| m.end());
+        let (Some(hour), Some(mm)) = (number(Some(h)), number(c.name("m"))) else {
+            continue;
+        };
+        if !free(taken, h.start(), end)
+            || !(1..=12).contains(&hour)
+            || mm > 59
+            || glued(h.start(), end)
+        {
+            continue;
+        }
+        taken.push((h.start(), end));
+        out.push(Item {
+            figure: Figure::Time {
+                minutes: (hour % 12) * 60 + mm,
+                half_day: true,
+            },
+            text: text[h.start()..end].to_string(),
+            window_only: false,
+            noun: None,
+            topic: None,
+            at: h.start(),
+        });
+    }
+}
 
 static NOUN_AFTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -833,10 +1143,11 @@ fn month_of(m: &str) -> Option<u32> {
         .map(|i| i as u32 + 1)
 }
 
-/// The numbers, percentages and dates of `text`. Dates are read first and their digits are not
-/// numbers again; a date's year still counts among the numbers (a claim "in 2015" agrees with
-/// "August 2015"). Ordinals ("6th"), clock times ("13:00"), digits glued to letters ("A380",
-/// "3D") are not figures; "one" is one in a window only.
+/// The numbers, percentages, spans of time, dates and times of day of `text`. Dates and times of
+/// day are read first and their digits are not numbers again; a date's year still counts among
+/// the numbers (a claim "in 2015" agrees with "August 2015"). Ordinals ("6th"), hours and
+/// minutes no word makes a time ("3:16"), digits glued to letters ("A380", "3D") are not
+/// figures; "one" is one in a window only (or before a unit of time other than "day").
 fn figures(text: &str) -> Vec<Item> {
     let mut out = Vec::new();
     let mut taken: Vec<(usize, usize)> = Vec::new();
@@ -892,6 +1203,7 @@ fn figures(text: &str) -> Vec<Item> {
             at: m.start(),
         });
     }
+    times(text, &mut taken, &mut out);
     let inside = |a: usize, b: usize| taken.iter().any(|&(s, e)| a < e && s < b);
     // The last number read without a scale word: (its index in `out`, where it ends).
     let mut unscaled: Option<(usize, usize)> = None;
@@ -913,10 +1225,16 @@ fn figures(text: &str) -> Vec<Item> {
             && text[q.end + 1..].starts_with(|c: char| c.is_ascii_digit()))
             || (before == Some(':')
                 && text[..num_start - 1].ends_with(|c: char| c.is_ascii_digit()))
-            || CLOCK_AFTER.is_match(rest);
+            || CLOCK_AFTER.is_match(rest)
+            || (HOURS_AFTER.is_match(rest)
+                && q.end - num_start == 4
+                && text[num_start..q.end].bytes().all(|b| b.is_ascii_digit()));
+        // A span counted from another event is read in a window only ("cancel up to 48 hours
+        // before arrival" states one); a multiple, never.
+        let derived = DERIVED_AFTER.is_match(rest);
         if after.is_some_and(char::is_alphanumeric)
             || clock
-            || DERIVED_AFTER.is_match(rest)
+            || (derived && duration_unit(rest).is_none())
             || (before == Some(',')
                 && text[..num_start - 1].ends_with(|c: char| c.is_ascii_digit()))
         {
@@ -948,11 +1266,17 @@ fn figures(text: &str) -> Vec<Item> {
             && written.bytes().all(|b| b.is_ascii_digit())
             && (1000.0..=2100.0).contains(&value)
             && !percent;
+        let unit = duration_unit(rest).filter(|_| !percent);
         let number = Number {
-            year,
+            year: year && unit.is_none(),
             ..qualified(&text[..num_start], q.bound, value, half, percent)
-        };
-        let noun = noun_after(rest);
+        }
+        .lasting(unit.map(|u| u.1));
+        // A span of time counts its unit: where the window states spans in the claim's unit,
+        // those decide ("16 weeks" of parental leave is read against "two weeks" of notice,
+        // not against "18 days" of annual leave); else any span does ("36 months" against "a
+        // 3-year warranty").
+        let noun = unit.map_or_else(|| noun_after(rest), |u| Some(u.0.to_string()));
         // A range writes its scale once ("24 to 32 million people"): the first number takes
         // the second's scale and noun.
         if let Some((k, end)) = unscaled.take() {
@@ -973,7 +1297,7 @@ fn figures(text: &str) -> Vec<Item> {
         out.push(Item {
             figure: Figure::Number(number),
             text: whole.trim().to_string(),
-            window_only: false,
+            window_only: derived,
             noun,
             topic: topic_before(&text[..num_start]),
             at: q.start,
@@ -1003,21 +1327,50 @@ fn figures(text: &str) -> Vec<Item> {
         let (value, half, end) = spelled(text, first, m.end());
         spelled_to = end;
         let rest = first_words(&text[end..], 80);
-        if DERIVED_AFTER.is_match(rest) {
+        let percent = PERCENT_AFTER.is_match(rest);
+        let unit = duration_unit(rest).filter(|_| !percent);
+        let lasting = unit.map(|u| u.1);
+        let derived = DERIVED_AFTER.is_match(rest);
+        if derived && lasting.is_none() {
             continue;
         }
-        let percent = PERCENT_AFTER.is_match(rest);
-        let number = qualified(&text[..m.start()], Bound::Approx, value, half, percent);
+        let number =
+            qualified(&text[..m.start()], Bound::Approx, value, half, percent).lasting(lasting);
         out.push(Item {
             figure: Figure::Number(number),
             text: text[m.start()..end].to_string(),
-            // "one" in a claim is most often not a count ("one of the", "the one who"); in a
-            // window it still lets "Chloe, 1" agree with "Chloe, one".
-            window_only: &text[m.start()..end] == "one",
-            noun: noun_after(rest),
+            // "one" in a claim is most often not a count ("one of the", "the one who", "one
+            // day"); in a window it still lets "Chloe, 1" agree with "Chloe, one". "One year"
+            // or "one hour" counts.
+            window_only: derived
+                || (&text[m.start()..end] == "one" && lasting.is_none_or(|d| d == 1.0)),
+            noun: unit.map_or_else(|| noun_after(rest), |u| Some(u.0.to_string())),
             topic: topic_before(&text[..m.start()]),
             at: m.start(),
         });
+    }
+    // A range writes its unit once ("three to five years", "2-3 weeks"): its first end is a
+    // span of time too.
+    for j in 0..out.len() {
+        let Figure::Number(Number {
+            duration: Some(days),
+            ..
+        }) = out[j].figure
+        else {
+            continue;
+        };
+        let first = out.iter().position(|i| {
+            let end = i.at + i.text.len();
+            matches!(i.figure, Figure::Number(n) if n.duration.is_none() && !n.year && !n.rank && !n.percent)
+                && end <= out[j].at
+                && link::RANGE_BETWEEN.is_match(&text[end..out[j].at])
+        });
+        if let Some(i) = first {
+            if let Figure::Number(n) = out[i].figure {
+                out[i].figure = Figure::Number(n.lasting(Some(days)));
+                out[i].noun = out[j].noun.clone();
+            }
+        }
     }
     out
 }
@@ -1054,6 +1407,7 @@ fn rank(text: &str, c: &regex::Captures) -> Option<Item> {
             percent: false,
             year: false,
             rank: true,
+            duration: None,
             qualifier: Qualifier::Plain,
         }),
         text: m.as_str().to_string(),
@@ -1223,6 +1577,7 @@ fn qualified(before: &str, bound: Bound, value: f64, half: f64, percent: bool) -
         percent,
         year: false,
         rank: false,
+        duration: None,
         qualifier,
     }
 }
@@ -1846,6 +2201,230 @@ mod tests {
         assert!(agrees(
             "PlayStation 3 sales",
             "On PlayStation 3 it sold well."
+        ));
+    }
+
+    #[test]
+    fn times_of_day_are_compared_with_times_of_day() {
+        let hotel = "Check-in at the hotel starts at 3 pm and check-out is at 11 am.";
+        assert!(conflicts("Check-in starts at 1 pm.", hotel));
+        assert!(conflicts("Check-out is at noon.", hotel));
+        assert!(agrees("Check-in starts at 3 pm.", hotel));
+        assert!(agrees("Check-in starts at 3 p.m.", hotel));
+        assert!(agrees("Check-in starts at 15:00.", hotel));
+        assert!(agrees("Check-out is at 11 a.m.", hotel));
+        assert!(conflicts("Check-out is at 11 pm.", hotel));
+        // The "3" of "3 pm" is no number, and a time is no number either.
+        assert_eq!(check("The hotel has 3 pools.", hotel), None);
+        assert_eq!(
+            check("Check-in starts at 3 pm.", "The hotel has 3 pools."),
+            None
+        );
+        // A side or a hedge of the claim's time is not compared.
+        assert_eq!(check("Check-in is after 2 pm.", hotel), None);
+        let clinic = "The clinic is open Monday to Friday from 8 am to 6 pm and on Saturdays \
+                      from 9 am to 1 pm. Cancel up to 24 hours in advance.";
+        assert!(conflicts("On weekdays the clinic closes at 8 pm.", clinic));
+        assert!(agrees("The clinic opens at 8 am on weekdays.", clinic));
+        assert!(agrees("On Saturdays the clinic closes at 1 pm.", clinic));
+        assert!(agrees("The clinic closes at 18:00 on weekdays.", clinic));
+        // "am" or "pm" written once for a range: its first end is either half of the day.
+        let office = "The office is open from 9 to 5 pm.";
+        assert!(agrees("The office opens at 9 am.", office));
+        assert!(conflicts("The office opens at 10 am.", office));
+        // Hours and minutes without "am" or "pm": either half of the day, unless written with
+        // a leading zero or past 12.
+        assert!(agrees(
+            "Trading opens at 9:30.",
+            "Trading opens at 9:30 pm and closes at 4 pm."
+        ));
+        assert!(conflicts(
+            "Trading opens at 09:30.",
+            "Trading opens at 9:30 pm and closes at 4 pm."
+        ));
+        assert!(agrees(
+            "The shop opens at midnight.",
+            "The shop is open from midnight to 6 am."
+        ));
+    }
+
+    #[test]
+    fn scores_verses_votes_and_phone_numbers_are_not_times() {
+        // Hours and minutes are a time only next to a word that says so.
+        assert_eq!(check("They won 3:1.", "They won 2:1 at 8 pm."), None);
+        assert_eq!(
+            check("Germany beat France 21:19.", "The match began at 20:00."),
+            None
+        );
+        assert_eq!(
+            check("He quoted John 3:16.", "The service began at 10 am."),
+            None
+        );
+        assert_eq!(
+            check("Call 01273 683111.", "Lines open at 9 am on 020 7946 0958."),
+            None
+        );
+        // A vote of 7 to 2 is two numbers, not a range of times.
+        assert_eq!(
+            check("The court ruled 7 to 2.", "The hearing began at 7 pm."),
+            None
+        );
+        assert!(agrees(
+            "The court ruled 7 to 2.",
+            "The court ruled 7 to 2 at 10 am."
+        ));
+        assert!(conflicts(
+            "The court ruled 6 to 3.",
+            "The court ruled 7 to 2 at 10 am."
+        ));
+        // Only "am"/"pm", "noon" or "midnight" make a time of a lone hour; a capital makes a name.
+        assert_eq!(check("It aired at 9.", "It aired at 9 pm."), None);
+        assert_eq!(
+            check(
+                "They watched Midnight Express.",
+                "They watched it at 11 pm."
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn spans_of_time_are_compared_in_a_common_unit() {
+        let bridge = "Construction of the bridge is expected to last about three months.";
+        assert!(conflicts(
+            "Construction is expected to last about three years.",
+            bridge
+        ));
+        assert!(agrees("Construction will last 3 months.", bridge));
+        assert!(agrees("Construction will take about 90 days.", bridge));
+        // Another unit, the same span; a span is not the number it counts with.
+        assert!(agrees(
+            "The warranty lasts 36 months.",
+            "The device comes with a 3-year warranty."
+        ));
+        let battery = "The Voltra X2 comes with an 18-month warranty.";
+        assert!(conflicts("The warranty lasts 2 years.", battery));
+        assert!(agrees("It has an 18 month warranty.", battery));
+        assert!(agrees("It has a warranty of 1.5 years.", battery));
+        assert!(agrees(
+            "Refunds are processed within 24 hours.",
+            "Refunds are processed within one day."
+        ));
+        // Where the window states spans in the claim's unit, those decide.
+        let leave = "Employees accrue 1.5 days of paid leave per month, up to a maximum of 18 \
+                     days per year. Requests must be made at least two weeks in advance.";
+        assert!(agrees("Parental leave is 16 weeks.", leave));
+        assert!(conflicts(
+            "Employees accrue 2 days of paid leave a month.",
+            leave
+        ));
+        // "in 3 years" is a span of three years.
+        assert!(agrees(
+            "The bridge will open in 3 years.",
+            "The bridge will take three years to build."
+        ));
+        // A range writes its unit once.
+        assert!(agrees(
+            "Delivery takes 3 to 5 weeks.",
+            "Delivery takes three to five weeks."
+        ));
+        assert!(conflicts(
+            "Delivery takes 3 to 5 months.",
+            "Delivery takes three to five weeks."
+        ));
+        // A year, an age and a count are not spans: a span confirms a count of the same value
+        // (as a rank does) and contradicts none.
+        assert_eq!(
+            check("It opened in 2023.", "It took 3 years to build."),
+            None
+        );
+        assert!(agrees(
+            "She has 3 children.",
+            "She lived there for 3 years."
+        ));
+        assert_eq!(
+            check("She has 4 children.", "She lived there for 3 years."),
+            None
+        );
+        assert!(agrees(
+            "Lovelace died at 36.",
+            "She died at the age of 36 years."
+        ));
+        assert_eq!(
+            check("A 5-year-old girl won.", "She won after 6 months."),
+            None
+        );
+        // A span counted from another event is read in a window, not in a claim.
+        assert!(agrees(
+            "Cancellation is free up to 48 hours ahead.",
+            "Cancel free of charge up to 48 hours before arrival."
+        ));
+        assert!(conflicts(
+            "Cancellation is free up to 24 hours ahead.",
+            "Cancel free of charge up to 48 hours before arrival."
+        ));
+        assert_eq!(
+            check(
+                "She cancelled 24 hours before arrival.",
+                "Cancel free of charge up to 48 hours before arrival."
+            ),
+            None
+        );
+        assert!(agrees(
+            "The city has 2000 years of history.",
+            "The city's history spans two thousand years."
+        ));
+        // "one day" in a claim is seldom a count; "one year" is.
+        assert_eq!(
+            check("She met him one day.", "They met after 3 days."),
+            None
+        );
+        assert!(conflicts(
+            "It has a one year warranty.",
+            "It has an 18-month warranty."
+        ));
+    }
+
+    #[test]
+    fn a_year_is_read_in_the_sentence_about_what_the_claim_is_about() {
+        let curie = "She shared the 1903 Nobel Prize in Physics with Pierre Curie and Henri \
+                     Becquerel. In 1911 she won a second Nobel Prize, this time in Chemistry, \
+                     for the discovery of polonium and radium.";
+        assert!(conflicts(
+            "She won the Nobel Prize in Chemistry in 1903.",
+            curie
+        ));
+        assert!(agrees(
+            "She won the Nobel Prize in Chemistry in 1911.",
+            curie
+        ));
+        assert!(agrees(
+            "She shared the Nobel Prize in Physics in 1903.",
+            curie
+        ));
+        // Too few words shared to tell which event the claim is about.
+        assert!(agrees("She won a prize in 1903.", curie));
+        let ada = "In 1833 she met Charles Babbage, who was working on his Difference Engine. \
+                   Her notes on his proposed Analytical Engine, published in 1843, include the \
+                   first computer program.";
+        assert!(conflicts("Lovelace met Charles Babbage in 1843.", ada));
+        assert!(agrees("Lovelace met Charles Babbage in 1833.", ada));
+        assert!(agrees(
+            "Her notes on the Analytical Engine were published in 1843.",
+            ada
+        ));
+        // A summary takes its year from another sentence where the one about it states none.
+        let club = "In 2015 the club was promoted for the first time. Its manager, John Hale, \
+                    built the squad around young players from the academy.";
+        assert!(agrees(
+            "Manager John Hale built the squad around academy players in 2015.",
+            club
+        ));
+        // A claim with two years joins two events: each year agrees wherever it is stated.
+        let born = format!("She was born in Warsaw in 1867. {curie}");
+        assert!(agrees(
+            "Born in 1867, she won the Nobel Prize in Chemistry in 1903.",
+            &born
         ));
     }
 }
