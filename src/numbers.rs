@@ -46,7 +46,9 @@
 //! contradicts none; a range writes its unit once ("three to five weeks"). A time of day ("3
 //! pm", "11 a.m.", "3:30 pm", "noon", "midnight"; hours and minutes, "15:00", only next to a
 //! word that makes them a time: "at", "from", "until", "UTC", another time after a dash) is
-//! compared with the passages' times of day only, and the "3" of "3 pm" is no number: "Check-in
+//! compared with the passages' times of day only (any of them: a time is not tied to what it is
+//! the time of, so "on Tuesdays at 8pm" conflicts with "getting dark at 4pm"), and the "3" of
+//! "3 pm" is no number: "Check-in
 //! starts at 1 pm" conflicts with "Check-in ... starts at 3 pm and check-out is at 11 am". Hours
 //! and minutes on a twelve-hour clock without "am" or "pm" ("9:30", the "9" of "from 9 to 5
 //! pm") are either half of the day.
