@@ -617,14 +617,22 @@ pub fn check(claim: &Claim, passages: &[&Sentences]) -> Option<Conflict> {
     let c = &claim.0;
     for (pi, passage) in passages.iter().enumerate() {
         // At most one word of the claim may be missing (one the passage says with a prefix),
-        // unless a sentence negates ([`broader_negation`]).
+        // or else only a sentence that negates less than the claim says may contradict it
+        // ([`broader_negation`]: what `reversed` comes to for such a passage, without looking
+        // for prefixes).
         let missing = c.content.difference(&passage.content);
-        if !passage.negates && missing.filter(|w| !c.figures.contains(*w)).nth(1).is_some() {
+        let lacks = missing.filter(|w| !c.figures.contains(*w)).nth(1).is_some();
+        if lacks && !passage.negates {
             continue;
         }
         let mut before: Option<&Reading> = None;
         for (start, end, s) in &passage.sentences {
-            if let Some(what) = reversed(c, s, before) {
+            let found = if lacks {
+                broader_negation(c, s)
+            } else {
+                reversed(c, s, before)
+            };
+            if let Some(what) = found {
                 return Some(Conflict {
                     passage: pi,
                     start: *start,
