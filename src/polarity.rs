@@ -674,7 +674,12 @@ fn negative_prefix(word: &str, base: &str) -> bool {
 fn broader_negation(c: &Reading, s: &Reading) -> Option<String> {
     // Both say what is, or both what must be: "Customers should not use the kettle." is no
     // report that nobody used it.
-    if c.negations() > 0 || s.negations() != 1 || s.stated.len() < 3 || c.modal != s.modal {
+    if s.blocked
+        || c.negations() > 0
+        || s.negations() != 1
+        || s.stated.len() < 3
+        || c.modal != s.modal
+    {
         return None;
     }
     // Every word of the sentence is the claim's, but for the other items of a list the
@@ -877,6 +882,9 @@ mod tests {
         let p = "On the way back they plead with the orcas, and one of them says: 'Please don't \
                  attack us.'";
         assert!(found("One of the friends was injured in the attack.", p).is_none());
+        // A word that bounds polarity keeps it silent, even inside the list.
+        let p = "Items without tags and sale items cannot be returned.";
+        assert!(found("Sale items can be returned for store credit.", p).is_none());
         let p = "Cats may stay in the rooms and dogs may not stay.";
         assert!(found("Cats may stay in the rooms for free.", p).is_none());
         // The sentence says more than the claim, or names too little, or the claim negates.
