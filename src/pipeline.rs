@@ -848,13 +848,9 @@ impl Checker {
                         .then(|| polarity::Claim::read(&claims[i].text))
                         .flatten();
                     if let Some(claim) = judged {
-                        for &k in &read {
-                            if sentences[k].is_none() {
-                                sentences[k] = Some(polarity::Sentences::of(passages[k]));
-                            }
-                        }
-                        let texts: Vec<&polarity::Sentences> =
-                            read.iter().filter_map(|&k| sentences[k].as_ref()).collect();
+                        let texts = read_once(&mut sentences, &read, |k| {
+                            polarity::Sentences::of(passages[k])
+                        });
                         p.polarity = polarity::check(&claim, &texts).map(|c| polarity::Conflict {
                             passage: read[c.passage],
                             ..c
@@ -864,13 +860,8 @@ impl Checker {
                     if !claim.states_figures() {
                         continue;
                     }
-                    for &k in &read {
-                        if figures[k].is_none() {
-                            figures[k] = Some(numbers::Figures::of(passages[k]));
-                        }
-                    }
-                    let read: Vec<&numbers::Figures> =
-                        read.iter().filter_map(|&k| figures[k].as_ref()).collect();
+                    let read =
+                        read_once(&mut figures, &read, |k| numbers::Figures::of(passages[k]));
                     p.numbers = numbers::check(&claim, &read);
                     s.numbers = p.numbers.as_ref().map(|a| *a == numbers::Agreement::Agrees);
                 }
@@ -1411,6 +1402,22 @@ impl Pending {
             self.status
         }
     }
+}
+
+/// What each passage of `read` (indices into `cache`) comes to, computed by `of` the first time
+/// a claim reads that passage and kept in `cache` for the claims after it.
+fn read_once<'a, T>(
+    cache: &'a mut [Option<T>],
+    read: &[usize],
+    of: impl Fn(usize) -> T,
+) -> Vec<&'a T> {
+    for &k in read {
+        if cache[k].is_none() {
+            cache[k] = Some(of(k));
+        }
+    }
+    let cache = &*cache;
+    read.iter().filter_map(|&k| cache[k].as_ref()).collect()
 }
 
 /// Evidence from bytes `start..end` of `passage` (a window, or the sentence the polarity check

@@ -615,6 +615,8 @@ impl Claim {
 /// description), or `None`.
 pub fn check(claim: &Claim, passages: &[&Sentences]) -> Option<Conflict> {
     let c = &claim.0;
+    // A claim that negates is never contradicted by a sentence saying less ([`broader_negation`]).
+    let broader = c.negations() == 0;
     for (pi, passage) in passages.iter().enumerate() {
         // At most one word of the claim may be missing (one the passage says with a prefix),
         // or else only a sentence that negates less than the claim says may contradict it
@@ -622,7 +624,7 @@ pub fn check(claim: &Claim, passages: &[&Sentences]) -> Option<Conflict> {
         // for prefixes).
         let missing = c.content.difference(&passage.content);
         let lacks = missing.filter(|w| !c.figures.contains(*w)).nth(1).is_some();
-        if lacks && !passage.negates {
+        if lacks && !(broader && passage.negates) {
             continue;
         }
         let mut before: Option<&Reading> = None;
